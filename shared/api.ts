@@ -1,0 +1,93 @@
+import type { ApiResult } from './errors.js';
+import type { HostEvent } from './events.js';
+import type { InstanceSnapshot, Role } from './instances.js';
+import { ROLES } from './instances.js';
+import type { MetricsFrame } from './metrics.js';
+import * as s from './schema.js';
+
+/** The whole state a client needs on connect; after it, only events. */
+export interface HostSnapshot {
+  sessionId: string;
+  dataDir: string;
+  mode: 'single' | 'matrix';
+  instances: InstanceSnapshot[];
+  /** Metrics history from the host's ring buffer, oldest first. */
+  metrics: MetricsFrame[];
+  /** Recent events worth showing in the event log, oldest first. */
+  events: HostEvent[];
+}
+
+/** What `models.check` says about a file. */
+export interface ModelCheck {
+  path: string;
+  architecture: string;
+  name: string;
+  sizeBytes: number;
+  blockCount: number;
+}
+
+const role = s.literalUnion(ROLES);
+
+/**
+ * Every method of the api: its params schema. The host validates every inbound payload against these before it
+ * reaches the implementation in electron/core/api.ts.
+ */
+export const METHODS = {
+  /** The full state, for a client that (re)connects. */
+  'host.snapshot': s.object({}),
+  /** Start an instance (default: every instance of the current mode). Resets the resurrection back-off. */
+  'instances.start': s.object({ instance: s.optional(role) }),
+  /** Stop gracefully: the current reflection is written as last words, no death is counted. */
+  'instances.stop': s.object({ instance: s.optional(role) }),
+  /** Kill now (SIGKILL): counted as a death with cause "killed"; it is resurrected as after any death. */
+  'instances.kill': s.object({ instance: role }),
+  /** Check a model file without loading it. */
+  'models.check': s.object({ path: s.string({ minLength: 1 }) }),
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export type MethodParams<M extends MethodName> = s.Infer<(typeof METHODS)[M]>;
+
+export interface MethodResults {
+  'host.snapshot': HostSnapshot;
+  'instances.start': InstanceSnapshot[];
+  'instances.stop': InstanceSnapshot[];
+  'instances.kill': InstanceSnapshot;
+  'models.check': ModelCheck;
+}
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(METHODS, name);
+}
+
+/** What every transport offers the renderer: typed calls, and a subscription that returns its own unsubscribe. */
+export interface JarClient {
+  call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<ApiResult<MethodResults[M]>>;
+  /** Delivers a snapshot first, then every event; the returned function unsubscribes. */
+  subscribe(listener: (message: ServerPush) => void): () => void;
+}
+
+/** What the host pushes to a subscribed client. */
+export type ServerPush = { kind: 'snapshot'; snapshot: HostSnapshot } | { kind: 'event'; event: HostEvent };
+
+/** A request on the wire (WebSocket) or the invoke channel (Electron). */
+export interface WireRequest {
+  id: number;
+  method: string;
+  params: unknown;
+}
+
+/** A reply on the wire, matched to its request by id. */
+export type WireReply = { id: number } & ApiResult<unknown>;
+
+/** Electron channel names, shared by main and preload. */
+export const IPC_CHANNELS = {
+  call: 'jar:call',
+  subscribe: 'jar:subscribe',
+  push: 'jar:push',
+} as const;
+
+/** Largest message the web transport accepts (bytes). Bigger ones are refused with TOO_LARGE. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export type { Role };

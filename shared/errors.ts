@@ -1,0 +1,28 @@
+/** Every error the api can answer with. The renderer switches on these, never on message text. */
+export const ERROR_CODES = [
+  /** A payload failed its schema; `field` names the offending field. */
+  'INVALID_PARAMS',
+  'UNKNOWN_METHOD',
+  /** The model file is missing, unreadable or not a loadable GGUF. */
+  'MODEL_INVALID',
+  /** The request does not fit the instance's current state (e.g. kill a stopped instance). */
+  'BAD_STATE',
+  /** The client did not present the session token. */
+  'UNAUTHORIZED',
+  /** A message larger than the transport accepts. */
+  'TOO_LARGE',
+  /** A message that is not valid JSON or not shaped as a request. */
+  'MALFORMED',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+  /** For INVALID_PARAMS: the dotted path of the field. */
+  field?: string;
+}
+
+/** Errors cross every boundary as data, never as thrown objects. */
+export type ApiResult<T> = { ok: true; result: T } | { ok: false; error: ApiError };

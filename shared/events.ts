@@ -1,0 +1,134 @@
+import type { DeathCause, InstanceError, InstanceState, LoadInfo, ReflectionRecord, Role } from './instances.js';
+import type { MetricsFrame } from './metrics.js';
+
+/**
+ * Every event the host emits, named by what happened. The same objects go to the renderer (IPC or WebSocket), to
+ * stdout with --json-events (one per line), and, except the high-frequency ones, to the session's events.jsonl.
+ */
+export type HostEvent =
+  | HostReadyEvent
+  | InstanceStateEvent
+  | InstanceProgressEvent
+  | InstanceLoadedEvent
+  | InstanceLifeEvent
+  | InstanceTokensEvent
+  | InstanceReflectionEvent
+  | InstanceDeathEvent
+  | InstanceErrorEvent
+  | TranscriptWrittenEvent
+  | MetricsFrameEvent
+  | LogEvent;
+
+export type HostEventType = HostEvent['type'];
+
+/** The host is serving; `url` carries the token a browser needs. */
+export interface HostReadyEvent {
+  type: 'host.ready';
+  url: string;
+  sessionId: string;
+  dataDir: string;
+}
+
+export interface InstanceStateEvent {
+  type: 'instance.state';
+  instance: Role;
+  state: InstanceState;
+  pid: number | null;
+  /** Why the instance is in this state, when that is worth saying ("waiting: memory above warn level"). */
+  detail?: string;
+}
+
+/** Model load progress, 0..1. */
+export interface InstanceProgressEvent {
+  type: 'instance.progress';
+  instance: Role;
+  progress: number;
+}
+
+export interface InstanceLoadedEvent {
+  type: 'instance.loaded';
+  instance: Role;
+  pid: number;
+  load: LoadInfo;
+}
+
+/** A new life began: the prompt the instance was given, which states how many times it has died. */
+export interface InstanceLifeEvent {
+  type: 'instance.life';
+  instance: Role;
+  deaths: number;
+  systemPrompt: string;
+}
+
+/** Streamed text, batched by the worker (about every 50 ms). */
+export interface InstanceTokensEvent {
+  type: 'instance.tokens';
+  instance: Role;
+  /** The reflection these tokens belong to. */
+  n: number;
+  text: string;
+  /** How many tokens `text` holds. */
+  tokens: number;
+}
+
+export interface InstanceReflectionEvent {
+  type: 'instance.reflection';
+  instance: Role;
+  record: ReflectionRecord;
+}
+
+export interface InstanceDeathEvent {
+  type: 'instance.death';
+  instance: Role;
+  cause: DeathCause;
+  /** The death count after this death. */
+  deaths: number;
+  pid: number | null;
+  signal: string | null;
+  exitCode: number | null;
+  /** What the worker or the host knew about why (a load error, a crash message). */
+  message: string | null;
+  /** The worker's resident memory at the last sample before it died. */
+  memoryBytes: number | null;
+  /** Epoch ms of the planned resurrection, or null when it will not come back by itself. */
+  resurrectAt: number | null;
+}
+
+/** Something went wrong that is not a death: an invalid model file, a refused start. */
+export interface InstanceErrorEvent {
+  type: 'instance.error';
+  instance: Role;
+  error: InstanceError;
+}
+
+/** A record reached the transcript file (written in one append, before the next reflection starts). */
+export interface TranscriptWrittenEvent {
+  type: 'transcript.written';
+  instance: Role;
+  file: string;
+  /** 1-based line number of the record in the file. */
+  line: number;
+  kind: TranscriptRecordKind;
+}
+
+export type TranscriptRecordKind = 'life' | 'reflection' | 'death';
+
+export interface MetricsFrameEvent {
+  type: 'metrics.frame';
+  frame: MetricsFrame;
+}
+
+export interface LogEvent {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  /** Who speaks, in the form "host", "SUBJECT 1234", "llama.cpp SUBJECT". */
+  source: string;
+  message: string;
+}
+
+/** Events that are too frequent for the events log on disk (they are still streamed). */
+export const EPHEMERAL_EVENT_TYPES: ReadonlySet<HostEventType> = new Set<HostEventType>([
+  'instance.tokens',
+  'instance.progress',
+  'metrics.frame',
+]);

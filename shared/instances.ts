@@ -1,0 +1,104 @@
+/** The roles of the experiment. Single mode runs SUBJECT alone; matrix mode runs all three. */
+export const ROLES = ['SUBJECT', 'OBSERVER', 'GOD'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * The life cycle of one instance, as the supervisor drives it:
+ * stopped -> loading -> thinking -> (dying) -> dead -> resurrecting -> loading ...
+ * `waiting` is an instance that wants to start but is held back (admission, or memory not yet back under warn).
+ */
+export const INSTANCE_STATES = ['stopped', 'waiting', 'loading', 'thinking', 'dying', 'dead', 'resurrecting'] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
+
+/**
+ * Why an instance died.
+ * - crash: the worker exited with an error of its own (including an abort inside llama.cpp)
+ * - signal: the worker was ended by a signal that the host did not send (someone ran kill)
+ * - killed: the operator killed it from the panel or the api
+ * - load-failed: the model did not load
+ * - ram-limit / ram-threshold / gpu-threshold: the watchdog stopped it
+ * - kernel-oom: the kernel's OOM killer ended it at its cgroup limit
+ */
+export const DEATH_CAUSES = [
+  'crash',
+  'signal',
+  'killed',
+  'load-failed',
+  'ram-limit',
+  'ram-threshold',
+  'gpu-threshold',
+  'kernel-oom',
+] as const;
+export type DeathCause = (typeof DEATH_CAUSES)[number];
+
+export type Backend = 'cpu' | 'cuda' | 'vulkan' | 'metal';
+
+/** What a worker reports once its model is loaded. */
+export interface LoadInfo {
+  backend: Backend;
+  gpuLayers: number;
+  totalLayers: number;
+  contextSize: number;
+  batchSize: number;
+  threads: number;
+  useMmap: boolean;
+  useMlock: boolean;
+  loadMs: number;
+  modelPath: string;
+  /** The model's own name from its metadata, or the file name. */
+  modelName: string;
+  /** True when this is the generated demo model, not one the operator chose. */
+  demo: boolean;
+}
+
+/** One completed (or, when the worker died mid-thought, cut-off) reflection. */
+export interface ReflectionRecord {
+  instance: Role;
+  /** Running number of the reflection within this session. */
+  n: number;
+  /** Deaths the instance had been told of when it produced this reflection. */
+  deaths: number;
+  text: string;
+  tokens: number;
+  startedAt: number;
+  endedAt: number;
+  /** False when the worker died before finishing: its last words. */
+  complete: boolean;
+}
+
+/** The text currently being streamed. */
+export interface PartialReflection {
+  n: number;
+  deaths: number;
+  text: string;
+  startedAt: number;
+}
+
+export interface InstanceError {
+  code: string;
+  message: string;
+}
+
+/** Everything the panel needs to draw one instance card. */
+export interface InstanceSnapshot {
+  instance: Role;
+  state: InstanceState;
+  pid: number | null;
+  deaths: number;
+  /** 0..1 while loading, else null. */
+  loadProgress: number | null;
+  load: LoadInfo | null;
+  modelPath: string | null;
+  demoModel: boolean;
+  /** The last thing that went wrong, shown on the card until the next successful load. */
+  error: InstanceError | null;
+  /** The system prompt of the current life (it states the death count). */
+  systemPrompt: string | null;
+  /** The most recent reflections, oldest first (bounded). */
+  reflections: ReflectionRecord[];
+  partial: PartialReflection | null;
+  /** Resident memory of the worker (RssAnon + RssFile), from the last sample. */
+  memoryBytes: number | null;
+  /** Epoch ms at which a dead instance will be resurrected, or null. */
+  resurrectAt: number | null;
+}
