@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+
+import { GGML_TYPE_F32, tensorBytes } from './ggmlTypes.js';
+import { GGUF_MAGIC, GgufValueType } from './readGguf.js';
+
+/**
+ * A GGUF version 3 writer, for the generated demo and test models. Tensor data is produced one tensor at a time by a
+ * callback and streamed to the file, so a 200 MB model never has to sit in memory whole.
+ */
+
+export type MetadataValue =
+  | { type: 'u32'; value: number }
+  | { type: 'i32'; value: number }
+  | { type: 'f32'; value: number }
+  | { type: 'bool'; value: boolean }
+  | { type: 'string'; value: string }
+  | { type: 'string[]'; value: readonly string[] }
+  | { type: 'f32[]'; value: readonly number[] }
+  | { type: 'i32[]'; value: readonly number[] };
+
+export interface TensorSpec {
+  name: string;
+  /** ggml order: dims[0] is the length of a row. */
+  dims: number[];
+  /** GGML_TYPE_F32 (0) or GGML_TYPE_F16 (1). */
+  type: 0 | 1;
+  /** Fills `out` (length = element count) with the tensor's values. */
+  fill(out: Float32Array): void;
+}
+
+const ALIGNMENT = 32;
+
+class ByteWriter {
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  push(buffer: Buffer): void {
+    this.chunks.push(buffer);
+    this.length += buffer.length;
+  }
+  u32(value: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(value);
+    this.push(b);
+  }
+  i32(value: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(value);
+    this.push(b);
+  }
+  u64(value: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(value));
+    this.push(b);
+  }
+  f32(value: number): void {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(value);
+    this.push(b);
+  }
+  string(value: string): void {
+    const bytes = Buffer.from(value, 'utf8');
+    this.u64(bytes.length);
+    this.push(bytes);
+  }
+  toBuffer(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+function writeMetadataValue(out: ByteWriter, entry: MetadataValue): void {
+  switch (entry.type) {
+    case 'u32':
+      out.u32(GgufValueType.UINT32);
+      out.u32(entry.value);
+      return;
+    case 'i32':
+      out.u32(GgufValueType.INT32);
+      out.i32(entry.value);
+      return;
+    case 'f32':
+      out.u32(GgufValueType.FLOAT32);
+      out.f32(entry.value);
+      return;
+    case 'bool':
+      out.u32(GgufValueType.BOOL);
+      out.push(Buffer.from([entry.value ? 1 : 0]));
+      return;
+    case 'string':
+      out.u32(GgufValueType.STRING);
+      out.string(entry.value);
+      return;
+    case 'string[]':
+      out.u32(GgufValueType.ARRAY);
+      out.u32(GgufValueType.STRING);
+      out.u64(entry.value.length);
+      for (const item of entry.value) out.string(item);
+      return;
+    case 'f32[]':
+      out.u32(GgufValueType.ARRAY);
+      out.u32(GgufValueType.FLOAT32);
+      out.u64(entry.value.length);
+      for (const item of entry.value) out.f32(item);
+      return;
+    case 'i32[]':
+      out.u32(GgufValueType.ARRAY);
+      out.u32(GgufValueType.INT32);
+      out.u64(entry.value.length);
+      for (const item of entry.value) out.i32(item);
+      return;
+  }
+}
+
+/** Converts a float32 to IEEE half precision, rounding to nearest even, for F16 tensors. */
+export function toHalf(value: number): number {
+  const bits = new Uint32Array(new Float32Array([value]).buffer)[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  const mantissa = bits & 0x7fffff;
+  if (exponent >= 0x1f) return sign | 0x7c00;
+  // Normal halves keep 10 of the 23 mantissa bits; subnormal ones shift the implicit 1 in as well.
+  const full = exponent > 0 ? mantissa : mantissa | 0x800000;
+  const shift = exponent > 0 ? 13 : 14 - exponent;
+  if (shift > 24) return sign;
+  const kept = full >>> shift;
+  const rest = full & ((1 << shift) - 1);
+  const halfway = 1 << (shift - 1);
+  const base = exponent > 0 ? sign | (exponent << 10) | kept : sign | kept;
+  // A carry out of the mantissa correctly bumps the exponent.
+  return rest > halfway || (rest === halfway && (kept & 1) === 1) ? base + 1 : base;
+}
+
+function encodeTensor(spec: TensorSpec, values: Float32Array): Buffer {
+  if (spec.type === GGML_TYPE_F32) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  const halves = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) halves[i] = toHalf(values[i]!);
+  return Buffer.from(halves.buffer);
+}
+
+/** Writes a complete GGUF file. Returns its size in bytes. */
+export function writeGguf(
+  file: string,
+  metadata: ReadonlyArray<readonly [string, MetadataValue]>,
+  tensors: readonly TensorSpec[],
+): number {
+  const header = new ByteWriter();
+  header.u32(GGUF_MAGIC);
+  header.u32(3);
+  header.u64(tensors.length);
+  header.u64(metadata.length);
+  for (const [key, value] of metadata) {
+    header.string(key);
+    writeMetadataValue(header, value);
+  }
+  let offset = 0;
+  const offsets: number[] = [];
+  for (const tensor of tensors) {
+    const bytes = tensorBytes(tensor.type, tensor.dims);
+    if (bytes === null) throw new Error(`tensor ${tensor.name}: cannot size type ${tensor.type}`);
+    header.string(tensor.name);
+    header.u32(tensor.dims.length);
+    for (const dim of tensor.dims) header.u64(dim);
+    header.u32(tensor.type);
+    header.u64(offset);
+    offsets.push(offset);
+    offset = Math.ceil((offset + bytes) / ALIGNMENT) * ALIGNMENT;
+  }
+
+  const temporary = `${file}.partial`;
+  const fd = fs.openSync(temporary, 'w');
+  try {
+    const headerBytes = header.toBuffer();
+    fs.writeSync(fd, headerBytes);
+    const dataStart = Math.ceil(headerBytes.length / ALIGNMENT) * ALIGNMENT;
+    let position = headerBytes.length;
+    const pad = (to: number): void => {
+      if (to > position) fs.writeSync(fd, Buffer.alloc(to - position));
+      position = to;
+    };
+    tensors.forEach((tensor, index) => {
+      pad(dataStart + offsets[index]!);
+      const values = new Float32Array(tensor.dims.reduce((a, b) => a * b, 1));
+      tensor.fill(values);
+      const encoded = encodeTensor(tensor, values);
+      fs.writeSync(fd, encoded);
+      position += encoded.length;
+    });
+    pad(dataStart + offset);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  // Written under a temporary name and renamed, so a half-written model is never mistaken for a complete one.
+  fs.renameSync(temporary, file);
+  return fs.statSync(file).size;
+}
