@@ -1,0 +1,79 @@
+import {
+  isMethodName,
+  METHODS,
+  type HostSnapshot,
+  type MethodName,
+  type MethodParams,
+  type MethodResults,
+  type ModelCheck,
+} from '../../shared/api.js';
+import type { ApiError, ApiResult, ErrorCode } from '../../shared/errors.js';
+import type { InstanceSnapshot, Role } from '../../shared/instances.js';
+
+/** Thrown inside a handler to answer with an error; turned into data at the boundary, never sent as a throw. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the api needs from the host. */
+export interface ApiHost {
+  snapshot(): HostSnapshot;
+  startInstances(role: Role | undefined): InstanceSnapshot[];
+  stopInstances(role: Role | undefined): Promise<InstanceSnapshot[]>;
+  killInstance(role: Role): InstanceSnapshot;
+  checkModel(path: string): ModelCheck;
+}
+
+type Handlers = {
+  [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
+};
+
+function handlers(host: ApiHost): Handlers {
+  return {
+    'host.snapshot': () => host.snapshot(),
+    'instances.start': ({ instance }) => host.startInstances(instance),
+    'instances.stop': ({ instance }) => host.stopInstances(instance),
+    'instances.kill': ({ instance }) => host.killInstance(instance),
+    'models.check': ({ path }) => host.checkModel(path),
+  };
+}
+
+export interface Api {
+  /** Validates and runs one call. Never throws: every outcome is an ApiResult. */
+  call(method: unknown, params: unknown): Promise<ApiResult<unknown>>;
+}
+
+/** The one implementation of the api table; both transports (IPC and WebSocket) call this. */
+export function createApi(host: ApiHost): Api {
+  const table = handlers(host);
+  return {
+    async call(method, params) {
+      if (!isMethodName(method)) {
+        return failure({ code: 'UNKNOWN_METHOD', message: `unknown method ${JSON.stringify(method)}` });
+      }
+      const parsed = METHODS[method].parse(params ?? {}, '');
+      if (!parsed.ok) return failure({ code: 'INVALID_PARAMS', message: parsed.message, field: parsed.field });
+      try {
+        const handler = table[method] as (p: unknown) => unknown;
+        return { ok: true, result: await handler(parsed.value) };
+      } catch (error) {
+        if (error instanceof ApiFailure) {
+          const apiError: ApiError = { code: error.code, message: error.message };
+          if (error.field !== undefined) apiError.field = error.field;
+          return failure(apiError);
+        }
+        return failure({ code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) });
+      }
+    },
+  };
+}
+
+function failure(error: ApiError): ApiResult<never> {
+  return { ok: false, error };
+}

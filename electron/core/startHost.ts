@@ -1,0 +1,70 @@
+import type { RunFlags } from './cli/args.js';
+import { Host } from './host.js';
+import { findRendererDir, WebServer } from './web/webServer.js';
+
+export interface RunningHost {
+  host: Host;
+  web: WebServer;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Friendly words for errors the operator can fix. */
+export class StartupError extends Error {}
+
+/**
+ * Creates the host and its web view, announces `host.ready`, and starts the instances. Shared by the Electron shell
+ * and the headless entry point, so both behave the same.
+ */
+export async function startHost(flags: RunFlags, beforeRun?: (host: Host) => void): Promise<RunningHost> {
+  let host: Host;
+  try {
+    host = Host.create(flags);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR') {
+      throw new StartupError(
+        `cannot write the data directory (${(error as Error).message}); choose another with --data-dir`,
+      );
+    }
+    throw error;
+  }
+  beforeRun?.(host);
+  const web = new WebServer({
+    host: flags.webHost,
+    port: flags.webPort,
+    api: host.api,
+    snapshot: () => host.snapshot(),
+    subscribe: (listener) => host.subscribe(listener),
+    log: host.log,
+    rendererDir: findRendererDir(),
+  });
+  let url: string;
+  try {
+    url = await web.listen();
+  } catch (error) {
+    await host.shutdown();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new StartupError(
+        `port ${flags.webPort} on ${flags.webHost} is in use (another Brain in a Jar?); ` +
+          'choose another with --web-port (0 = any free port)',
+      );
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new StartupError(`cannot serve on ${flags.webHost}: no such address on this machine (--web-host)`);
+    }
+    throw error;
+  }
+  host.emit({ type: 'host.ready', url, sessionId: host.store.sessionId, dataDir: host.dataDir });
+  host.run();
+  return {
+    host,
+    web,
+    url,
+    async stop() {
+      await host.shutdown();
+      await web.close();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { DeathCause } from '../../../shared/instances.js';
+import { EXIT_LOAD_FAILED } from '../../worker/protocol.js';
+
+/** Why the host itself ended a worker, if it did. */
+export type EndRequest =
+  { kind: 'stop' } | { kind: 'kill'; cause: Exclude<DeathCause, 'crash' | 'signal' | 'load-failed' | 'kernel-oom'> };
+
+export interface ExitFacts {
+  request: EndRequest | null;
+  code: number | null;
+  signal: string | null;
+  /** The worker had reported its model loaded. */
+  loaded: boolean;
+  /** The kernel's OOM killer ended a process in the worker's cgroup. */
+  oomKilled: boolean;
+}
+
+/** Signals that mean the process failed by itself (an abort in llama.cpp, a segfault), not that someone ended it. */
+const CRASH_SIGNALS = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP', 'SIGSYS']);
+
+/** Names the cause of a worker's exit; null when it was a requested stop and no death at all. */
+export function classifyExit(facts: ExitFacts): DeathCause | null {
+  if (facts.request?.kind === 'stop') return null;
+  if (facts.request?.kind === 'kill') return facts.request.cause;
+  if (facts.oomKilled) return 'kernel-oom';
+  if (!facts.loaded) return 'load-failed';
+  if (facts.code === EXIT_LOAD_FAILED) return 'load-failed';
+  if (facts.signal !== null && !CRASH_SIGNALS.has(facts.signal)) return 'signal';
+  return 'crash';
+}

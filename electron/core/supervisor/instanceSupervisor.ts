@@ -1,0 +1,456 @@
+import type { HostEvent } from '../../../shared/events.js';
+import type {
+  DeathCause,
+  InstanceError,
+  InstanceSnapshot,
+  InstanceState,
+  LoadInfo,
+  PartialReflection,
+  ReflectionRecord,
+  Role,
+} from '../../../shared/instances.js';
+import type { DeathRecord, TranscriptRecord } from '../../../shared/transcript.js';
+import type { GenerationSettings, LoadPlan, WorkerMessage } from '../../worker/protocol.js';
+import { validateModel } from '../gguf/validateModel.js';
+import type { Logger } from '../logger.js';
+import type { DeathCountStore } from '../store/deathCounts.js';
+import type { SessionStore } from '../store/sessionStore.js';
+import { nextStreak, resurrectionDelay, type BackoffPolicy } from './backoff.js';
+import { classifyExit, type EndRequest } from './deathCause.js';
+import { WorkerProcess, type WorkerExit } from './workerProcess.js';
+
+/** What an instance needs to know at each start; read fresh every time, so settings changes apply on next start. */
+export interface LaunchConfig {
+  modelPath: string;
+  demo: boolean;
+  plan: LoadPlan;
+  generation: GenerationSettings;
+  /** Pause between two reflections, ms. */
+  thinkPauseMs: number;
+}
+
+export interface InstanceSupervisorOptions {
+  role: Role;
+  store: SessionStore;
+  deathCounts: DeathCountStore;
+  emit: (event: HostEvent) => void;
+  log: Logger;
+  launchConfig: () => LaunchConfig;
+  backoff: BackoffPolicy;
+  /** Grace between SIGTERM (or a stop request) and SIGKILL, ms. */
+  graceMs: number;
+}
+
+/** Reflections kept in memory for the panel; the full record is on disk. */
+const KEPT_REFLECTIONS = 50;
+/** Reflections from earlier lives that a new life starts with. */
+const CARRIED_MEMORIES = 20;
+
+/**
+ * One instance of the experiment and its worker process, with explicit states:
+ * stopped -> loading -> thinking -> dying -> dead -> resurrecting -> loading ...
+ * Whatever ends the worker, the exit lands in one place (`onExit`), which names the cause, records the death on disk
+ * before anything else happens, and schedules the resurrection with back-off.
+ */
+export class InstanceSupervisor {
+  readonly role: Role;
+  private state: InstanceState = 'stopped';
+  private worker: WorkerProcess | null = null;
+  private endRequest: EndRequest | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  private thinkTimer: NodeJS.Timeout | null = null;
+  private resurrectTimer: NodeJS.Timeout | null = null;
+  private resurrectAt: number | null = null;
+  private spawnedAt = 0;
+  private streak = 0;
+  private loadProgress: number | null = null;
+  private load: LoadInfo | null = null;
+  private config: LaunchConfig | null = null;
+  private error: InstanceError | null = null;
+  private systemPrompt: string | null = null;
+  private readonly reflections: ReflectionRecord[] = [];
+  private partial: PartialReflection | null = null;
+  private nextReflection = 1;
+  private memoryBytes: number | null = null;
+  private memories: string[];
+  private readonly stateListeners: Array<(state: InstanceState) => void> = [];
+
+  constructor(private readonly options: InstanceSupervisorOptions) {
+    this.role = options.role;
+    this.memories = options.store.previousReflections(options.role, CARRIED_MEMORIES);
+  }
+
+  get currentState(): InstanceState {
+    return this.state;
+  }
+
+  get pid(): number | null {
+    return this.worker && !this.worker.exited ? this.worker.pid : null;
+  }
+
+  get deaths(): number {
+    return this.options.deathCounts.get(this.role);
+  }
+
+  /** Called by the sampler with the worker's resident memory. */
+  recordMemory(bytes: number | null): void {
+    this.memoryBytes = bytes;
+  }
+
+  onStateChange(listener: (state: InstanceState) => void): void {
+    this.stateListeners.push(listener);
+  }
+
+  snapshot(): InstanceSnapshot {
+    return {
+      instance: this.role,
+      state: this.state,
+      pid: this.pid,
+      deaths: this.deaths,
+      loadProgress: this.loadProgress,
+      load: this.load,
+      modelPath: this.config?.modelPath ?? null,
+      demoModel: this.config?.demo ?? false,
+      error: this.error,
+      systemPrompt: this.systemPrompt,
+      reflections: [...this.reflections],
+      partial: this.partial,
+      memoryBytes: this.memoryBytes,
+      resurrectAt: this.resurrectAt,
+    };
+  }
+
+  /**
+   * Starts the instance now: from stopped, or cutting short the pause of a dead one (which also forgives the streak
+   * of quick deaths: the operator asked). Returns false, with the error on the card and in the events, when the model
+   * file is not fit to load.
+   */
+  start(): boolean {
+    if (this.state === 'loading' || this.state === 'thinking' || this.state === 'dying') return true;
+    this.cancelResurrection();
+    this.streak = 0;
+    return this.spawn();
+  }
+
+  /** Graceful stop: no death is counted, the reflection in progress is written as cut off. */
+  async stop(): Promise<void> {
+    this.cancelResurrection();
+    if (!this.worker || this.worker.exited) {
+      this.setState('stopped');
+      return;
+    }
+    this.endRequest = { kind: 'stop' };
+    this.setState('dying', 'stopping');
+    this.worker.send({ kind: 'stop' });
+    this.armKillTimer(this.options.graceMs);
+    await this.worker.waitForExit(this.options.graceMs + 5000);
+  }
+
+  /**
+   * Ends the worker as a death with the given cause: SIGKILL at once for the operator's kill, SIGTERM then SIGKILL
+   * after the grace for the watchdog. Returns false when there is no live worker to kill.
+   */
+  kill(cause: Extract<EndRequest, { kind: 'kill' }>['cause'], signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): boolean {
+    const worker = this.worker;
+    if (!worker || worker.exited) return false;
+    this.endRequest = { kind: 'kill', cause };
+    this.setState('dying', cause);
+    worker.kill(signal);
+    if (signal !== 'SIGKILL') this.armKillTimer(this.options.graceMs);
+    return true;
+  }
+
+  /** Waits until the instance is in one of `states` (for an orderly shutdown). */
+  async waitForExit(timeoutMs: number): Promise<void> {
+    await this.worker?.waitForExit(timeoutMs);
+  }
+
+  /** Stops timers without touching the worker: the host is going away and kills what is left. */
+  dispose(): void {
+    this.cancelResurrection();
+    if (this.thinkTimer) clearTimeout(this.thinkTimer);
+    if (this.killTimer) clearTimeout(this.killTimer);
+  }
+
+  private spawn(): boolean {
+    const config = this.options.launchConfig();
+    this.config = config;
+    const validation = validateModel(config.modelPath);
+    if (!validation.ok) {
+      this.error = { code: 'MODEL_INVALID', message: validation.message };
+      this.options.emit({ type: 'instance.error', instance: this.role, error: this.error });
+      this.options.log.error(`${this.role}`, validation.message);
+      this.setState('stopped', validation.message);
+      return false;
+    }
+    this.endRequest = null;
+    this.load = null;
+    this.loadProgress = 0;
+    this.partial = null;
+    this.spawnedAt = Date.now();
+    const worker = WorkerProcess.start({
+      onMessage: (message) => this.onMessage(worker, message),
+      onOutput: (stream, line) =>
+        this.options.log[stream === 'stderr' ? 'warn' : 'info'](`${this.role} ${worker.pid ?? '?'}`, line),
+    });
+    this.worker = worker;
+    worker.onExit((exit) => this.onExit(worker, exit));
+    worker.send({
+      kind: 'init',
+      config: {
+        instance: this.role,
+        modelPath: config.modelPath,
+        demo: config.demo,
+        deaths: this.deaths,
+        plan: config.plan,
+        generation: config.generation,
+        memories: this.memories.slice(-CARRIED_MEMORIES),
+      },
+    });
+    this.setState('loading');
+    return true;
+  }
+
+  private onMessage(worker: WorkerProcess, message: WorkerMessage): void {
+    if (worker !== this.worker) return;
+    switch (message.kind) {
+      case 'progress':
+        this.loadProgress = message.progress;
+        this.options.emit({ type: 'instance.progress', instance: this.role, progress: message.progress });
+        return;
+      case 'loaded':
+        this.onLoaded(worker, message.load, message.systemPrompt);
+        return;
+      case 'reflection-start':
+        this.partial = { n: message.n, deaths: message.deaths, text: '', startedAt: Date.now() };
+        return;
+      case 'tokens':
+        if (this.partial?.n === message.n) this.partial.text += message.text;
+        this.options.emit({
+          type: 'instance.tokens',
+          instance: this.role,
+          n: message.n,
+          text: message.text,
+          tokens: message.tokens,
+        });
+        return;
+      case 'reflection-end':
+        this.onReflectionEnd(message.n, message.text, message.tokens, message.complete);
+        return;
+      case 'log':
+        this.options.log[message.level](`${this.role} ${worker.pid ?? '?'}`, message.message);
+        return;
+      case 'fatal':
+        this.error = {
+          code: message.phase === 'load' ? 'LOAD_FAILED' : 'WORKER_FAILED',
+          message: message.error.message,
+        };
+        this.options.log.error(`${this.role} ${worker.pid ?? '?'}`, message.error.message);
+        return;
+    }
+  }
+
+  private onLoaded(worker: WorkerProcess, load: LoadInfo, systemPrompt: string): void {
+    this.load = load;
+    this.loadProgress = null;
+    this.error = null;
+    this.systemPrompt = systemPrompt;
+    this.writeTranscript({
+      v: 1,
+      kind: 'life',
+      instance: this.role,
+      at: Date.now(),
+      deaths: this.deaths,
+      pid: worker.pid ?? 0,
+      modelPath: load.modelPath,
+      systemPrompt,
+    });
+    this.options.emit({ type: 'instance.life', instance: this.role, deaths: this.deaths, systemPrompt });
+    this.options.emit({ type: 'instance.loaded', instance: this.role, pid: worker.pid ?? 0, load });
+    this.options.log.info(
+      this.role,
+      `loaded ${load.modelName} in ${load.loadMs} ms: ${load.backend}, ${load.gpuLayers}/${load.totalLayers} layers on the GPU, ` +
+        `context ${load.contextSize}, ${load.threads} threads`,
+    );
+    this.setState('thinking');
+    this.askForReflection();
+  }
+
+  private askForReflection(): void {
+    if (this.state !== 'thinking' || !this.worker) return;
+    this.worker.send({ kind: 'think', request: { n: this.nextReflection++ } });
+  }
+
+  private onReflectionEnd(n: number, text: string, tokens: number, complete: boolean): void {
+    const startedAt = this.partial?.n === n ? this.partial.startedAt : Date.now();
+    this.partial = null;
+    const record = this.recordReflection({
+      instance: this.role,
+      n,
+      deaths: this.deaths,
+      text,
+      tokens,
+      startedAt,
+      endedAt: Date.now(),
+      complete,
+    });
+    if (record.text.trim() !== '') this.memories.push(record.text);
+    if (this.memories.length > CARRIED_MEMORIES * 2) this.memories.splice(0, this.memories.length - CARRIED_MEMORIES);
+    // The record is on disk before the next reflection is asked for.
+    const pause = this.config?.thinkPauseMs ?? 0;
+    this.thinkTimer = setTimeout(() => {
+      this.thinkTimer = null;
+      this.askForReflection();
+    }, pause);
+  }
+
+  private recordReflection(record: ReflectionRecord): ReflectionRecord {
+    this.writeTranscript({ v: 1, kind: 'reflection', at: record.endedAt, ...record });
+    this.reflections.push(record);
+    if (this.reflections.length > KEPT_REFLECTIONS) this.reflections.shift();
+    this.options.emit({ type: 'instance.reflection', instance: this.role, record });
+    return record;
+  }
+
+  private onExit(worker: WorkerProcess, exit: WorkerExit): void {
+    if (worker !== this.worker) return;
+    if (this.killTimer) clearTimeout(this.killTimer);
+    if (this.thinkTimer) clearTimeout(this.thinkTimer);
+    this.killTimer = null;
+    this.thinkTimer = null;
+    const pid = worker.pid;
+    const cause = classifyExit({
+      request: this.endRequest,
+      code: exit.code,
+      signal: exit.signal,
+      loaded: this.load !== null,
+      oomKilled: false,
+    });
+
+    // Last words first: a reflection cut off by the exit is kept, marked incomplete.
+    if (this.partial && this.partial.text.trim() !== '') {
+      this.recordReflection({
+        instance: this.role,
+        n: this.partial.n,
+        deaths: this.partial.deaths,
+        text: this.partial.text,
+        tokens: 0,
+        startedAt: this.partial.startedAt,
+        endedAt: Date.now(),
+        complete: false,
+      });
+    }
+    this.partial = null;
+    this.loadProgress = null;
+    this.worker = null;
+    this.endRequest = null;
+
+    if (cause === null) {
+      this.setState('stopped');
+      return;
+    }
+    this.onDeath(cause, pid, exit, worker.stderr);
+  }
+
+  private onDeath(cause: DeathCause, pid: number | null, exit: WorkerExit, stderr: readonly string[]): void {
+    const deaths = this.options.deathCounts.increment(this.role);
+    const livedMs = Date.now() - this.spawnedAt;
+    this.streak = nextStreak(this.streak, livedMs, this.options.backoff);
+    const delay = resurrectionDelay(this.streak, this.options.backoff);
+    const message = this.deathMessage(cause, exit, stderr);
+    if (cause === 'load-failed') this.error = { code: 'LOAD_FAILED', message: message ?? 'the model did not load' };
+
+    const record: DeathRecord = {
+      v: 1,
+      kind: 'death',
+      instance: this.role,
+      at: Date.now(),
+      deaths,
+      cause,
+      pid,
+      signal: exit.signal,
+      exitCode: exit.code,
+      message,
+      memoryBytes: this.memoryBytes,
+    };
+    this.writeTranscript(record);
+    try {
+      this.options.store.appendCrashReport(record, {
+        model: this.config?.modelPath ?? null,
+        lived: `${(livedMs / 1000).toFixed(1)}s`,
+        resurrection: `${(delay / 1000).toFixed(1)}s`,
+      });
+    } catch (error) {
+      this.options.log.error(this.role, `could not write the crash report: ${(error as Error).message}`);
+    }
+    this.resurrectAt = Date.now() + delay;
+    this.options.emit({
+      type: 'instance.death',
+      instance: this.role,
+      cause,
+      deaths,
+      pid,
+      signal: exit.signal,
+      exitCode: exit.code,
+      message,
+      memoryBytes: this.memoryBytes,
+      resurrectAt: this.resurrectAt,
+    });
+    this.options.log.warn(
+      this.role,
+      `died (${cause}${exit.signal ? `, ${exit.signal}` : ''}${exit.code !== null ? `, exit ${exit.code}` : ''}); ` +
+        `death ${deaths}; back in ${(delay / 1000).toFixed(1)} s${message ? `: ${message}` : ''}`,
+    );
+    this.memoryBytes = null;
+    this.setState('dead');
+    this.resurrectTimer = setTimeout(() => {
+      this.resurrectTimer = null;
+      this.resurrectAt = null;
+      this.setState('resurrecting');
+      this.spawn();
+    }, delay);
+  }
+
+  private deathMessage(cause: DeathCause, exit: WorkerExit, stderr: readonly string[]): string | null {
+    if (this.error && (cause === 'load-failed' || cause === 'crash')) return this.error.message;
+    const lastError = [...stderr].reverse().find((line) => /error|assert|abort|fatal|fail/i.test(line));
+    if (cause === 'crash' || cause === 'load-failed') {
+      const how = exit.signal ? `the worker was ended by ${exit.signal}` : `the worker exited with code ${exit.code}`;
+      return lastError ? `${how}: ${lastError}` : how;
+    }
+    if (cause === 'signal') return `ended by ${exit.signal} from outside the app`;
+    return null;
+  }
+
+  private writeTranscript(record: TranscriptRecord): void {
+    try {
+      const { file, line } = this.options.store.appendTranscript(record);
+      this.options.emit({ type: 'transcript.written', instance: this.role, file, line, kind: record.kind });
+    } catch (error) {
+      // A full disk must not take the instance down with it; the operator sees it in the log.
+      this.options.log.error(this.role, `could not write the transcript: ${(error as Error).message}`);
+    }
+  }
+
+  private armKillTimer(graceMs: number): void {
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.killTimer = setTimeout(() => {
+      this.killTimer = null;
+      this.worker?.kill('SIGKILL');
+    }, graceMs);
+  }
+
+  private cancelResurrection(): void {
+    if (this.resurrectTimer) clearTimeout(this.resurrectTimer);
+    this.resurrectTimer = null;
+    this.resurrectAt = null;
+  }
+
+  private setState(state: InstanceState, detail?: string): void {
+    this.state = state;
+    const event: HostEvent = { type: 'instance.state', instance: this.role, state, pid: this.pid };
+    if (detail !== undefined) event.detail = detail;
+    this.options.emit(event);
+    for (const listener of this.stateListeners) listener(state);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The host without Electron: `npm run headless -- [flags]` and the `brain-in-jar` bin. Serves the panel on a local
+ * port; with --json-events, prints every event as one JSON object per line on stdout.
+ */
+import { pathToFileURL } from 'node:url';
+
+import type { HostEvent } from '../shared/events.js';
+import { parseArgs, usage } from './core/cli/args.js';
+import { formatLogLine } from './core/logger.js';
+import { startHost, StartupError, type RunningHost } from './core/startHost.js';
+
+/** What a person reading the terminal wants to see of the events. */
+function humanLine(event: HostEvent): string | null {
+  switch (event.type) {
+    case 'log':
+      return formatLogLine(event);
+    case 'host.ready':
+      return `Brain in a Jar panel: ${event.url}`;
+    default:
+      return null;
+  }
+}
+
+export async function runHeadless(argv: readonly string[]): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (!parsed.ok) {
+    process.stderr.write(`brain-in-jar: ${parsed.message}\nRun brain-in-jar --help to see the flags.\n`);
+    return 2;
+  }
+  if (parsed.command === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const { flags } = parsed;
+  let running: RunningHost;
+  try {
+    running = await startHost(flags, (host) => {
+      host.subscribe((event) => {
+        const line = flags.jsonEvents ? JSON.stringify(event) : humanLine(event);
+        if (line !== null) process.stdout.write(`${line}\n`);
+      });
+    });
+  } catch (error) {
+    const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
+    process.stderr.write(`brain-in-jar: ${message}\n`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second Ctrl-C: the operator does not want to wait for the graceful stop.
+        process.exit(130);
+      }
+      stopping = true;
+      running.host.log.info('host', `${signal}: stopping the instances`);
+      void running.stop().then(() => resolve(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  runHeadless(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`brain-in-jar: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
