@@ -1,0 +1,105 @@
+/**
+ * The Electron shell, and only that: app lifecycle, the window, and binding the host's api table to IPC. Everything
+ * else is the host (electron/core), which runs the same way headless.
+ */
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { app, BrowserWindow, ipcMain, session, type WebContents } from 'electron';
+
+import { IPC_CHANNELS, type ServerPush } from '../shared/api.js';
+import { parseArgs, usage } from './core/cli/args.js';
+import { startHost, StartupError, type RunningHost } from './core/startHost.js';
+import { isAppUrl, mainWindowOptions } from './security.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const rendererIndex = path.resolve(here, '../renderer/index.html');
+const appUrl = pathToFileURL(rendererIndex).href;
+
+// Packaged, argv is [app, ...flags]; in development it is [electron, main.js, ...flags].
+const parsed = parseArgs(process.argv.slice(app.isPackaged ? 1 : 2));
+if (!parsed.ok) {
+  process.stderr.write(`brain-in-jar: ${parsed.message}\n`);
+  app.exit(2);
+} else if (parsed.command === 'help') {
+  process.stdout.write(`${usage()}\n`);
+  app.exit(0);
+} else {
+  const { flags } = parsed;
+  let running: RunningHost | null = null;
+
+  /** IPC is answered only for the app's own top frame. */
+  const trusted = (frameUrl: string | undefined) => isAppUrl(frameUrl, appUrl);
+
+  function bindIpc(host: RunningHost['host']): void {
+    ipcMain.handle(IPC_CHANNELS.call, async (event, method: unknown, params: unknown) => {
+      if (!trusted(event.senderFrame?.url) || event.senderFrame?.parent) {
+        return { ok: false, error: { code: 'UNAUTHORIZED', message: 'not the app window' } };
+      }
+      return host.api.call(method, params);
+    });
+    const subscribed = new Set<WebContents>();
+    ipcMain.on(IPC_CHANNELS.subscribe, (event) => {
+      if (!trusted(event.senderFrame?.url)) return;
+      const contents = event.sender;
+      const push = (message: ServerPush) => {
+        if (!contents.isDestroyed()) contents.send(IPC_CHANNELS.push, message);
+      };
+      push({ kind: 'snapshot', snapshot: host.snapshot() });
+      if (subscribed.has(contents)) return;
+      subscribed.add(contents);
+      const unsubscribe = host.subscribe((hostEvent) => push({ kind: 'event', event: hostEvent }));
+      contents.once('destroyed', () => {
+        unsubscribe();
+        subscribed.delete(contents);
+      });
+    });
+  }
+
+  function createWindow(): void {
+    const window = new BrowserWindow(mainWindowOptions(path.join(here, 'preload.cjs'), flags.kiosk));
+    const contents = window.webContents;
+    contents.on('will-navigate', (event, url) => {
+      if (!isAppUrl(url, appUrl)) event.preventDefault();
+    });
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    window.once('ready-to-show', () => window.show());
+    void window.loadFile(rendererIndex);
+  }
+
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-redirect', (event, url) => {
+      if (!isAppUrl(url, appUrl)) event.preventDefault();
+    });
+  });
+
+  void app.whenReady().then(async () => {
+    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    session.defaultSession.setPermissionCheckHandler(() => false);
+    try {
+      running = await startHost({ ...flags, dataDir: flags.dataDir ?? app.getPath('userData') });
+    } catch (error) {
+      process.stderr.write(
+        `brain-in-jar: ${error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error))}\n`,
+      );
+      app.exit(1);
+      return;
+    }
+    bindIpc(running.host);
+    createWindow();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    });
+  });
+
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (quitting || !running) return;
+    // Stop the instances gracefully (their last words written) before the process goes.
+    event.preventDefault();
+    quitting = true;
+    void running.stop().finally(() => app.quit());
+  });
+  app.on('window-all-closed', () => app.quit());
+}
