@@ -1,0 +1,61 @@
+import { useLayoutEffect, useRef } from 'react';
+
+import type { PartialReflection, ReflectionRecord, Role } from '../../shared/instances.js';
+
+/**
+ * The scrolling transcript of one instance. It follows new text while the reader is at the bottom, and stays put
+ * when they have scrolled up to read.
+ */
+export function Transcript({
+  reflections,
+  partial,
+  role,
+}: {
+  reflections: ReflectionRecord[];
+  partial: PartialReflection | null;
+  role: Role;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+
+  useLayoutEffect(() => {
+    const element = box.current;
+    if (element && following.current) element.scrollTop = element.scrollHeight;
+  });
+
+  return (
+    <div
+      className="transcript"
+      ref={box}
+      data-testid="transcript"
+      role="log"
+      aria-live="off"
+      aria-label={`${role} transcript`}
+      tabIndex={0}
+      onScroll={(event) => {
+        const element = event.currentTarget;
+        following.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+      }}
+    >
+      {reflections.length === 0 && !partial && <p className="empty">No thoughts yet.</p>}
+      {reflections.map((record) => (
+        <p key={`${record.n}-${record.endedAt}`} className={record.complete ? 'thought' : 'thought cut'}>
+          <span className="meta">
+            #{record.n} · after {record.deaths} {record.deaths === 1 ? 'death' : 'deaths'}
+            {record.complete ? '' : ' · cut off'}
+          </span>
+          {record.text}
+        </p>
+      ))}
+      {partial && (
+        <p className="thought streaming" data-testid="streaming">
+          <span className="meta">#{partial.n}</span>
+          {partial.text}
+          <span className="cursor" aria-hidden="true">
+            ▍
+          </span>
+        </p>
+      )}
+    </div>
+  );
+}
