@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { HostEvent } from '../../shared/events.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+type EventOf<T extends HostEvent['type']> = Extract<HostEvent, { type: T }>;
+
+/**
+ * A real headless host in its own process (run from source through tsx), with --json-events parsed line by line.
+ * Tests wait for the events the host emits, never for sleeps.
+ */
+export class HostProcess {
+  readonly events: HostEvent[] = [];
+  /** When each event arrived (Date.now()), parallel to `events`. */
+  readonly arrivals: number[] = [];
+  readonly stderr: string[] = [];
+  private readonly waiters = new Set<() => void>();
+  private exitCode: number | null | undefined = undefined;
+  private exitSignal: NodeJS.Signals | null = null;
+  readonly dataDir: string;
+
+  private constructor(
+    readonly child: ChildProcess,
+    dataDir: string,
+  ) {
+    this.dataDir = dataDir;
+    let pending = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.trim() === '') continue;
+        try {
+          this.events.push(JSON.parse(line) as HostEvent);
+          this.arrivals.push(Date.now());
+        } catch {
+          this.stderr.push(`(stdout, not JSON) ${line}`);
+        }
+      }
+      this.notify();
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      this.stderr.push(chunk);
+      this.notify();
+    });
+    child.on('exit', (code, signal) => {
+      this.exitCode = code;
+      this.exitSignal = signal;
+      this.notify();
+    });
+  }
+
+  /** Starts a host with a fresh data directory unless one is given. Threads 1, no pause between thoughts. */
+  static start(args: string[], options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): HostProcess {
+    const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bij-data-'));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'electron/headless.ts'),
+        '--json-events',
+        '--web-port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--threads',
+        '1',
+        '--think-pause',
+        '0',
+        '--max-tokens',
+        '48',
+        ...args,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
+    );
+    return new HostProcess(child, dataDir);
+  }
+
+  /** When `event` (one of `events`) arrived. */
+  arrivalOf(event: HostEvent): number {
+    return this.arrivals[this.events.indexOf(event)]!;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get exited(): { code: number | null; signal: NodeJS.Signals | null } | null {
+    return this.exitCode === undefined ? null : { code: this.exitCode, signal: this.exitSignal };
+  }
+
+  of<T extends HostEvent['type']>(type: T): EventOf<T>[] {
+    return this.events.filter((event): event is EventOf<T> => event.type === type);
+  }
+
+  /** Resolves with the first event (from `fromIndex` on) of that type that matches. */
+  waitFor<T extends HostEvent['type']>(
+    type: T,
+    predicate: (event: EventOf<T>) => boolean = () => true,
+    timeoutMs = 30_000,
+    fromIndex = 0,
+  ): Promise<EventOf<T>> {
+    return this.waitUntil(
+      () =>
+        this.events
+          .slice(fromIndex)
+          .find((event): event is EventOf<T> => event.type === type && predicate(event as EventOf<T>)),
+      `${type}`,
+      timeoutMs,
+    );
+  }
+
+  /** Resolves with the first non-undefined value of `probe`, checked on every output of the host. */
+  waitUntil<T>(probe: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const value = probe();
+        if (value !== undefined) {
+          cleanup();
+          resolve(value);
+          return;
+        }
+        if (this.exited) {
+          cleanup();
+          reject(
+            new Error(
+              `host exited (${JSON.stringify(this.exited)}) while waiting for ${what}\n${this.stderr.join('')}`,
+            ),
+          );
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${this.stderr.join('').slice(-2000)}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Asks the host to stop (SIGTERM) and waits for it; SIGKILL if it takes longer than `timeoutMs`. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    try {
+      await this.waitUntil(() => (this.exited ? true : undefined), 'exit', timeoutMs);
+    } catch {
+      this.child.kill('SIGKILL');
+      await this.waitUntil(() => (this.exited ? true : undefined), 'exit after SIGKILL', 5000);
+    }
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Polls until the process is gone; resolves with how long it took, or rejects after `timeoutMs`. */
+export async function waitForProcessGone(pid: number, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (!isAlive(pid) || isZombie(pid)) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`process ${pid} still alive after ${timeoutMs} ms`);
+}
+
+/** An exited child whose parent has not reaped it holds no memory; /proc says Z. */
+function isZombie(pid: number): boolean {
+  try {
+    return /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,76 @@
+import WebSocket from 'ws';
+
+import type { ServerPush } from '../../shared/api.js';
+import type { ApiResult } from '../../shared/errors.js';
+
+/** A WebSocket client of the host's api, as the renderer's transport speaks it. */
+export class WsClient {
+  readonly pushes: ServerPush[] = [];
+  private nextId = 1;
+  private readonly pending = new Map<number, (reply: unknown) => void>();
+  /** Replies that carry no id (malformed requests). */
+  readonly orphanReplies: unknown[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { id?: unknown; ok?: unknown };
+      if (typeof message.ok === 'boolean') {
+        if (typeof message.id === 'number' && this.pending.has(message.id)) {
+          this.pending.get(message.id)!(message);
+          this.pending.delete(message.id);
+        } else {
+          this.orphanReplies.push(message);
+        }
+        return;
+      }
+      this.pushes.push(message as ServerPush);
+    });
+  }
+
+  /** Connects to the host's /ws with the token of `panelUrl` (or another, to test refusals). */
+  static connect(panelUrl: string, options: { token?: string; origin?: string } = {}): Promise<WsClient> {
+    const url = new URL(panelUrl);
+    const token = options.token ?? url.searchParams.get('token') ?? '';
+    const socket = new WebSocket(`ws://${url.host}/ws?token=${encodeURIComponent(token)}`, {
+      headers: options.origin ? { Origin: options.origin } : {},
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(new WsClient(socket)));
+      socket.once('unexpected-response', (_request, response) => reject(new Error(`refused: ${response.statusCode}`)));
+      socket.once('error', reject);
+    });
+  }
+
+  call(method: string, params: unknown): Promise<ApiResult<unknown>> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, (reply) => {
+        const { id: _id, ...result } = reply as { id: number } & ApiResult<unknown>;
+        resolve(result as ApiResult<unknown>);
+      });
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  /** Sends raw text and resolves with the next reply that carries no id. */
+  sendRaw(text: string | Buffer): Promise<unknown> {
+    const before = this.orphanReplies.length;
+    this.socket.send(text);
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (this.orphanReplies.length > before) {
+          clearInterval(poll);
+          resolve(this.orphanReplies[before]);
+        } else if (Date.now() - started > 5000) {
+          clearInterval(poll);
+          reject(new Error('no reply'));
+        }
+      }, 10);
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { HostProcess } from '../helpers/hostProcess.js';
+import { testModels } from '../helpers/models.js';
+import { WsClient } from '../helpers/wsClient.js';
+
+describe('bad model files never reach llama.cpp', { timeout: 180_000 }, () => {
+  const models = testModels();
+  const refused: Array<[keyof typeof models, RegExp]> = [
+    ['missing', /no such file/],
+    ['directory', /is a directory/],
+    ['notGguf', /not a GGUF model/],
+    ['truncated', /past the end of the file/],
+    ['headCountZero', /llama\.attention\.head_count is 0/],
+  ];
+
+  for (const [kind, reason] of refused) {
+    it(`refuses a ${kind} file with the file and the reason, spawns nothing, and stays up`, async () => {
+      const host = HostProcess.start(['--model', models[kind]]);
+      try {
+        const error = await host.waitFor('instance.error');
+        assert.equal(error.instance, 'SUBJECT');
+        assert.equal(error.error.code, 'MODEL_INVALID');
+        assert.ok(error.error.message.includes(path.resolve(models[kind])), error.error.message);
+        assert.match(error.error.message, reason);
+        const stopped = await host.waitFor('instance.state', (event) => event.state === 'stopped');
+        assert.equal(stopped.pid, null);
+        assert.equal(host.of('instance.state').filter((event) => event.state === 'loading').length, 0);
+        assert.equal(host.of('instance.death').length, 0, 'a refused file is not a death');
+
+        // The panel is still there and answers, with the same refusal, when asked to start again.
+        const client = await WsClient.connect((await host.waitFor('host.ready')).url);
+        const start = await client.call('instances.start', { instance: 'SUBJECT' });
+        assert.ok(!start.ok && start.error.code === 'MODEL_INVALID');
+        assert.match(start.error.message, reason);
+        const check = await client.call('models.check', { path: models.good });
+        assert.ok(check.ok, 'a good file checks fine');
+        client.close();
+        assert.equal(host.exited, null);
+      } finally {
+        await host.stop();
+      }
+    });
+  }
+
+  it('shows the reason llama.cpp logged when the load itself fails, and backs off', async () => {
+    const host = HostProcess.start(['--model', models.unknownArchitecture, '--resurrect-delay', '0.3']);
+    try {
+      const deaths = await host.waitUntil(() => {
+        const all = host.of('instance.death');
+        return all.length >= 3 ? all : undefined;
+      }, 'three failed loads');
+      for (const death of deaths) {
+        assert.equal(death.cause, 'load-failed');
+        assert.match(death.message ?? '', /unknown model architecture: 'jarbrain'/);
+      }
+      // Each quick death doubles the pause: 0.3 s, 0.6 s, 1.2 s, measured from the death to the next spawn.
+      const planned = deaths.map((death) => (death.resurrectAt! - host.arrivalOf(death)) / 1000);
+      const resurrections = host.of('instance.state').filter((event) => event.state === 'resurrecting');
+      const measured = deaths.slice(0, 2).map((death, index) => {
+        return (host.arrivalOf(resurrections[index]!) - host.arrivalOf(death)) / 1000;
+      });
+      [0.3, 0.6, 1.2].forEach((expected, index) => {
+        assert.ok(Math.abs(planned[index]! - expected) < 0.15, `planned pause ${index}: ${planned[index]} s`);
+      });
+      [0.3, 0.6].forEach((expected, index) => {
+        assert.ok(
+          measured[index]! >= expected - 0.05 && measured[index]! < expected + 0.5,
+          `pause ${index}: ${measured[index]} s`,
+        );
+      });
+      assert.equal(host.exited, null, 'the host stays up');
+    } finally {
+      await host.stop();
+    }
+  });
+});
