@@ -58,6 +58,8 @@ export interface InstanceLifeEvent {
   instance: Role;
   deaths: number;
   systemPrompt: string;
+  /** How many reflections of earlier lives the mind carries into this one. */
+  memories: number;
 }
 
 /** Streamed text, batched by the worker (about every 50 ms). */

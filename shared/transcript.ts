@@ -16,6 +16,8 @@ export interface LifeRecord {
   pid: number;
   modelPath: string;
   systemPrompt: string;
+  /** Reflections of earlier lives carried into this one. */
+  memories: number;
 }
 
 export interface ReflectionLine extends ReflectionRecord {

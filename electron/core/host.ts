@@ -107,7 +107,8 @@ export class Host {
       'host',
       `session ${this.store.sessionId}, ${this.flags.mode} mode, model ${this.modelPath}${this.demo ? ' (demo)' : ''}`,
     );
-    if (this.flags.autostart) this.startInstances(undefined);
+    // A refused start (a bad model file) is on the card and in the events already; the host stays up for the fix.
+    if (this.flags.autostart) for (const instance of this.instances.values()) instance.start();
   }
 
   subscribe(listener: EventListener): () => void {

@@ -158,6 +158,7 @@ async function load(config: WorkerConfig): Promise<void> {
   send({
     kind: 'loaded',
     systemPrompt,
+    memories: memories.length,
     load: {
       backend: backendOf(llama),
       gpuLayers: model.gpuLayers,

@@ -55,7 +55,7 @@ export interface PlainError {
 
 export type WorkerMessage =
   | { seq: number; kind: 'progress'; progress: number }
-  | { seq: number; kind: 'loaded'; load: LoadInfo; systemPrompt: string }
+  | { seq: number; kind: 'loaded'; load: LoadInfo; systemPrompt: string; memories: number }
   | { seq: number; kind: 'reflection-start'; n: number; deaths: number; prompt: string }
   | { seq: number; kind: 'tokens'; n: number; text: string; tokens: number }
   | { seq: number; kind: 'reflection-end'; n: number; text: string; tokens: number; ms: number; complete: boolean }

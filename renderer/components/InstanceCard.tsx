@@ -15,14 +15,15 @@ const STATE_LABELS: Record<InstanceView['state'], string> = {
   resurrecting: 'Resurrecting',
 };
 
+/** The current time, re-read four times a second while `active` (for countdowns). */
 function useNow(active: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
     if (!active) return;
-    const timer = setInterval(() => setNow(Date.now()), 250);
+    const timer = setInterval(() => setTick((tick) => tick + 1), 250);
     return () => clearInterval(timer);
   }, [active]);
-  return now;
+  return Date.now();
 }
 
 export const InstanceCard = memo(function InstanceCard({ view, call }: { view: InstanceView; call: Call }) {

@@ -219,7 +219,7 @@ export class InstanceSupervisor {
         this.options.emit({ type: 'instance.progress', instance: this.role, progress: message.progress });
         return;
       case 'loaded':
-        this.onLoaded(worker, message.load, message.systemPrompt);
+        this.onLoaded(worker, message.load, message.systemPrompt, message.memories);
         return;
       case 'reflection-start':
         this.partial = { n: message.n, deaths: message.deaths, text: '', startedAt: Date.now() };
@@ -250,7 +250,7 @@ export class InstanceSupervisor {
     }
   }
 
-  private onLoaded(worker: WorkerProcess, load: LoadInfo, systemPrompt: string): void {
+  private onLoaded(worker: WorkerProcess, load: LoadInfo, systemPrompt: string, memories: number): void {
     this.load = load;
     this.loadProgress = null;
     this.error = null;
@@ -264,8 +264,9 @@ export class InstanceSupervisor {
       pid: worker.pid ?? 0,
       modelPath: load.modelPath,
       systemPrompt,
+      memories,
     });
-    this.options.emit({ type: 'instance.life', instance: this.role, deaths: this.deaths, systemPrompt });
+    this.options.emit({ type: 'instance.life', instance: this.role, deaths: this.deaths, systemPrompt, memories });
     this.options.emit({ type: 'instance.loaded', instance: this.role, pid: worker.pid ?? 0, load });
     this.options.log.info(
       this.role,
@@ -396,7 +397,8 @@ export class InstanceSupervisor {
       memoryBytes: this.memoryBytes,
       resurrectAt: this.resurrectAt,
     });
-    this.options.log.warn(
+    // Narration for the terminal and the log file; the panel shows the instance.death event itself.
+    this.options.log.info(
       this.role,
       `died (${cause}${exit.signal ? `, ${exit.signal}` : ''}${exit.code !== null ? `, exit ${exit.code}` : ''}); ` +
         `death ${deaths}; back in ${(delay / 1000).toFixed(1)} s${message ? `: ${message}` : ''}`,

@@ -53,11 +53,15 @@ export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
-/** The built renderer, next to the built host (dist/) or, when running from source, in dist/renderer. */
+/**
+ * The built renderer: dist/renderer, beside dist/electron when this file is built, or under the repository root
+ * when the host runs from source (where renderer/ holds the unbuilt sources, which a browser cannot run).
+ */
 export function findRendererDir(): string | null {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.resolve(here, '../../../renderer'), path.resolve(here, '../../../dist/renderer')];
-  return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? null;
+  const file = fileURLToPath(import.meta.url);
+  const fromSource = path.extname(file) === '.ts';
+  const dir = path.resolve(path.dirname(file), fromSource ? '../../../dist/renderer' : '../../../renderer');
+  return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
 }
 
 export class WebServer {
