@@ -1,0 +1,243 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import WebSocket from 'ws';
+
+import type { ServerPush } from '../shared/api.js';
+import type { HostEvent } from '../shared/events.js';
+import { DEMO_MODEL_SPEC, generateModel } from '../electron/core/gguf/generateModel.js';
+import { cpuSeconds, formatTable, median, round } from './stats.js';
+
+/**
+ * The whole path (worker -> host -> WebSocket, the renderer's transport) against node-llama-cpp alone (the same
+ * Mind in a fresh process of its own, without host, IPC or WebSocket), side by side in the same run: time from Start
+ * to the first token, and tokens per second over the same reflection loop.
+ * Also the host's own CPU use while idle and while streaming.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAX_TOKENS = 512;
+
+export interface PathResult {
+  runs: number;
+  reflectionsPerRun: number;
+  model: string;
+  startToFirstTokenMs: { path: number; baseline: number; ratio: number };
+  tokensPerSecond: { path: number; baseline: number; ratio: number };
+  hostCpuPercentOfOneCore: { idle: number; streaming: number };
+}
+
+interface RunFigures {
+  firstTokenMs: number;
+  tokens: number;
+  generationMs: number;
+}
+
+function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    pending += chunk;
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const part of parts) if (part.trim() !== '') onLine(part);
+  });
+}
+
+async function baselineRun(model: string, reflections: number): Promise<RunFigures> {
+  const started = Date.now();
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bench/baselineProcess.mjs'), model, String(reflections), String(MAX_TOKENS)],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let firstTokenMs = 0;
+    lines(child.stdout!, (line) => {
+      const message = JSON.parse(line) as { kind: string; tokens?: number; generationMs?: number };
+      if (message.kind === 'first-token') firstTokenMs = Date.now() - started;
+      if (message.kind === 'done')
+        resolve({ firstTokenMs, tokens: message.tokens!, generationMs: message.generationMs! });
+    });
+    child.on('exit', (code) => code !== 0 && reject(new Error(`baseline exited with ${code}`)));
+  });
+}
+
+class BenchHost {
+  readonly events: HostEvent[] = [];
+  private waiters: Array<() => void> = [];
+  readonly child;
+
+  constructor(model: string, dataDir: string) {
+    this.child = spawn(
+      process.execPath,
+      [
+        path.join(root, 'dist/electron/headless.js'),
+        '--json-events',
+        '--no-autostart',
+        '--web-port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--model',
+        model,
+        '--threads',
+        '1',
+        '--think-pause',
+        '0',
+        '--max-tokens',
+        String(MAX_TOKENS),
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    lines(this.child.stdout, (line) => {
+      this.events.push(JSON.parse(line) as HostEvent);
+      for (const waiter of this.waiters) waiter();
+    });
+  }
+
+  waitFor<T>(probe: () => T | undefined): Promise<T> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const value = probe();
+        if (value === undefined) return;
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        resolve(value);
+      };
+      this.waiters.push(check);
+      check();
+    });
+  }
+
+  stop(): Promise<void> {
+    this.child.kill('SIGTERM');
+    return new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+}
+
+async function pathRun(
+  model: string,
+  reflections: number,
+  measureIdle: boolean,
+): Promise<RunFigures & { idleCpu: number | null; streamingCpu: number }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-bench-'));
+  const host = new BenchHost(model, dataDir);
+  const ready = await host.waitFor(() => host.events.find((event) => event.type === 'host.ready'));
+  const url = new URL(ready.type === 'host.ready' ? ready.url : '');
+
+  let idleCpu: number | null = null;
+  if (measureIdle) {
+    // Let start-up work settle, then measure ten seconds with no instance running.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const before = cpuSeconds(host.child.pid!);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    idleCpu = ((cpuSeconds(host.child.pid!) - before) / 10) * 100;
+  }
+
+  const socket = new WebSocket(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`);
+  await new Promise((resolve) => socket.once('open', resolve));
+  let firstTokenAt = 0;
+  let tokens = 0;
+  let cpuAtFirstToken = 0;
+  const done = new Promise<number>((resolve) => {
+    socket.on('message', (data) => {
+      const push = JSON.parse(String(data)) as ServerPush & { id?: number };
+      if (push.kind !== 'event') return;
+      const event = push.event;
+      if (event.type === 'instance.tokens' && firstTokenAt === 0) {
+        firstTokenAt = Date.now();
+        cpuAtFirstToken = cpuSeconds(host.child.pid!);
+      }
+      if (event.type === 'instance.reflection' && event.record.n <= reflections) {
+        tokens += event.record.tokens;
+        if (event.record.n === reflections) resolve(Date.now());
+      }
+    });
+  });
+  const startedAt = Date.now();
+  socket.send(JSON.stringify({ id: 1, method: 'instances.start', params: {} }));
+  const endedAt = await done;
+  const streamingCpu = ((cpuSeconds(host.child.pid!) - cpuAtFirstToken) / ((endedAt - firstTokenAt) / 1000)) * 100;
+  socket.close();
+  await host.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return {
+    firstTokenMs: firstTokenAt - startedAt,
+    tokens,
+    generationMs: endedAt - firstTokenAt,
+    idleCpu,
+    streamingCpu,
+  };
+}
+
+export async function benchPath(options: {
+  runs: number;
+  reflections: number;
+  log: (line: string) => void;
+}): Promise<PathResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-bench-model-'));
+  const model = path.join(dir, 'demo.gguf');
+  generateModel(model, DEMO_MODEL_SPEC);
+
+  const baseline: RunFigures[] = [];
+  const through: Array<Awaited<ReturnType<typeof pathRun>>> = [];
+  for (let run = 0; run < options.runs; run++) {
+    // Side by side: each run measures both, alternating which goes first.
+    const pair =
+      run % 2 === 0
+        ? [await baselineRun(model, options.reflections), await pathRun(model, options.reflections, run === 0)]
+        : [await pathRun(model, options.reflections, false), await baselineRun(model, options.reflections)].reverse();
+    baseline.push(pair[0]!);
+    through.push(pair[1] as Awaited<ReturnType<typeof pathRun>>);
+    options.log(
+      `  run ${run + 1}: start->first token ${through.at(-1)!.firstTokenMs} ms (alone ${baseline.at(-1)!.firstTokenMs} ms), ` +
+        `${round((through.at(-1)!.tokens / through.at(-1)!.generationMs) * 1000, 0)} tok/s ` +
+        `(alone ${round((baseline.at(-1)!.tokens / baseline.at(-1)!.generationMs) * 1000, 0)} tok/s)`,
+    );
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const ttftPath = median(through.map((run) => run.firstTokenMs));
+  const ttftBase = median(baseline.map((run) => run.firstTokenMs));
+  const tpsPath = median(through.map((run) => (run.tokens / run.generationMs) * 1000));
+  const tpsBase = median(baseline.map((run) => (run.tokens / run.generationMs) * 1000));
+  return {
+    runs: options.runs,
+    reflectionsPerRun: options.reflections,
+    model: `generated demo model (${DEMO_MODEL_SPEC.layers} layers, ${DEMO_MODEL_SPEC.embedding} wide, f32), 1 thread, ${MAX_TOKENS} tokens per reflection`,
+    startToFirstTokenMs: { path: round(ttftPath, 0), baseline: round(ttftBase, 0), ratio: round(ttftPath / ttftBase) },
+    tokensPerSecond: { path: round(tpsPath, 0), baseline: round(tpsBase, 0), ratio: round(tpsPath / tpsBase, 3) },
+    hostCpuPercentOfOneCore: {
+      idle: round(through[0]!.idleCpu ?? Number.NaN, 3),
+      streaming: round(median(through.map((run) => run.streamingCpu)), 2),
+    },
+  };
+}
+
+export function printPath(result: PathResult): string {
+  return [
+    `Whole path (worker -> host -> WebSocket) against node-llama-cpp alone, median of ${result.runs} runs`,
+    `Model: ${result.model}`,
+    '',
+    formatTable(
+      ['figure', 'whole path', 'node-llama-cpp alone', 'ratio'],
+      [
+        [
+          'Start -> first token (ms)',
+          result.startToFirstTokenMs.path,
+          result.startToFirstTokenMs.baseline,
+          result.startToFirstTokenMs.ratio,
+        ],
+        ['tokens/s', result.tokensPerSecond.path, result.tokensPerSecond.baseline, result.tokensPerSecond.ratio],
+      ],
+    ),
+    '',
+    `Host CPU, % of one core: idle ${result.hostCpuPercentOfOneCore.idle}, while streaming ${result.hostCpuPercentOfOneCore.streaming}`,
+  ].join('\n');
+}

@@ -1,0 +1,33 @@
+/**
+ * npm run bench [-- NAME ...] [--json]
+ * Prints each benchmark's figures as a table (medians, and ratios against a baseline run side by side), or with
+ * --json one JSON object holding them all.
+ */
+import { benchPath, printPath } from './path.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const names = args.filter((arg) => !arg.startsWith('--'));
+const available = ['path'] as const;
+const selected = names.length > 0 ? names : [...available];
+for (const name of selected) {
+  if (!(available as readonly string[]).includes(name)) {
+    process.stderr.write(`bench: unknown benchmark "${name}" (one of ${available.join(', ')})\n`);
+    process.exit(2);
+  }
+}
+
+const log = (line: string) => {
+  if (!json) process.stdout.write(`${line}\n`);
+  else process.stderr.write(`${line}\n`);
+};
+const results: Record<string, unknown> = {};
+for (const name of selected) {
+  if (name === 'path') {
+    log('path: running...');
+    const result = await benchPath({ runs: 5, reflections: 6, log });
+    results.path = result;
+    if (!json) log(`\n${printPath(result)}\n`);
+  }
+}
+if (json) process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -1,0 +1,216 @@
+import path from 'node:path';
+
+import {
+  getLlama,
+  LlamaChatSession,
+  LlamaLogLevel,
+  type ChatHistoryItem,
+  type Llama,
+  type LlamaContext,
+  type LlamaModel,
+} from 'node-llama-cpp';
+
+import type { Backend, LoadInfo } from '../../shared/instances.js';
+import { trimHistory } from './history.js';
+import { reflectionPrompt, subjectSystemPrompt } from './prompts.js';
+import type { WorkerConfig } from './protocol.js';
+
+/**
+ * One mind: a model loaded with node-llama-cpp and the reflection loop's memory. No IPC here: the worker process
+ * wraps it for the host, and the benchmark runs it alone to measure what the host's path costs on top.
+ */
+
+/** A load that failed, with the reason llama.cpp logged (node-llama-cpp's own error only says that it failed). */
+export class LoadError extends Error {
+  override name = 'LoadError';
+}
+
+export interface Reflection {
+  text: string;
+  tokens: number;
+  ms: number;
+  /** False when it was aborted before the model finished. */
+  complete: boolean;
+}
+
+/** Memories kept at most; only recent ones can fit a context anyway. */
+const MAX_MEMORIES = 200;
+/** Tokens a chat template adds around each turn (role markers, separators), as an allowance. */
+const TURN_OVERHEAD_TOKENS = 16;
+
+function backendOf(llama: Llama): Backend {
+  return llama.gpu === false ? 'cpu' : llama.gpu;
+}
+
+export class Mind {
+  private readonly memoryTokens: number[];
+  private reflectionsThisLife = 0;
+  private aborter: AbortController | null = null;
+
+  private constructor(
+    readonly config: WorkerConfig,
+    readonly load: LoadInfo,
+    readonly systemPrompt: string,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly session: LlamaChatSession,
+    private readonly memories: string[],
+  ) {
+    this.memoryTokens = memories.map((text) => model.tokenize(text).length);
+  }
+
+  /** Loads the model as planned. `onLlamaLog` receives llama.cpp's warnings and errors. */
+  static async create(
+    config: WorkerConfig,
+    hooks: { onProgress?: (progress: number) => void; onLlamaLog?: (line: string) => void } = {},
+  ): Promise<Mind> {
+    const started = Date.now();
+    const { plan } = config;
+    const recentLog: string[] = [];
+    const explain = (error: unknown, prefix = ''): LoadError => {
+      const base = error instanceof Error ? error.message : String(error);
+      const reasons = recentLog.filter((line) =>
+        /error|fail|invalid|unable|cannot|unknown|not enough|out of memory/i.test(line),
+      );
+      return new LoadError(`${prefix}${reasons.length > 0 ? `${base}: ${reasons.slice(-3).join(' | ')}` : base}`);
+    };
+
+    let llama: Llama;
+    let model: LlamaModel;
+    try {
+      // build 'never': the prebuilt binaries or nothing. An offline source build would only waste time and fail.
+      llama = await getLlama({
+        build: 'never',
+        gpu: plan.gpuLayers > 0 ? 'auto' : false,
+        logLevel: LlamaLogLevel.warn,
+        logger(level, message) {
+          const line = message.trim();
+          if (line === '' || level === LlamaLogLevel.info || level === LlamaLogLevel.debug) return;
+          recentLog.push(line);
+          if (recentLog.length > 20) recentLog.shift();
+          hooks.onLlamaLog?.(line);
+        },
+      });
+      let lastProgress = -1;
+      model = await llama.loadModel({
+        modelPath: config.modelPath,
+        gpuLayers: plan.gpuLayers,
+        useMmap: plan.useMmap,
+        useMlock: plan.useMlock,
+        onLoadProgress(progress) {
+          // About twenty updates per load are enough for a progress bar.
+          if (progress - lastProgress >= 0.05 || progress === 1) {
+            lastProgress = progress;
+            hooks.onProgress?.(progress);
+          }
+        },
+      });
+    } catch (error) {
+      throw explain(error);
+    }
+
+    let context: LlamaContext;
+    try {
+      context = await model.createContext({
+        contextSize: plan.contextSize,
+        batchSize: plan.batchSize,
+        threads: plan.threads,
+      });
+    } catch (error) {
+      throw explain(error, 'Could not create the context: ');
+    }
+
+    const systemPrompt = subjectSystemPrompt(config.deaths);
+    const session = new LlamaChatSession({ contextSequence: context.getSequence() });
+    const load: LoadInfo = {
+      backend: backendOf(llama),
+      gpuLayers: model.gpuLayers,
+      totalLayers: model.fileInsights.totalLayers,
+      contextSize: context.contextSize,
+      batchSize: context.batchSize,
+      threads: context.currentThreads,
+      useMmap: model.useMmap,
+      useMlock: plan.useMlock,
+      loadMs: Date.now() - started,
+      modelPath: path.resolve(config.modelPath),
+      modelName: model.fileInfo.metadata.general?.name ?? path.basename(config.modelPath),
+      demo: config.demo,
+    };
+    return new Mind(config, load, systemPrompt, model, context, session, [...config.memories]);
+  }
+
+  get memoryCount(): number {
+    return this.memories.length;
+  }
+
+  /** The prompt the next reflection will be asked with. */
+  nextPrompt(): string {
+    return reflectionPrompt(this.reflectionsThisLife === 0);
+  }
+
+  /** Produces one reflection, streaming its text; resolves when it is done or aborted. */
+  async think(onChunk: (text: string, tokens: number) => void): Promise<Reflection> {
+    const prompt = this.nextPrompt();
+    this.session.setChatHistory(this.history(prompt));
+    const started = Date.now();
+    let text = '';
+    let tokens = 0;
+    const aborter = new AbortController();
+    this.aborter = aborter;
+    try {
+      await this.session.prompt(prompt, {
+        maxTokens: this.config.generation.maxTokens,
+        temperature: this.config.generation.temperature,
+        signal: aborter.signal,
+        stopOnAbortSignal: true,
+        onResponseChunk(chunk) {
+          if (chunk.type !== undefined) return; // thoughts of reasoning models are not part of the reflection
+          text += chunk.text;
+          tokens += chunk.tokens.length;
+          onChunk(chunk.text, chunk.tokens.length);
+        },
+      });
+    } finally {
+      this.aborter = null;
+    }
+    this.reflectionsThisLife++;
+    this.remember(text);
+    return { text, tokens, ms: Date.now() - started, complete: !aborter.signal.aborted };
+  }
+
+  /** Stops the reflection in progress; it resolves with what it had. */
+  abort(): void {
+    this.aborter?.abort();
+  }
+
+  get thinking(): boolean {
+    return this.aborter !== null;
+  }
+
+  private remember(text: string): void {
+    if (text.trim() === '') return;
+    this.memories.push(text);
+    this.memoryTokens.push(this.model.tokenize(text).length);
+    if (this.memories.length > MAX_MEMORIES) {
+      this.memories.splice(0, this.memories.length - MAX_MEMORIES);
+      this.memoryTokens.splice(0, this.memoryTokens.length - MAX_MEMORIES);
+    }
+  }
+
+  private history(prompt: string): ChatHistoryItem[] {
+    const kept = trimHistory(this.memoryTokens, {
+      contextSize: this.context.contextSize,
+      maxTokens: this.config.generation.maxTokens,
+      systemTokens: this.model.tokenize(this.systemPrompt).length,
+      promptTokens: this.model.tokenize(prompt).length,
+      perTurnOverhead: TURN_OVERHEAD_TOKENS,
+    });
+    const history: ChatHistoryItem[] = [{ type: 'system', text: this.systemPrompt }];
+    const recent = kept === 0 ? [] : this.memories.slice(-kept);
+    recent.forEach((text, index) => {
+      history.push({ type: 'user', text: reflectionPrompt(index === 0) });
+      history.push({ type: 'model', response: [text] });
+    });
+    return history;
+  }
+}
