@@ -11,17 +11,17 @@ export interface WorkerExit {
 
 type Outgoing = HostMessage extends infer M ? (M extends HostMessage ? Omit<M, 'seq'> : never) : never;
 
-/** The worker entry next to this file: .ts when the host runs from source (tsx), .js when built. */
-export function workerEntry(): string {
+/** A script of electron/worker/: .ts when the host runs from source (tsx), .js when built. */
+export function workerScript(name: 'main' | 'probe'): string {
   const here = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(here), '..', '..', 'worker', `main${path.extname(here)}`);
+  return path.join(path.dirname(here), '..', '..', 'worker', `${name}${path.extname(here)}`);
 }
 
 /**
  * Flags a worker needs from the host's own command line: the loaders (tsx) that let it run from source, and nothing
  * else (an --inspect port, say, must not be inherited).
  */
-function loaderArgs(execArgv: readonly string[]): string[] {
+export function loaderArgs(execArgv: readonly string[] = process.execArgv): string[] {
   const kept: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i]!;
@@ -59,8 +59,8 @@ export class WorkerProcess {
     onOutput: (stream: 'stdout' | 'stderr', line: string) => void;
     env?: NodeJS.ProcessEnv;
   }): WorkerProcess {
-    const child = fork(workerEntry(), [], {
-      execArgv: loaderArgs(process.execArgv),
+    const child = fork(workerScript('main'), [], {
+      execArgv: loaderArgs(),
       // Under Electron, process.execPath is the Electron binary: this makes the child a plain Node process.
       env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+
+import type { BackendInfo, BoardResources, GpuInfo } from '../../../shared/board.js';
+import { parseMeminfo } from '../sampler/procfs.js';
+import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
+import { HOST_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
+import { parseTegrastats } from './tegrastats.js';
+
+/**
+ * The board's resources, from the texts of the files and commands that describe it. Those texts come from this
+ * machine (`readLiveInputs`) or from recordings a user sends (`doctor --meminfo FILE --tegrastats FILE ...`), so a
+ * Jetson's plan can be reproduced on any machine.
+ */
+export interface ResourceInputs {
+  meminfo: string | null;
+  cores: number;
+  nvidiaSmi: string | null;
+  tegrastats: string | null;
+  gpuLoad: string | null;
+  nvTegraRelease: string | null;
+  /** Told it is a Jetson (--jetson) without a release file. */
+  jetson: boolean;
+  backend: BackendInfo | null;
+  source: string;
+}
+
+export function resourcesFrom(inputs: ResourceInputs): BoardResources {
+  const tegra = inputs.tegrastats ? (parseTegrastats(inputs.tegrastats).at(-1) ?? null) : null;
+  let ramTotalBytes: number;
+  let ramAvailableBytes: number;
+  if (inputs.meminfo) {
+    const meminfo = parseMeminfo(inputs.meminfo);
+    ramTotalBytes = meminfo.totalBytes;
+    ramAvailableBytes = meminfo.availableBytes;
+  } else if (tegra?.ramTotalBytes && tegra.ramUsedBytes !== null) {
+    ramTotalBytes = tegra.ramTotalBytes;
+    ramAvailableBytes = tegra.ramTotalBytes - tegra.ramUsedBytes;
+  } else {
+    throw new Error('no memory figures: give a meminfo (or tegrastats) recording');
+  }
+
+  const gpus = inputs.nvidiaSmi ? latestPerGpu(parseNvidiaSmiCsv(inputs.nvidiaSmi)) : [];
+  const release = inputs.nvTegraRelease ? parseNvTegraRelease(inputs.nvTegraRelease) : null;
+  const smiLooksJetson = gpus.some(
+    (gpu) => /orin|xavier|tegra|nvgpu/i.test(gpu.name ?? '') && gpu.memoryTotalBytes === null,
+  );
+  const jetson = inputs.jetson || release !== null || tegra !== null || smiLooksJetson;
+
+  let gpu: GpuInfo;
+  if (jetson) {
+    const load = (inputs.gpuLoad ? parseGpuLoad(inputs.gpuLoad) : null) ?? tegra?.gpuLoadPercent ?? null;
+    const chip = gpus.find((candidate) => candidate.name)?.name;
+    gpu = {
+      kind: 'jetson',
+      name: `Jetson${chip ? ` ${chip}` : ''}${release ? `, L4T ${release.release}` : ''}`,
+      // Unified memory: the GPU's memory is the RAM, so its budget is the RAM's.
+      memoryTotalBytes: ramTotalBytes,
+      memoryUsedBytes: ramTotalBytes - ramAvailableBytes,
+      unified: true,
+      loadPercent: load,
+      count: 1,
+    };
+  } else if (gpus.length > 0) {
+    const known = gpus.filter((candidate) => candidate.memoryTotalBytes !== null);
+    const names = [...new Set(gpus.map((candidate) => candidate.name ?? 'NVIDIA GPU'))];
+    const loads = gpus
+      .map((candidate) => candidate.utilizationPercent)
+      .filter((value): value is number => value !== null);
+    gpu = {
+      kind: 'nvidia',
+      name: gpus.length > 1 && names.length === 1 ? `${gpus.length} x ${names[0]}` : names.join(' + '),
+      memoryTotalBytes:
+        known.length > 0 ? known.reduce((sum, candidate) => sum + candidate.memoryTotalBytes!, 0) : null,
+      memoryUsedBytes:
+        known.length > 0 ? known.reduce((sum, candidate) => sum + (candidate.memoryUsedBytes ?? 0), 0) : null,
+      unified: false,
+      loadPercent: loads.length > 0 ? loads.reduce((a, b) => a + b, 0) / loads.length : null,
+      count: gpus.length,
+    };
+  } else {
+    gpu = {
+      kind: 'none',
+      name: null,
+      memoryTotalBytes: null,
+      memoryUsedBytes: null,
+      unified: false,
+      loadPercent: null,
+      count: 0,
+    };
+  }
+  return { ramTotalBytes, ramAvailableBytes, cores: inputs.cores, gpu, backend: inputs.backend, source: inputs.source };
+}
+
+/** A recording of a loop (-l, -lms) repeats each GPU; the last sample of each is the current one. */
+function latestPerGpu(gpus: NvidiaGpu[]): NvidiaGpu[] {
+  const byIndex = new Map<number, NvidiaGpu>();
+  for (const gpu of gpus) byIndex.set(gpu.index, gpu);
+  return [...byIndex.values()];
+}
+
+function readIfPresent(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** One nvidia-smi query (for the inventory; the sampler keeps one long-running child instead). */
+export function queryNvidiaSmi(timeoutMs = 5000): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(
+      'nvidia-smi',
+      [`--query-gpu=${HOST_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'],
+      { timeout: timeoutMs },
+      (error, stdout) => resolve(error ? null : stdout),
+    );
+  });
+}
+
+export async function readLiveInputs(backend: BackendInfo | null): Promise<ResourceInputs> {
+  return {
+    meminfo: fs.readFileSync('/proc/meminfo', 'utf8'),
+    cores: os.availableParallelism(),
+    nvidiaSmi: await queryNvidiaSmi(),
+    tegrastats: null,
+    gpuLoad: GPU_LOAD_FILES.map(readIfPresent).find((text) => text !== null) ?? null,
+    nvTegraRelease: readIfPresent(NV_TEGRA_RELEASE),
+    jetson: false,
+    backend,
+    source: 'this machine',
+  };
+}

@@ -1,0 +1,46 @@
+/** What the board offers, as the planner and the panel see it. All sizes in bytes. */
+
+export type GpuKind = 'none' | 'nvidia' | 'jetson';
+
+export interface GpuInfo {
+  kind: GpuKind;
+  /** e.g. "NVIDIA GeForce RTX 3090", "2 x NVIDIA A100-SXM4-80GB", "Jetson (Orin, L4T R36.4.7)". */
+  name: string | null;
+  /** Total GPU memory (all GPUs together); on a Jetson, the shared RAM. Null when unknown. */
+  memoryTotalBytes: number | null;
+  memoryUsedBytes: number | null;
+  /** True on a Jetson: the GPU's memory IS the RAM, one pool, never two budgets. */
+  unified: boolean;
+  /** GPU load, 0..100, when known. */
+  loadPercent: number | null;
+  /** How many GPUs were seen (discrete). */
+  count: number;
+}
+
+/** The llama.cpp backend node-llama-cpp can use here, and its own view of the VRAM. */
+export interface BackendInfo {
+  backend: 'cpu' | 'cuda' | 'vulkan' | 'metal';
+  vramTotalBytes: number;
+  vramUsedBytes: number;
+  /** Why the backend is what it is, when that is worth saying (e.g. the probe failed). */
+  note: string | null;
+}
+
+export interface BoardResources {
+  ramTotalBytes: number;
+  ramAvailableBytes: number;
+  cores: number;
+  gpu: GpuInfo;
+  /** Null when the probe has not run (recorded inputs) or could not run. */
+  backend: BackendInfo | null;
+  /** Where the figures came from: "this machine" or the recorded files given. */
+  source: string;
+}
+
+export const GIB = 2 ** 30;
+export const MIB = 2 ** 20;
+
+/** Sizes as the operators read them: GB of 2^30 bytes, one decimal, as the original printed them. */
+export function formatGb(bytes: number): string {
+  return `${(bytes / GIB).toFixed(1)} GB`;
+}
