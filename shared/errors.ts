@@ -5,6 +5,12 @@ export const ERROR_CODES = [
   'UNKNOWN_METHOD',
   /** The model file is missing, unreadable or not a loadable GGUF. */
   'MODEL_INVALID',
+  /** RAM limits plus the system reserve exceed the board. */
+  'BUDGET_EXCEEDED',
+  /** A model cannot fit its RAM limit under any plan. */
+  'MODEL_TOO_LARGE',
+  /** An operator's manual (or seed) plan does not fit the budgets. */
+  'PLAN_DOES_NOT_FIT',
   /** The request does not fit the instance's current state (e.g. kill a stopped instance). */
   'BAD_STATE',
   /** The client did not present the session token. */

@@ -1,4 +1,4 @@
-import { GGML_TYPE_F16, GGML_TYPE_F32 } from './ggmlTypes.js';
+import { GGML_TYPE_F32 } from './ggmlTypes.js';
 import { writeGguf, type MetadataValue, type TensorSpec } from './writeGguf.js';
 
 /**
@@ -17,11 +17,25 @@ export interface ModelSpec {
   heads: number;
   kvHeads: number;
   contextLength: number;
-  tensorType: 'f32' | 'f16';
+  /** Quantized types have no generated weights: they need `sparse` (for sizing, not for thinking). */
+  tensorType: keyof typeof TENSOR_TYPES;
   seed: number;
   /** Written as attention.head_count instead of `heads`: 0 makes a file that llama.cpp aborts on. */
   headCountInMetadata?: number;
+  /** Pads the vocabulary with filler words up to this size, as real models have 32k-150k tokens. */
+  vocabSize?: number;
+  /** Header only, the data a hole in the file: multi-gigabyte models for the planner's tests, instantly. */
+  sparse?: boolean;
 }
+
+/** ggml type ids and the general.file_type llama.cpp gives a model of mostly that type. */
+const TENSOR_TYPES = {
+  f32: { ggml: 0, fileType: 0 },
+  f16: { ggml: 1, fileType: 1 },
+  q4_0: { ggml: 2, fileType: 2 },
+  q8_0: { ggml: 8, fileType: 7 },
+  q4_k: { ggml: 12, fileType: 15 },
+} as const;
 
 export const DEMO_MODEL_SPEC: ModelSpec = {
   name: 'Brain in a Jar demo mind',
@@ -64,7 +78,7 @@ interface Vocabulary {
   isWord: boolean[];
 }
 
-export function buildVocabulary(): Vocabulary {
+export function buildVocabulary(size = 0): Vocabulary {
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_CONTROL];
   for (let byte = 0; byte < 256; byte++) {
@@ -87,8 +101,13 @@ export function buildVocabulary(): Vocabulary {
     tokens.push(piece);
     types.push(TOKEN_NORMAL);
   }
+  const wordsEnd = tokens.length;
+  for (let filler = 0; tokens.length < size; filler++) {
+    tokens.push(`${SPACE}w${filler}`);
+    types.push(TOKEN_NORMAL);
+  }
   const scores = tokens.map((_, index) => (types[index] === TOKEN_NORMAL ? -index : 0));
-  const isWord = tokens.map((_, index) => index >= firstWord);
+  const isWord = tokens.map((_, index) => index >= firstWord && index < wordsEnd);
   return { tokens, scores, types, isWord };
 }
 
@@ -109,17 +128,18 @@ export function generateModel(file: string, spec: ModelSpec): number {
   const { layers, embedding: nEmbd, feedForward: nFf, heads, kvHeads } = spec;
   if (nEmbd % heads !== 0) throw new Error('embedding must be a multiple of heads');
   if (heads % kvHeads !== 0) throw new Error('heads must be a multiple of kvHeads');
-  const vocabulary = buildVocabulary();
+  const vocabulary = buildVocabulary(spec.vocabSize);
   const nVocab = vocabulary.tokens.length;
   const nEmbdKv = (nEmbd / heads) * kvHeads;
-  const type = spec.tensorType === 'f16' ? GGML_TYPE_F16 : GGML_TYPE_F32;
+  const { ggml: type, fileType } = TENSOR_TYPES[spec.tensorType];
+  if (type > 1 && !spec.sparse) throw new Error(`${spec.tensorType} weights cannot be generated; use sparse`);
   const next = random(spec.seed);
   const uniform = (scale: number) => (next() * 2 - 1) * scale;
 
   const metadata: Array<readonly [string, MetadataValue]> = [
     ['general.architecture', { type: 'string', value: 'llama' }],
     ['general.name', { type: 'string', value: spec.name }],
-    ['general.file_type', { type: 'u32', value: spec.tensorType === 'f16' ? 1 : 0 }],
+    ['general.file_type', { type: 'u32', value: fileType }],
     ['llama.context_length', { type: 'u32', value: spec.contextLength }],
     ['llama.embedding_length', { type: 'u32', value: nEmbd }],
     ['llama.block_count', { type: 'u32', value: layers }],
@@ -190,5 +210,5 @@ export function generateModel(file: string, spec: ModelSpec): number {
       },
     },
   );
-  return writeGguf(file, metadata, tensors);
+  return writeGguf(file, metadata, tensors, { sparse: spec.sparse ?? false });
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 
-import { GGML_TYPE_F32, tensorBytes } from './ggmlTypes.js';
+import { GGML_TYPE_F16, GGML_TYPE_F32, tensorBytes } from './ggmlTypes.js';
 import { GGUF_MAGIC, GgufValueType } from './readGguf.js';
 
 /**
@@ -22,8 +22,8 @@ export interface TensorSpec {
   name: string;
   /** ggml order: dims[0] is the length of a row. */
   dims: number[];
-  /** GGML_TYPE_F32 (0) or GGML_TYPE_F16 (1). */
-  type: 0 | 1;
+  /** A ggml type. Only F32 (0) and F16 (1) can be filled; other types need a sparse file. */
+  type: number;
   /** Fills `out` (length = element count) with the tensor's values. */
   fill(out: Float32Array): void;
 }
@@ -137,11 +137,16 @@ function encodeTensor(spec: TensorSpec, values: Float32Array): Buffer {
   return Buffer.from(halves.buffer);
 }
 
-/** Writes a complete GGUF file. Returns its size in bytes. */
+/**
+ * Writes a complete GGUF file. Returns its size in bytes. `sparse` writes the header only and extends the file to its
+ * full size with a hole: a valid model of many gigabytes in no time and no disk, for the planner's tests (its
+ * weights are zeros, so it is for sizing, not for thinking).
+ */
 export function writeGguf(
   file: string,
   metadata: ReadonlyArray<readonly [string, MetadataValue]>,
   tensors: readonly TensorSpec[],
+  options: { sparse?: boolean } = {},
 ): number {
   const header = new ByteWriter();
   header.u32(GGUF_MAGIC);
@@ -177,7 +182,11 @@ export function writeGguf(
       if (to > position) fs.writeSync(fd, Buffer.alloc(to - position));
       position = to;
     };
-    tensors.forEach((tensor, index) => {
+    const filled = options.sparse ? [] : tensors;
+    filled.forEach((tensor, index) => {
+      if (tensor.type !== GGML_TYPE_F32 && tensor.type !== GGML_TYPE_F16) {
+        throw new Error(`tensor ${tensor.name}: type ${tensor.type} can only be written sparse`);
+      }
       pad(dataStart + offsets[index]!);
       const values = new Float32Array(tensor.dims.reduce((a, b) => a * b, 1));
       tensor.fill(values);
@@ -185,7 +194,8 @@ export function writeGguf(
       fs.writeSync(fd, encoded);
       position += encoded.length;
     });
-    pad(dataStart + offset);
+    if (options.sparse) fs.ftruncateSync(fd, dataStart + offset);
+    else pad(dataStart + offset);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import os from 'node:os';
+
+import { GIB, type BoardResources } from '../../../shared/board.js';
+import type { Role } from '../../../shared/instances.js';
+import type { PlanOutcome } from '../../../shared/plan.js';
+import type { Settings, SettingsPatch } from '../../../shared/settings.js';
+import { probeBackend } from '../board/backendProbe.js';
+import { readLiveInputs, resourcesFrom } from '../board/resources.js';
+import type { Flags } from '../cli/args.js';
+import { validateModel } from '../gguf/validateModel.js';
+import { defaultRamLimitBytes, defaultReserveBytes } from './budget.js';
+import { modelProfile, type ModelProfile } from './modelProfile.js';
+import { makePlan } from './planner.js';
+
+/**
+ * The I/O around the pure planner: the board (this machine's or recorded), the models' headers, and the settings,
+ * turned into a plan request. Shared by the host and the `plan`/`doctor` commands so both plan the same way.
+ */
+
+/** True when the command line gave recordings in place of this machine. */
+export function usesRecordings(flags: Flags): boolean {
+  return Boolean(
+    flags.meminfo || flags.nvidiaSmi || flags.tegrastats || flags.gpuLoadFile || flags.nvTegraRelease || flags.jetson,
+  );
+}
+
+/** The board from the recorded files given on the command line, else from this machine (with the backend probe). */
+export async function resourcesForFlags(flags: Flags): Promise<BoardResources> {
+  if (!usesRecordings(flags)) {
+    const inputs = await readLiveInputs(await probeBackend());
+    return resourcesFrom({ ...inputs, cores: flags.cores ?? inputs.cores });
+  }
+  const read = (file: string | undefined) => (file ? fs.readFileSync(file, 'utf8') : null);
+  const given = [flags.meminfo, flags.nvidiaSmi, flags.tegrastats, flags.gpuLoadFile, flags.nvTegraRelease].filter(
+    Boolean,
+  );
+  return resourcesFrom({
+    // Recorded boards without a meminfo (a tegrastats log) take their RAM from the recording, not from here.
+    meminfo: flags.meminfo ? read(flags.meminfo) : flags.tegrastats ? null : fs.readFileSync('/proc/meminfo', 'utf8'),
+    cores: flags.cores ?? os.availableParallelism(),
+    nvidiaSmi: read(flags.nvidiaSmi),
+    tegrastats: read(flags.tegrastats),
+    gpuLoad: read(flags.gpuLoadFile),
+    nvTegraRelease: read(flags.nvTegraRelease),
+    jetson: flags.jetson,
+    backend: null,
+    source: `recorded: ${given.join(', ') || '--jetson'}`,
+  });
+}
+
+/** Settings as the command line states them, to lay over the saved settings for one run. */
+export function flagsToSettingsPatch(flags: Flags): SettingsPatch {
+  const patch: SettingsPatch = {};
+  const roles: Role[] = ['SUBJECT', 'OBSERVER', 'GOD'];
+  if (flags.mode) patch.mode = flags.mode;
+  const models: Partial<Record<Role, string>> = {};
+  for (const role of roles) {
+    const model = flags.roleModels[role] ?? flags.model;
+    if (model) models[role] = model;
+  }
+  if (Object.keys(models).length > 0) patch.models = models;
+  if (Object.keys(flags.ramLimitsGb).length > 0) patch.ramLimitsGb = { ...flags.ramLimitsGb };
+  if (flags.strategy) patch.strategies = Object.fromEntries(roles.map((role) => [role, flags.strategy]));
+  if (flags.strategy === 'manual' || flags.gpuLayers !== undefined) {
+    const manual = { gpuLayers: flags.gpuLayers ?? 0, contextSize: flags.contextSize ?? 2048 };
+    patch.manual = Object.fromEntries(roles.map((role) => [role, manual]));
+  }
+  if (flags.contextSize !== undefined) patch.contextSize = flags.contextSize;
+  if (flags.aggressive) patch.aggressive = true;
+  if (flags.reserveGb !== undefined) patch.reserveGb = flags.reserveGb;
+  if (flags.gpuThreshold !== undefined) patch.gpuThreshold = flags.gpuThreshold;
+  return patch;
+}
+
+export function rolesOf(mode: Settings['mode']): Role[] {
+  return mode === 'matrix' ? ['SUBJECT', 'OBSERVER', 'GOD'] : ['SUBJECT'];
+}
+
+export function ramLimitBytes(role: Role, settings: Settings, resources: BoardResources): number {
+  const gb = settings.ramLimitsGb[role];
+  return gb === undefined ? defaultRamLimitBytes(role, resources.ramTotalBytes) : gb * GIB;
+}
+
+export function reserveBytes(settings: Settings, resources: BoardResources): number {
+  return settings.reserveGb === null ? defaultReserveBytes(resources.ramTotalBytes) : settings.reserveGb * GIB;
+}
+
+export type ProfileResult = { ok: true; profile: ModelProfile } | { ok: false; message: string };
+
+export function loadProfile(file: string): ProfileResult {
+  const validation = validateModel(file);
+  return validation.ok
+    ? { ok: true, profile: modelProfile(file, validation.header) }
+    : { ok: false, message: validation.message };
+}
+
+/** The plan of every role of the mode: their models checked, their settings applied. */
+export function planForSettings(options: {
+  settings: Settings;
+  resources: BoardResources;
+  /** The model file of each role (the demo model where none is set). */
+  modelOf: (role: Role) => string;
+  ownUse?: { gpuBytes: number; ramBytes: number };
+}): PlanOutcome {
+  const { settings, resources } = options;
+  const roles = rolesOf(settings.mode);
+  const profiles: ModelProfile[] = [];
+  for (const role of roles) {
+    const loaded = loadProfile(options.modelOf(role));
+    if (!loaded.ok)
+      return {
+        ok: false,
+        resources,
+        error: { code: 'MODEL_INVALID', message: `${role}: ${loaded.message}`, field: `models.${role}` },
+      };
+    profiles.push(loaded.profile);
+  }
+  return makePlan({
+    resources,
+    gpuThresholdPercent: settings.gpuThreshold,
+    reserveBytes: reserveBytes(settings, resources),
+    ...(settings.contextSize !== null ? { contextSize: settings.contextSize } : {}),
+    aggressive: settings.aggressive,
+    ...(options.ownUse ? { ownUse: options.ownUse } : {}),
+    instances: roles.map((role, index) => {
+      const manual = settings.manual[role];
+      return {
+        role,
+        model: profiles[index]!,
+        ramLimitBytes: ramLimitBytes(role, settings, resources),
+        strategy: settings.strategies[role] ?? 'fit',
+        ...(manual ? { manual } : {}),
+      };
+    }),
+  });
+}

@@ -1,0 +1,64 @@
+import type { BoardResources } from './board.js';
+import type { Role } from './instances.js';
+
+/**
+ * How an instance's offload plan is made:
+ * - seed: the original's tiers by GPU memory (and its Jetson preset), for operators who trust it
+ * - fit: the most GPU layers and context that fit every running instance together in the budgets (default)
+ * - manual: the operator's numbers, checked and estimated the same way
+ */
+export const STRATEGIES = ['seed', 'fit', 'manual'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export interface MemoryFigures {
+  /** Allocated through the GPU backend; on a Jetson this comes from the same RAM. */
+  gpuBytes: number;
+  /** Resident in the worker process. */
+  ramBytes: number;
+}
+
+export interface InstancePlan {
+  instance: Role;
+  strategy: Strategy;
+  modelPath: string;
+  modelName: string;
+  gpuLayers: number;
+  totalLayers: number;
+  contextSize: number;
+  batchSize: number;
+  threads: number;
+  useMmap: boolean;
+  useMlock: boolean;
+  estimate: MemoryFigures;
+  /** The instance's RAM limit. On unified memory it bounds RAM + GPU together (one pool). */
+  ramLimitBytes: number;
+  /** What kept the plan from more: "GPU budget", "RAM limit", "model has only 33 layers", "no GPU", ... */
+  limitedBy: string;
+  /** Things the operator should know (a seed plan over its limit, say). */
+  warnings: string[];
+}
+
+export interface PlanBudgets {
+  ramTotalBytes: number;
+  /** Kept for the system: never given to instances. */
+  reserveBytes: number;
+  /** Sum of the RAM limits of the instances that run. */
+  limitsTotalBytes: number;
+  /** GPU memory the instances may use together (x the GPU threshold, less a margin and what others use). */
+  gpuBudgetBytes: number | null;
+  /** GPU memory in use by others when the plan was made. */
+  gpuOthersBytes: number;
+  unified: boolean;
+}
+
+export interface Plan {
+  resources: BoardResources;
+  budgets: PlanBudgets;
+  instances: InstancePlan[];
+}
+
+export type PlanErrorCode = 'BUDGET_EXCEEDED' | 'MODEL_TOO_LARGE' | 'PLAN_DOES_NOT_FIT' | 'MODEL_INVALID';
+
+export type PlanOutcome =
+  | { ok: true; plan: Plan }
+  | { ok: false; resources: BoardResources; error: { code: PlanErrorCode; message: string; field?: string } };
