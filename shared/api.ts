@@ -1,9 +1,12 @@
+import type { BoardResources } from './board.js';
 import type { ApiResult } from './errors.js';
 import type { HostEvent } from './events.js';
 import type { InstanceSnapshot, Role } from './instances.js';
 import { ROLES } from './instances.js';
 import type { MetricsFrame } from './metrics.js';
+import type { PlanOutcome } from './plan.js';
 import * as s from './schema.js';
+import { SETTINGS_PATCH, type Settings, type SETTING_APPLIES } from './settings.js';
 
 /** The whole state a client needs on connect; after it, only events. */
 export interface HostSnapshot {
@@ -15,6 +18,18 @@ export interface HostSnapshot {
   metrics: MetricsFrame[];
   /** Recent events worth showing in the event log, oldest first. */
   events: HostEvent[];
+  settings: SettingsView;
+  resources: BoardResources;
+  /** The current offload plan, or why there is none. */
+  plan: PlanOutcome;
+}
+
+export interface SettingsView {
+  settings: Settings;
+  /** Whether each setting applies live or on the next start. */
+  applies: typeof SETTING_APPLIES;
+  /** Set when settings.json was damaged at start and the defaults are in use. */
+  notice: string | null;
 }
 
 /** What `models.check` says about a file. */
@@ -43,6 +58,15 @@ export const METHODS = {
   'instances.kill': s.object({ instance: role }),
   /** Check a model file without loading it. */
   'models.check': s.object({ path: s.string({ minLength: 1 }) }),
+  'settings.get': s.object({}),
+  /** Change settings: refused whole (nothing changes) when any field is invalid or the limits exceed the board. */
+  'settings.set': SETTINGS_PATCH,
+  /** The current offload plan. */
+  'plan.get': s.object({}),
+  /** The plan these settings would give, without changing anything. */
+  'plan.preview': s.object({ patch: SETTINGS_PATCH }),
+  /** Measure the board again (RAM, GPU, backend) and re-plan. */
+  'board.refresh': s.object({}),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -54,6 +78,11 @@ export interface MethodResults {
   'instances.stop': InstanceSnapshot[];
   'instances.kill': InstanceSnapshot;
   'models.check': ModelCheck;
+  'settings.get': SettingsView;
+  'settings.set': SettingsView;
+  'plan.get': PlanOutcome;
+  'plan.preview': PlanOutcome;
+  'board.refresh': BoardResources;
 }
 
 export function isMethodName(name: unknown): name is MethodName {

@@ -1,5 +1,8 @@
 import type { DeathCause, InstanceError, InstanceState, LoadInfo, ReflectionRecord, Role } from './instances.js';
+import type { BoardResources } from './board.js';
 import type { MetricsFrame } from './metrics.js';
+import type { PlanOutcome } from './plan.js';
+import type { Settings } from './settings.js';
 
 /**
  * Every event the host emits, named by what happened. The same objects go to the renderer (IPC or WebSocket), to
@@ -17,6 +20,9 @@ export type HostEvent =
   | InstanceErrorEvent
   | TranscriptWrittenEvent
   | MetricsFrameEvent
+  | PlanChangedEvent
+  | SettingsChangedEvent
+  | BoardResourcesEvent
   | LogEvent;
 
 export type HostEventType = HostEvent['type'];
@@ -118,6 +124,24 @@ export type TranscriptRecordKind = 'life' | 'reflection' | 'death';
 export interface MetricsFrameEvent {
   type: 'metrics.frame';
   frame: MetricsFrame;
+}
+
+/** The offload plan was (re)made: at start, after a settings change, after the board was measured again. */
+export interface PlanChangedEvent {
+  type: 'plan.changed';
+  outcome: PlanOutcome;
+}
+
+export interface SettingsChangedEvent {
+  type: 'settings.changed';
+  settings: Settings;
+  /** The fields that changed. */
+  changed: string[];
+}
+
+export interface BoardResourcesEvent {
+  type: 'board.resources';
+  resources: BoardResources;
 }
 
 export interface LogEvent {

@@ -6,9 +6,13 @@ import {
   type MethodParams,
   type MethodResults,
   type ModelCheck,
+  type SettingsView,
 } from '../../shared/api.js';
+import type { BoardResources } from '../../shared/board.js';
 import type { ApiError, ApiResult, ErrorCode } from '../../shared/errors.js';
 import type { InstanceSnapshot, Role } from '../../shared/instances.js';
+import type { PlanOutcome } from '../../shared/plan.js';
+import type { SettingsPatch } from '../../shared/settings.js';
 
 /** Thrown inside a handler to answer with an error; turned into data at the boundary, never sent as a throw. */
 export class ApiFailure extends Error {
@@ -28,6 +32,11 @@ export interface ApiHost {
   stopInstances(role: Role | undefined): Promise<InstanceSnapshot[]>;
   killInstance(role: Role): InstanceSnapshot;
   checkModel(path: string): ModelCheck;
+  settings(): SettingsView;
+  setSettings(patch: SettingsPatch): SettingsView;
+  plan(): PlanOutcome;
+  previewPlan(patch: SettingsPatch): PlanOutcome;
+  refreshBoard(): Promise<BoardResources>;
 }
 
 type Handlers = {
@@ -41,6 +50,11 @@ function handlers(host: ApiHost): Handlers {
     'instances.stop': ({ instance }) => host.stopInstances(instance),
     'instances.kill': ({ instance }) => host.killInstance(instance),
     'models.check': ({ path }) => host.checkModel(path),
+    'settings.get': () => host.settings(),
+    'settings.set': (patch) => host.setSettings(patch),
+    'plan.get': () => host.plan(),
+    'plan.preview': ({ patch }) => host.previewPlan(patch),
+    'board.refresh': () => host.refreshBoard(),
   };
 }
 

@@ -1,22 +1,28 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import type { HostSnapshot, ModelCheck } from '../../shared/api.js';
+import type { HostSnapshot, ModelCheck, SettingsView } from '../../shared/api.js';
+import type { BoardResources } from '../../shared/board.js';
 import { EPHEMERAL_EVENT_TYPES, type HostEvent } from '../../shared/events.js';
-import { ROLES, type InstanceSnapshot, type Role } from '../../shared/instances.js';
+import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
+import type { PlanOutcome } from '../../shared/plan.js';
+import { applySettingsPatch, SETTING_APPLIES, type Settings, type SettingsPatch } from '../../shared/settings.js';
 import { ApiFailure, createApi, type Api } from './api.js';
-import type { RunFlags } from './cli/args.js';
+import { probeBackend } from './board/backendProbe.js';
+import { readLiveInputs, resourcesFrom } from './board/resources.js';
+import type { Flags } from './cli/args.js';
 import { ensureDemoModel } from './demoModel.js';
 import { validateModel } from './gguf/validateModel.js';
 import { eventLogger, type Logger } from './logger.js';
+import { flagsToSettingsPatch, planForSettings, rolesOf } from './planner/planInputs.js';
 import { RingBuffer } from './ringBuffer.js';
 import { Sampler } from './sampler/sampler.js';
-import { DeathCountStore } from './store/deathCounts.js';
 import { defaultDataDir } from './store/dataDir.js';
+import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
-import { InstanceSupervisor, type LaunchConfig } from './supervisor/instanceSupervisor.js';
+import { SettingsStore } from './store/settingsStore.js';
+import { InstanceSupervisor, type LaunchResult } from './supervisor/instanceSupervisor.js';
 
 export type EventListener = (event: HostEvent) => void;
 
@@ -27,9 +33,9 @@ const METRICS_MAX_AGE_MS = 60 * 60 * 1000;
 const EVENTS_CAPACITY = 500;
 
 /**
- * The host: everything the app does, without Electron. It owns the instances, the sampler and the files, and speaks
- * to the outside only through events (subscribe) and the api table (api.call). The Electron shell and the headless
- * entry point both run exactly this.
+ * The host: everything the app does, without Electron. It owns the instances, the plan, the sampler and the files,
+ * and speaks to the outside only through events (subscribe) and the api table (api.call). The Electron shell and the
+ * headless entry point both run exactly this.
  */
 export class Host {
   readonly api: Api;
@@ -40,22 +46,28 @@ export class Host {
   private readonly metrics = new RingBuffer<MetricsFrame>(METRICS_CAPACITY, METRICS_MAX_AGE_MS, (frame) => frame.t);
   private readonly recentEvents = new RingBuffer<HostEvent>(EVENTS_CAPACITY, Number.POSITIVE_INFINITY, () => 0);
   private readonly sampler: Sampler;
-  private readonly modelPath: string;
-  private readonly demo: boolean;
+  private readonly settingsStore: SettingsStore;
+  /** Settings the command line states for this run, laid over the saved ones until the operator changes them. */
+  private overrides: SettingsPatch;
+  private resources: BoardResources;
+  private plan: PlanOutcome;
+  private demoModelPath: string | null = null;
+  private repaired: string[] = [];
   private closed = false;
 
   private constructor(
-    readonly flags: RunFlags,
+    readonly flags: Flags,
     readonly dataDir: string,
-    model: { path: string; demo: boolean },
+    resources: BoardResources,
   ) {
-    this.modelPath = model.path;
-    this.demo = model.demo;
     this.store = new SessionStore(dataDir);
     this.log = eventLogger((event) => this.emit(event));
+    this.settingsStore = new SettingsStore(this.store.paths.settings);
+    this.overrides = flagsToSettingsPatch(flags);
+    this.resources = resources;
+    this.plan = this.makePlan(this.settings);
     const deathCounts = new DeathCountStore(this.store.paths.deaths);
-    const roles: readonly Role[] = flags.mode === 'matrix' ? ROLES : ['SUBJECT'];
-    for (const role of roles) {
+    for (const role of rolesOf(this.settings.mode)) {
       this.instances.set(
         role,
         new InstanceSupervisor({
@@ -64,7 +76,7 @@ export class Host {
           deathCounts,
           emit: (event) => this.emit(event),
           log: this.log,
-          launchConfig: () => this.launchConfig(),
+          launchConfig: () => this.launchConfig(role),
           backoff: { baseMs: flags.resurrectDelayS * 1000, maxMs: 60_000, quickDeathMs: 30_000 },
           graceMs: flags.graceS * 1000,
         }),
@@ -84,31 +96,41 @@ export class Host {
       stopInstances: (role) => this.stopInstances(role),
       killInstance: (role) => this.killInstance(role),
       checkModel: (file) => this.checkModel(file),
+      settings: () => this.settingsView(),
+      setSettings: (patch) => this.setSettings(patch),
+      plan: () => this.plan,
+      previewPlan: (patch) => this.makePlan(applySettingsPatch(this.settings, patch)),
+      refreshBoard: () => this.refreshBoard(),
     });
   }
 
-  /** Creates the host: data directory, files, the demo model if no model was given. Starts nothing yet. */
-  static create(flags: RunFlags): Host {
+  /** Creates the host: data directory, files, the board's resources. Starts nothing yet. */
+  static async create(flags: Flags): Promise<Host> {
     const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
     fs.mkdirSync(dataDir, { recursive: true });
-    const model = flags.model
-      ? { path: flags.model, demo: false }
-      : { path: ensureDemoModel(path.join(dataDir, 'models')), demo: true };
-    const host = new Host(flags, dataDir, model);
-    const repaired = host.store.repairEarlierSessions();
-    for (const file of repaired) host.log.warn('host', `cut a torn last line from ${file}`);
+    const resources = resourcesFrom(await readLiveInputs(null));
+    const host = new Host(flags, dataDir, resources);
+    host.repaired = host.store.repairEarlierSessions();
     return host;
   }
 
-  /** Starts sampling and, unless --no-autostart, the instances. */
-  run(): void {
+  /** Asks node-llama-cpp which backend it has (in a child process), plans, samples, and starts the instances. */
+  async run(): Promise<void> {
+    // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
+    for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
+    if (this.settingsStore.notice) this.log.warn('host', this.settingsStore.notice);
     this.sampler.start();
-    this.log.info(
-      'host',
-      `session ${this.store.sessionId}, ${this.flags.mode} mode, model ${this.modelPath}${this.demo ? ' (demo)' : ''}`,
-    );
-    // A refused start (a bad model file) is on the card and in the events already; the host stays up for the fix.
+    await this.refreshBoard();
+    const settings = this.settings;
+    this.log.info('host', `session ${this.store.sessionId}, ${settings.mode} mode`);
+    if (!this.plan.ok) this.log.error('host', `no plan: ${this.plan.error.message}`);
+    // A refused start (a bad model file, limits over the board) is on the card and in the events already; the host
+    // stays up for the fix.
     if (this.flags.autostart) for (const instance of this.instances.values()) instance.start();
+  }
+
+  get settings(): Settings {
+    return applySettingsPatch(this.settingsStore.settings, this.overrides);
   }
 
   subscribe(listener: EventListener): () => void {
@@ -140,10 +162,13 @@ export class Host {
     return {
       sessionId: this.store.sessionId,
       dataDir: this.dataDir,
-      mode: this.flags.mode,
+      mode: this.settings.mode,
       instances: [...this.instances.values()].map((instance) => instance.snapshot()),
       metrics: this.metrics.toArray(),
       events: this.recentEvents.toArray(),
+      settings: this.settingsView(),
+      resources: this.resources,
+      plan: this.plan,
     };
   }
 
@@ -157,36 +182,86 @@ export class Host {
     this.store.close();
   }
 
-  private launchConfig(): LaunchConfig {
-    const contextSize = Math.min(this.flags.contextSize ?? 2048, this.modelContextLength());
-    return {
-      modelPath: this.modelPath,
-      demo: this.demo,
-      plan: {
-        gpuLayers: this.flags.gpuLayers ?? 0,
-        contextSize,
-        batchSize: Math.min(512, contextSize),
-        threads: this.flags.threads ?? Math.max(1, Math.min(6, Math.floor(os.availableParallelism() / 2))),
-        useMmap: true,
-        useMlock: false,
-      },
-      generation: { maxTokens: this.flags.maxTokens, temperature: this.flags.temperature, tokenBatchMs: 50 },
-      thinkPauseMs: this.flags.thinkPauseS * 1000,
-    };
+  /** The model file of a role: the settings' (or --model's), else the demo model, generated on first use. */
+  private modelOf(role: Role, settings: Settings = this.settings): string {
+    const chosen = settings.models[role];
+    if (chosen) return chosen;
+    this.demoModelPath ??= ensureDemoModel(path.join(this.dataDir, 'models'));
+    return this.demoModelPath;
   }
 
-  private modelContextLength(): number {
-    const validation = validateModel(this.modelPath);
-    if (!validation.ok) return Number.POSITIVE_INFINITY;
-    const key = `${validation.check.architecture}.context_length`;
-    const value = validation.header.metadata.get(key);
-    return typeof value === 'number' && value > 0 ? value : Number.POSITIVE_INFINITY;
+  private makePlan(settings: Settings): PlanOutcome {
+    return planForSettings({ settings, resources: this.resources, modelOf: (role) => this.modelOf(role, settings) });
+  }
+
+  private replan(): void {
+    this.plan = this.makePlan(this.settings);
+    this.emit({ type: 'plan.changed', outcome: this.plan });
+  }
+
+  private async refreshBoard(): Promise<BoardResources> {
+    const backend = await probeBackend();
+    if (backend.note) this.log.warn('host', backend.note);
+    this.resources = resourcesFrom(await readLiveInputs(backend));
+    this.emit({ type: 'board.resources', resources: this.resources });
+    this.replan();
+    return this.resources;
+  }
+
+  private settingsView(): SettingsView {
+    return { settings: this.settings, applies: SETTING_APPLIES, notice: this.settingsStore.notice };
+  }
+
+  /**
+   * Saves a change. Refused whole, changing nothing, when a model file is bad or the RAM limits exceed the board;
+   * a plan that fails for other reasons (a limit too small for its model) is accepted and shown, since the operator
+   * may lower a limit on purpose to stop an instance.
+   */
+  private setSettings(patch: SettingsPatch): SettingsView {
+    const candidate = applySettingsPatch(this.settings, patch);
+    const outcome = this.makePlan(candidate);
+    if (!outcome.ok && (outcome.error.code === 'BUDGET_EXCEEDED' || outcome.error.code === 'MODEL_INVALID')) {
+      throw new ApiFailure(outcome.error.code, outcome.error.message, outcome.error.field);
+    }
+    this.settingsStore.save(applySettingsPatch(this.settingsStore.settings, patch));
+    this.overrides = withoutKeys(this.overrides, patch);
+    const changed = Object.keys(patch);
+    this.emit({ type: 'settings.changed', settings: this.settings, changed });
+    this.log.info(
+      'host',
+      `settings changed: ${changed.map((key) => `${key} (${SETTING_APPLIES[key as keyof Settings]})`).join(', ')}`,
+    );
+    this.replan();
+    return this.settingsView();
+  }
+
+  private launchConfig(role: Role): LaunchResult {
+    if (!this.plan.ok) return { ok: false, error: { code: this.plan.error.code, message: this.plan.error.message } };
+    const planned = this.plan.plan.instances.find((instance) => instance.instance === role);
+    if (!planned) return { ok: false, error: { code: 'BAD_STATE', message: `${role} is not in the plan` } };
+    return {
+      ok: true,
+      config: {
+        modelPath: planned.modelPath,
+        demo: planned.modelPath === this.demoModelPath,
+        plan: {
+          gpuLayers: planned.gpuLayers,
+          contextSize: planned.contextSize,
+          batchSize: planned.batchSize,
+          threads: this.flags.threads ?? planned.threads,
+          useMmap: planned.useMmap,
+          useMlock: planned.useMlock,
+        },
+        generation: { maxTokens: this.flags.maxTokens, temperature: this.flags.temperature, tokenBatchMs: 50 },
+        thinkPauseMs: this.flags.thinkPauseS * 1000,
+      },
+    };
   }
 
   private instance(role: Role): InstanceSupervisor {
     const instance = this.instances.get(role);
     if (!instance) {
-      throw new ApiFailure('BAD_STATE', `${role} does not run in ${this.flags.mode} mode`, 'instance');
+      throw new ApiFailure('BAD_STATE', `${role} does not run in ${this.settings.mode} mode`, 'instance');
     }
     return instance;
   }
@@ -196,11 +271,16 @@ export class Host {
   }
 
   private startInstances(role: Role | undefined): InstanceSnapshot[] {
-    const failed: string[] = [];
+    const failed: Array<{ code: string; message: string }> = [];
     for (const instance of this.selected(role)) {
-      if (!instance.start()) failed.push(instance.snapshot().error?.message ?? `${instance.role} did not start`);
+      if (!instance.start()) {
+        failed.push(instance.snapshot().error ?? { code: 'BAD_STATE', message: `${instance.role} did not start` });
+      }
     }
-    if (failed.length > 0) throw new ApiFailure('MODEL_INVALID', failed.join('\n'));
+    if (failed.length > 0) {
+      const code = failed[0]!.code === 'MODEL_INVALID' ? 'MODEL_INVALID' : 'BAD_STATE';
+      throw new ApiFailure(code, failed.map((failure) => failure.message).join('\n'));
+    }
     return this.selected(role).map((instance) => instance.snapshot());
   }
 
@@ -230,4 +310,21 @@ export class Host {
     this.metrics.push(frame);
     this.emit({ type: 'metrics.frame', frame });
   }
+}
+
+/** The patch without the fields (or, for role records, the roles) that `change` sets. */
+function withoutKeys(patch: SettingsPatch, change: SettingsPatch): SettingsPatch {
+  const next: Record<string, unknown> = { ...patch };
+  for (const [key, value] of Object.entries(change)) {
+    if (value === undefined) continue;
+    const existing = next[key];
+    if (existing && typeof existing === 'object' && typeof value === 'object' && value !== null) {
+      const remaining = { ...(existing as Record<string, unknown>) };
+      for (const role of Object.keys(value)) delete remaining[role];
+      next[key] = remaining;
+    } else {
+      delete next[key];
+    }
+  }
+  return next as SettingsPatch;
 }

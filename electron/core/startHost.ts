@@ -1,4 +1,4 @@
-import type { RunFlags } from './cli/args.js';
+import type { Flags } from './cli/args.js';
 import { Host } from './host.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
@@ -16,10 +16,10 @@ export class StartupError extends Error {}
  * Creates the host and its web view, announces `host.ready`, and starts the instances. Shared by the Electron shell
  * and the headless entry point, so both behave the same.
  */
-export async function startHost(flags: RunFlags, beforeRun?: (host: Host) => void): Promise<RunningHost> {
+export async function startHost(flags: Flags, beforeRun?: (host: Host) => void): Promise<RunningHost> {
   let host: Host;
   try {
-    host = Host.create(flags);
+    host = await Host.create(flags);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR') {
@@ -57,7 +57,7 @@ export async function startHost(flags: RunFlags, beforeRun?: (host: Host) => voi
     throw error;
   }
   host.emit({ type: 'host.ready', url, sessionId: host.store.sessionId, dataDir: host.dataDir });
-  host.run();
+  await host.run();
   return {
     host,
     web,

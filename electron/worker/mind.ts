@@ -37,6 +37,8 @@ export interface Reflection {
 const MAX_MEMORIES = 200;
 /** Tokens a chat template adds around each turn (role markers, separators), as an allowance. */
 const TURN_OVERHEAD_TOKENS = 16;
+/** A reflection shorter than this is not worth asking for. */
+const MIN_REPLY_TOKENS = 32;
 
 function backendOf(llama: Llama): Backend {
   return llama.gpu === false ? 'cpu' : llama.gpu;
@@ -148,10 +150,27 @@ export class Mind {
     return reflectionPrompt(this.reflectionsThisLife === 0);
   }
 
+  /**
+   * Tokens the reply may take: the configured maximum, or less when the context cannot hold that much beside the
+   * system prompt and the question (a small context and a long prompt, as in a tight plan).
+   */
+  replyBudget(prompt: string): number {
+    const fixed =
+      this.model.tokenize(this.systemPrompt).length + this.model.tokenize(prompt).length + 4 * TURN_OVERHEAD_TOKENS;
+    return Math.min(this.config.generation.maxTokens, Math.floor(this.context.contextSize * 0.9) - fixed);
+  }
+
   /** Produces one reflection, streaming its text; resolves when it is done or aborted. */
   async think(onChunk: (text: string, tokens: number) => void): Promise<Reflection> {
     const prompt = this.nextPrompt();
-    this.session.setChatHistory(this.history(prompt));
+    const maxTokens = this.replyBudget(prompt);
+    if (maxTokens < Math.min(MIN_REPLY_TOKENS, this.config.generation.maxTokens)) {
+      throw new Error(
+        `The context (${this.context.contextSize} tokens) is too small for the system prompt: ` +
+          `only ${Math.max(0, maxTokens)} tokens would be left for a reflection. Plan a larger context.`,
+      );
+    }
+    this.session.setChatHistory(this.history(prompt, maxTokens));
     const started = Date.now();
     let text = '';
     let tokens = 0;
@@ -159,7 +178,7 @@ export class Mind {
     this.aborter = aborter;
     try {
       await this.session.prompt(prompt, {
-        maxTokens: this.config.generation.maxTokens,
+        maxTokens,
         temperature: this.config.generation.temperature,
         signal: aborter.signal,
         stopOnAbortSignal: true,
@@ -197,10 +216,10 @@ export class Mind {
     }
   }
 
-  private history(prompt: string): ChatHistoryItem[] {
+  private history(prompt: string, maxTokens: number): ChatHistoryItem[] {
     const kept = trimHistory(this.memoryTokens, {
       contextSize: this.context.contextSize,
-      maxTokens: this.config.generation.maxTokens,
+      maxTokens,
       systemTokens: this.model.tokenize(this.systemPrompt).length,
       promptTokens: this.model.tokenize(prompt).length,
       perTurnOverhead: TURN_OVERHEAD_TOKENS,

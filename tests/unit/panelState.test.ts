@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { HostSnapshot } from '../../shared/api.js';
+import type { BoardResources } from '../../shared/board.js';
+import { DEFAULT_SETTINGS, SETTING_APPLIES } from '../../shared/settings.js';
 import type { HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot } from '../../shared/instances.js';
 import { applyEvent, applyPush, fromSnapshot, initialPanelState, LIMITS } from '../../renderer/state/panelState.js';
@@ -22,6 +24,22 @@ const subject: InstanceSnapshot = {
   memoryBytes: null,
   resurrectAt: null,
 };
+const resources: BoardResources = {
+  ramTotalBytes: 8 * 2 ** 30,
+  ramAvailableBytes: 6 * 2 ** 30,
+  cores: 4,
+  gpu: {
+    kind: 'none',
+    name: null,
+    memoryTotalBytes: null,
+    memoryUsedBytes: null,
+    unified: false,
+    loadPercent: null,
+    count: 0,
+  },
+  backend: null,
+  source: 'test',
+};
 const snapshot: HostSnapshot = {
   sessionId: 's',
   dataDir: '/d',
@@ -29,6 +47,9 @@ const snapshot: HostSnapshot = {
   instances: [subject],
   metrics: [],
   events: [],
+  settings: { settings: DEFAULT_SETTINGS, applies: SETTING_APPLIES, notice: null },
+  resources,
+  plan: { ok: false, resources, error: { code: 'MODEL_INVALID', message: 'no model' } },
 };
 
 function run(events: HostEvent[]) {

@@ -29,13 +29,16 @@ export interface LaunchConfig {
   thinkPauseMs: number;
 }
 
+/** A launch config, or why the instance cannot start now (no plan, a refused model). */
+export type LaunchResult = { ok: true; config: LaunchConfig } | { ok: false; error: InstanceError };
+
 export interface InstanceSupervisorOptions {
   role: Role;
   store: SessionStore;
   deathCounts: DeathCountStore;
   emit: (event: HostEvent) => void;
   log: Logger;
-  launchConfig: () => LaunchConfig;
+  launchConfig: () => LaunchResult;
   backoff: BackoffPolicy;
   /** Grace between SIGTERM (or a stop request) and SIGKILL, ms. */
   graceMs: number;
@@ -173,16 +176,20 @@ export class InstanceSupervisor {
   }
 
   private spawn(): boolean {
-    const config = this.options.launchConfig();
-    this.config = config;
-    const validation = validateModel(config.modelPath);
-    if (!validation.ok) {
-      this.error = { code: 'MODEL_INVALID', message: validation.message };
+    const launch = this.options.launchConfig();
+    // The plan checked the model; check again, since the file may have changed since.
+    const validation = launch.ok ? validateModel(launch.config.modelPath) : null;
+    if (!launch.ok || !validation?.ok) {
+      this.error = launch.ok
+        ? { code: 'MODEL_INVALID', message: validation && !validation.ok ? validation.message : 'invalid model' }
+        : launch.error;
       this.options.emit({ type: 'instance.error', instance: this.role, error: this.error });
-      this.options.log.error(`${this.role}`, validation.message);
-      this.setState('stopped', validation.message);
+      this.options.log.error(this.role, this.error.message);
+      this.setState('stopped', this.error.message);
       return false;
     }
+    const config = launch.config;
+    this.config = config;
     this.endRequest = null;
     this.load = null;
     this.loadProgress = 0;
