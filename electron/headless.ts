@@ -1,11 +1,13 @@
 /**
  * The host without Electron: `npm run headless -- [flags]` and the `brain-in-jar` bin. Serves the panel on a local
- * port; with --json-events, prints every event as one JSON object per line on stdout.
+ * port; with --json-events, prints every event as one JSON object per line on stdout. Also runs the `doctor` and
+ * `plan` commands.
  */
 import { pathToFileURL } from 'node:url';
 
 import type { HostEvent } from '../shared/events.js';
 import { parseArgs, usage } from './core/cli/args.js';
+import { doctor, planCommand } from './core/cli/commands.js';
 import { formatLogLine } from './core/logger.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
 
@@ -28,10 +30,15 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (parsed.command === 'help') {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${usage(parsed.topic)}\n`);
     return 0;
   }
   const { flags } = parsed;
+  if (parsed.command === 'doctor' || parsed.command === 'plan') {
+    const output = await (parsed.command === 'doctor' ? doctor(flags) : planCommand(flags));
+    (output.exitCode === 0 || flags.json ? process.stdout : process.stderr).write(`${output.text}\n`);
+    return output.exitCode;
+  }
   let running: RunningHost;
   try {
     running = await startHost(flags, (host) => {

@@ -22,8 +22,13 @@ if (!parsed.ok) {
   process.stderr.write(`brain-in-jar: ${parsed.message}\n`);
   app.exit(2);
 } else if (parsed.command === 'help') {
-  process.stdout.write(`${usage()}\n`);
+  process.stdout.write(`${usage(parsed.topic)}\n`);
   app.exit(0);
+} else if (parsed.command !== 'run') {
+  process.stderr.write(
+    `brain-in-jar: \`${parsed.command}\` is a command of the headless host: npx brain-in-jar ${parsed.command}\n`,
+  );
+  app.exit(2);
 } else {
   const { flags } = parsed;
   let running: RunningHost | null = null;

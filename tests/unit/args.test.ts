@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { defaultRunFlags, parseArgs, usage } from '../../electron/core/cli/args.js';
+import { defaultFlags, parseArgs, usage } from '../../electron/core/cli/args.js';
 
 describe('command line', () => {
-  it('has the defaults of the original service: single mode, 127.0.0.1:8095', () => {
+  it('has the defaults of the original service: 127.0.0.1:8095, mode left to the settings (single)', () => {
     const parsed = parseArgs([], '/work');
     assert.ok(parsed.ok && parsed.command === 'run');
-    assert.deepEqual(parsed.flags, defaultRunFlags());
+    assert.deepEqual(parsed.flags, defaultFlags());
     assert.equal(parsed.flags.webHost, '127.0.0.1');
     assert.equal(parsed.flags.webPort, 8095);
-    assert.equal(parsed.flags.mode, 'single');
+    assert.equal(parsed.flags.mode, undefined);
   });
 
   it('reads every flag issue 2 names, in both --flag value and --flag=value forms', () => {
@@ -57,10 +57,54 @@ describe('command line', () => {
     }
   });
 
+  it('reads the commands and their own flags, and refuses a flag of another command', () => {
+    const plan = parseArgs(
+      [
+        'plan',
+        '--mode',
+        'matrix',
+        '--model-subject',
+        's.gguf',
+        '--model-god',
+        'g.gguf',
+        '--ram-limit-god',
+        '7',
+        '--strategy',
+        'seed',
+        '--aggressive',
+        '--json',
+        '--meminfo',
+        'm.txt',
+        '--cores',
+        '12',
+      ],
+      '/work',
+    );
+    assert.ok(plan.ok && plan.command === 'plan');
+    assert.deepEqual(plan.flags.roleModels, { SUBJECT: '/work/s.gguf', GOD: '/work/g.gguf' });
+    assert.deepEqual(plan.flags.ramLimitsGb, { GOD: 7 });
+    assert.equal(plan.flags.strategy, 'seed');
+    assert.equal(plan.flags.aggressive, true);
+    assert.equal(plan.flags.meminfo, '/work/m.txt');
+    assert.equal(plan.flags.cores, 12);
+    const doctor = parseArgs(['doctor', '--web-port', '1'], '/work');
+    assert.ok(!doctor.ok);
+    assert.equal(doctor.message, '--web-port is not a flag of `doctor` (it belongs to run)');
+    const badLimit = parseArgs(['plan', '--ram-limit-subject', 'lots'], '/work');
+    assert.ok(
+      !badLimit.ok &&
+        /--ram-limit-subject must be a number between 0\.1 GB and 4096 GB \(got "lots"\)/.test(badLimit.message),
+    );
+    const badStrategy = parseArgs(['plan', '--strategy', 'yolo'], '/work');
+    assert.ok(!badStrategy.ok && /--strategy must be one of seed, fit, manual/.test(badStrategy.message));
+  });
+
   it('turns --no-autostart off and lists every flag in the help', () => {
     const parsed = parseArgs(['--no-autostart'], '/work');
     assert.ok(parsed.ok && parsed.command === 'run' && parsed.flags.autostart === false);
-    assert.deepEqual(parseArgs(['--help']), { ok: true, command: 'help' });
+    assert.deepEqual(parseArgs(['--help']), { ok: true, command: 'help', topic: 'run' });
+    assert.deepEqual(parseArgs(['plan', '--help']), { ok: true, command: 'help', topic: 'plan' });
+    assert.match(usage('plan'), /--tegrastats FILE/);
     for (const flag of ['--mode', '--model', '--web-host', '--web-port', '--data-dir', '--json-events']) {
       assert.ok(usage().includes(flag), flag);
     }

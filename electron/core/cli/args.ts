@@ -1,18 +1,37 @@
 import path from 'node:path';
 
+import type { Role } from '../../../shared/instances.js';
+import { STRATEGIES, type Strategy } from '../../../shared/plan.js';
 import * as s from '../../../shared/schema.js';
 
 /**
- * The one command-line parser, shared by the Electron shell and the headless host (and the bin). Every flag is
- * declared once here with its schema, so a bad value is refused with the flag named, before anything starts.
+ * The one command-line parser, shared by the Electron shell, the headless host and the bin. Every flag is declared
+ * once here with its schema and the commands that take it, so a bad value is refused with the flag named before
+ * anything starts.
+ *
+ *   brain-in-jar [run] [flags]     the host and its panel (the default)
+ *   brain-in-jar doctor [flags]    the board's resources and the recommended configuration
+ *   brain-in-jar plan [flags]      the offload plan of the given models on this (or a recorded) board
  */
 
-export type Command = 'run' | 'help';
+export const COMMANDS = ['run', 'doctor', 'plan'] as const;
+export type Command = (typeof COMMANDS)[number];
 
-export interface RunFlags {
-  mode: 'single' | 'matrix';
-  /** The model; undefined means the generated demo model. */
+export interface Flags {
+  /** Undefined when not given: the saved settings decide. */
+  mode: 'single' | 'matrix' | undefined;
+  /** --model: the model of every role; undefined means the generated demo model. */
   model: string | undefined;
+  /** --model-subject / --model-observer / --model-god override --model for one role. */
+  roleModels: Partial<Record<Role, string>>;
+  /** --ram-limit-subject / -observer / -god, in GB. */
+  ramLimitsGb: Partial<Record<Role, number>>;
+  strategy: Strategy | undefined;
+  aggressive: boolean;
+  gpuLayers: number | undefined;
+  contextSize: number | undefined;
+  gpuThreshold: number | undefined;
+  reserveGb: number | undefined;
   webHost: string;
   /** 0 = any free port. */
   webPort: number;
@@ -21,47 +40,131 @@ export interface RunFlags {
   autostart: boolean;
   kiosk: boolean;
   threads: number | undefined;
-  contextSize: number | undefined;
-  gpuLayers: number | undefined;
   maxTokens: number;
   temperature: number;
   thinkPauseS: number;
   resurrectDelayS: number;
   graceS: number;
   sampleIntervalS: number;
+  /** doctor and plan: print one JSON object instead of the report. */
+  json: boolean;
+  /** Recorded inputs in place of this machine's (doctor, plan). */
+  meminfo: string | undefined;
+  nvidiaSmi: string | undefined;
+  tegrastats: string | undefined;
+  gpuLoadFile: string | undefined;
+  nvTegraRelease: string | undefined;
+  jetson: boolean;
+  cores: number | undefined;
 }
 
 export type ParsedArgs =
-  { ok: true; command: 'help' } | { ok: true; command: 'run'; flags: RunFlags } | { ok: false; message: string };
+  | { ok: true; command: 'help'; topic: Command }
+  | { ok: true; command: Command; flags: Flags }
+  | { ok: false; message: string };
 
 interface FlagSpec {
-  key: keyof RunFlags;
+  /** The field it sets; a role flag sets one role of a record field. */
+  key: keyof Flags;
+  role?: Role;
+  commands: readonly Command[];
   /** Flags without a value set `true` (or `false` for the --no- form). */
   boolean?: boolean;
   schema?: s.Schema<unknown>;
-  kind?: 'number' | 'path' | 'text';
-  help: string;
+  kind?: 'number' | 'path';
   value?: string;
+  help: string;
 }
 
+const ALL: readonly Command[] = COMMANDS;
+const RUN: readonly Command[] = ['run'];
+const PLANNING: readonly Command[] = ['run', 'plan'];
+const RECORDED: readonly Command[] = ['doctor', 'plan'];
 const seconds = (max: number) => s.number({ min: 0, max, unit: ' s' });
+const gigabytes = s.number({ min: 0.1, max: 4096, unit: ' GB' });
+
+function roleFlags(prefix: string, key: 'roleModels' | 'ramLimitsGb', spec: Omit<FlagSpec, 'key' | 'role'>) {
+  return Object.fromEntries(
+    (['SUBJECT', 'OBSERVER', 'GOD'] as const).map((role) => [
+      `${prefix}-${role.toLowerCase()}`,
+      { ...spec, key, role, help: spec.help.replace('ROLE', role) },
+    ]),
+  ) as Record<string, FlagSpec>;
+}
 
 export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--mode': {
     key: 'mode',
+    commands: PLANNING,
     schema: s.literalUnion(['single', 'matrix'] as const),
     value: 'single|matrix',
     help: 'single: one isolated mind (SUBJECT); matrix: SUBJECT, OBSERVER and GOD (default single)',
   },
-  '--model': { key: 'model', kind: 'path', value: 'PATH', help: 'GGUF model file (default: a generated demo model)' },
+  '--model': {
+    key: 'model',
+    commands: PLANNING,
+    kind: 'path',
+    value: 'PATH',
+    help: 'GGUF model file of every role (default: a generated demo model)',
+  },
+  ...roleFlags('--model', 'roleModels', { commands: PLANNING, kind: 'path', value: 'PATH', help: "ROLE's model file" }),
+  ...roleFlags('--ram-limit', 'ramLimitsGb', {
+    commands: PLANNING,
+    schema: gigabytes,
+    kind: 'number',
+    value: 'GB',
+    help: "ROLE's RAM limit (default: the original's 6/7/7 GB scaled to this board)",
+  }),
+  '--strategy': {
+    key: 'strategy',
+    commands: PLANNING,
+    schema: s.literalUnion(STRATEGIES),
+    value: 'seed|fit|manual',
+    help: "offload plan: fit (default) fits every instance in the budgets; seed is the original's tiers; manual uses --gpu-layers and --context",
+  },
+  '--aggressive': { key: 'aggressive', commands: ALL, boolean: true, help: "the seed strategy's aggressive tiers" },
+  '--gpu-layers': {
+    key: 'gpuLayers',
+    commands: PLANNING,
+    schema: s.number({ min: 0, max: 10_000, integer: true }),
+    kind: 'number',
+    value: 'N',
+    help: 'layers on the GPU, for the manual strategy',
+  },
+  '--context': {
+    key: 'contextSize',
+    commands: PLANNING,
+    schema: s.number({ min: 512, max: 1_048_576, integer: true }),
+    kind: 'number',
+    value: 'TOKENS',
+    help: "context size: manual's, or where fit starts (default 4096, or the model's own if smaller)",
+  },
+  '--gpu-threshold': {
+    key: 'gpuThreshold',
+    commands: PLANNING,
+    schema: s.number({ min: 10, max: 100, unit: '%' }),
+    kind: 'number',
+    value: 'PCT',
+    help: 'GPU memory use that is too much (default 85); the plan stays under it',
+  },
+  '--reserve': {
+    key: 'reserveGb',
+    commands: ALL,
+    schema: gigabytes,
+    kind: 'number',
+    value: 'GB',
+    help: 'RAM kept for the system, never given to instances (default the larger of 2 GB and 25% of the RAM)',
+  },
   '--web-host': {
     key: 'webHost',
+    commands: RUN,
     schema: s.string({ minLength: 1, maxLength: 255 }),
     value: 'HOST',
     help: 'address the panel is served on (default 127.0.0.1; anything else is reachable from the network)',
   },
   '--web-port': {
     key: 'webPort',
+    commands: RUN,
     schema: s.number({ min: 0, max: 65535, integer: true }),
     kind: 'number',
     value: 'PORT',
@@ -69,44 +172,35 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   },
   '--data-dir': {
     key: 'dataDir',
+    commands: RUN,
     kind: 'path',
     value: 'DIR',
     help: 'where transcripts, events, logs and settings go (default $XDG_CONFIG_HOME/brain-in-jar)',
   },
   '--json-events': {
     key: 'jsonEvents',
+    commands: RUN,
     boolean: true,
     help: 'print every event as one JSON object per line on stdout',
   },
   '--no-autostart': {
     key: 'autostart',
+    commands: RUN,
     boolean: true,
     help: 'do not start the instances; wait for Start in the panel',
   },
-  '--kiosk': { key: 'kiosk', boolean: true, help: 'Electron only: fullscreen on the attached display' },
+  '--kiosk': { key: 'kiosk', commands: RUN, boolean: true, help: 'Electron only: fullscreen on the attached display' },
   '--threads': {
     key: 'threads',
+    commands: RUN,
     schema: s.number({ min: 1, max: 256, integer: true }),
     kind: 'number',
     value: 'N',
-    help: 'CPU threads per instance (default: half the cores, at most 6)',
-  },
-  '--context': {
-    key: 'contextSize',
-    schema: s.number({ min: 256, max: 1_048_576, integer: true }),
-    kind: 'number',
-    value: 'TOKENS',
-    help: "context size (default 2048, or the model's own if smaller)",
-  },
-  '--gpu-layers': {
-    key: 'gpuLayers',
-    schema: s.number({ min: 0, max: 10_000, integer: true }),
-    kind: 'number',
-    value: 'N',
-    help: 'layers to offload to the GPU (default 0)',
+    help: "CPU threads per instance (default: the plan's)",
   },
   '--max-tokens': {
     key: 'maxTokens',
+    commands: RUN,
     schema: s.number({ min: 1, max: 32_768, integer: true }),
     kind: 'number',
     value: 'N',
@@ -114,6 +208,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   },
   '--temperature': {
     key: 'temperature',
+    commands: RUN,
     schema: s.number({ min: 0, max: 2 }),
     kind: 'number',
     value: 'T',
@@ -121,6 +216,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   },
   '--think-pause': {
     key: 'thinkPauseS',
+    commands: RUN,
     schema: seconds(3600),
     kind: 'number',
     value: 'S',
@@ -128,6 +224,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   },
   '--resurrect-delay': {
     key: 'resurrectDelayS',
+    commands: RUN,
     schema: seconds(3600),
     kind: 'number',
     value: 'S',
@@ -135,6 +232,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   },
   '--grace': {
     key: 'graceS',
+    commands: RUN,
     schema: s.number({ min: 0.1, max: 60, unit: ' s' }),
     kind: 'number',
     value: 'S',
@@ -142,17 +240,71 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   },
   '--sample-interval': {
     key: 'sampleIntervalS',
+    commands: RUN,
     schema: s.number({ min: 0.1, max: 60, unit: ' s' }),
     kind: 'number',
     value: 'S',
     help: 'how often memory is sampled for the charts, seconds (default 1)',
   },
+  '--json': { key: 'json', commands: RECORDED, boolean: true, help: 'print one JSON object instead of the report' },
+  '--meminfo': {
+    key: 'meminfo',
+    commands: RECORDED,
+    kind: 'path',
+    value: 'FILE',
+    help: "a recorded /proc/meminfo instead of this machine's",
+  },
+  '--nvidia-smi': {
+    key: 'nvidiaSmi',
+    commands: RECORDED,
+    kind: 'path',
+    value: 'FILE',
+    help: 'recorded output of nvidia-smi --query-gpu=name,memory.used,memory.total,utilization.gpu,temperature.gpu --format=csv (any header/units form)',
+  },
+  '--tegrastats': {
+    key: 'tegrastats',
+    commands: RECORDED,
+    kind: 'path',
+    value: 'FILE',
+    help: 'recorded tegrastats output (a Jetson)',
+  },
+  '--gpu-load-file': {
+    key: 'gpuLoadFile',
+    commands: RECORDED,
+    kind: 'path',
+    value: 'FILE',
+    help: 'a recorded Jetson devfreq GPU load (per-mille), e.g. /sys/devices/platform/gpu.0/load',
+  },
+  '--nv-tegra-release': {
+    key: 'nvTegraRelease',
+    commands: RECORDED,
+    kind: 'path',
+    value: 'FILE',
+    help: 'a recorded /etc/nv_tegra_release (a Jetson)',
+  },
+  '--jetson': { key: 'jetson', commands: RECORDED, boolean: true, help: 'treat the (recorded) board as a Jetson' },
+  '--cores': {
+    key: 'cores',
+    commands: RECORDED,
+    schema: s.number({ min: 1, max: 1024, integer: true }),
+    kind: 'number',
+    value: 'N',
+    help: "CPU cores of the recorded board (default this machine's)",
+  },
 };
 
-export function defaultRunFlags(): RunFlags {
+export function defaultFlags(): Flags {
   return {
-    mode: 'single',
+    mode: undefined,
     model: undefined,
+    roleModels: {},
+    ramLimitsGb: {},
+    strategy: undefined,
+    aggressive: false,
+    gpuLayers: undefined,
+    contextSize: undefined,
+    gpuThreshold: undefined,
+    reserveGb: undefined,
     webHost: '127.0.0.1',
     webPort: 8095,
     dataDir: undefined,
@@ -160,35 +312,45 @@ export function defaultRunFlags(): RunFlags {
     autostart: true,
     kiosk: false,
     threads: undefined,
-    contextSize: undefined,
-    gpuLayers: undefined,
     maxTokens: 512,
     temperature: 0.7,
     thinkPauseS: 1,
     resurrectDelayS: 3,
     graceS: 2,
     sampleIntervalS: 1,
+    json: false,
+    meminfo: undefined,
+    nvidiaSmi: undefined,
+    tegrastats: undefined,
+    gpuLoadFile: undefined,
+    nvTegraRelease: undefined,
+    jetson: false,
+    cores: undefined,
   };
 }
 
 export function parseArgs(argv: readonly string[], cwd: string = process.cwd()): ParsedArgs {
-  const flags = defaultRunFlags();
+  const flags = defaultFlags() as unknown as Record<string, unknown>;
   const rest = [...argv];
-  if (rest[0] === 'run') rest.shift();
+  let command: Command = 'run';
+  if ((COMMANDS as readonly string[]).includes(rest[0] ?? '')) command = rest.shift() as Command;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    if (arg === '--help' || arg === '-h' || arg === 'help') return { ok: true, command: 'help' };
+    if (arg === '--help' || arg === '-h' || arg === 'help') return { ok: true, command: 'help', topic: command };
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg) : [arg, undefined];
     const spec = FLAG_SPECS[name];
     if (!spec) {
+      return { ok: false, message: arg.startsWith('-') ? `unknown flag ${name}` : `unexpected argument "${arg}"` };
+    }
+    if (!spec.commands.includes(command)) {
       return {
         ok: false,
-        message: arg.startsWith('-') ? `unknown flag ${name}` : `unexpected argument "${arg}"`,
+        message: `${name} is not a flag of \`${command}\` (it belongs to ${spec.commands.join(', ')})`,
       };
     }
     if (spec.boolean) {
       if (inline !== undefined) return { ok: false, message: `${name} takes no value` };
-      (flags as unknown as Record<string, unknown>)[spec.key] = !name.startsWith('--no-');
+      flags[spec.key] = !name.startsWith('--no-');
       continue;
     }
     const raw = inline ?? rest[++i];
@@ -200,17 +362,17 @@ export function parseArgs(argv: readonly string[], cwd: string = process.cwd()):
       if (raw.trim() === '') return { ok: false, message: `${name} must not be empty` };
       value = path.resolve(cwd, raw);
     } else if (spec.kind === 'number') {
-      value = raw.trim() === '' ? Number.NaN : Number(raw);
-      if (Number.isNaN(value)) value = raw;
+      value = raw.trim() === '' || Number.isNaN(Number(raw)) ? raw : Number(raw);
     }
     if (spec.schema) {
       const parsed = spec.schema.parse(value, name);
       if (!parsed.ok) return { ok: false, message: parsed.message };
       value = parsed.value;
     }
-    (flags as unknown as Record<string, unknown>)[spec.key] = value;
+    if (spec.role) (flags[spec.key] as Record<string, unknown>)[spec.role] = value;
+    else flags[spec.key] = value;
   }
-  return { ok: true, command: 'run', flags };
+  return { ok: true, command, flags: flags as unknown as Flags };
 }
 
 function splitOnce(arg: string): [string, string] {
@@ -218,17 +380,25 @@ function splitOnce(arg: string): [string, string] {
   return [arg.slice(0, at), arg.slice(at + 1)];
 }
 
-export function usage(program = 'brain-in-jar'): string {
+const SUMMARIES: Record<Command, string> = {
+  run: 'Runs the Brain in a Jar host and serves its control panel.',
+  doctor: "Shows the board's resources and the recommended configuration for single and matrix mode.",
+  plan: 'Shows the offload plan of the given models, before anything loads.',
+};
+
+export function usage(command: Command = 'run', program = 'brain-in-jar'): string {
   const lines = [
-    `Usage: ${program} [run] [flags]`,
+    `Usage: ${program} ${command === 'run' ? '[run]' : command} [flags]`,
     '',
-    'Runs the Brain in a Jar host and serves its control panel.',
+    SUMMARIES[command],
+    command === 'run' ? `Other commands: ${program} doctor --help, ${program} plan --help` : '',
     '',
     'Flags:',
   ];
   for (const [name, spec] of Object.entries(FLAG_SPECS)) {
+    if (!spec.commands.includes(command)) continue;
     const left = spec.value ? `${name} ${spec.value}` : name;
-    lines.push(`  ${left.padEnd(26)} ${spec.help}`);
+    lines.push(`  ${left.padEnd(28)} ${spec.help}`);
   }
   return lines.join('\n');
 }

@@ -1,0 +1,176 @@
+import { formatGb, MIB, type BoardResources } from '../../../shared/board.js';
+import { ROLES } from '../../../shared/instances.js';
+import type { Plan, PlanOutcome } from '../../../shared/plan.js';
+import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
+import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
+import { flagsToSettingsPatch, planForSettings, resourcesForFlags, rolesOf } from '../planner/planInputs.js';
+import { seedConfig, type SeedConfig } from '../planner/seed.js';
+import type { Flags } from './args.js';
+
+/**
+ * `brain-in-jar doctor` and `brain-in-jar plan`: the board and the plan, printed for a person (in the shape of the
+ * original's `python3 -m src.utils.model_config`) or as one JSON object (--json). Both take recordings instead of
+ * this machine's files, so a Jetson's plan can be reproduced anywhere.
+ */
+
+export interface CommandOutput {
+  text: string;
+  exitCode: number;
+}
+
+function describeGpu(resources: BoardResources): string[] {
+  const { gpu, backend } = resources;
+  const lines: string[] = [];
+  if (gpu.kind === 'none') {
+    lines.push('  GPU: Not available');
+  } else if (gpu.kind === 'jetson') {
+    lines.push(`  GPU: Available (${gpu.name}), unified memory`);
+    lines.push(`  GPU Memory: shared with the RAM, ${formatGb(gpu.memoryTotalBytes ?? 0)} (one pool, one budget)`);
+  } else {
+    lines.push(`  GPU: Available (${gpu.name})`);
+    lines.push(
+      gpu.memoryTotalBytes === null
+        ? '  GPU Memory: not reported by nvidia-smi'
+        : `  GPU Memory: ${Math.round(gpu.memoryTotalBytes / MIB)} MB (${formatGb(gpu.memoryTotalBytes)}), ` +
+            `${formatGb(gpu.memoryUsedBytes ?? 0)} in use`,
+    );
+  }
+  if (gpu.loadPercent !== null) lines.push(`  GPU Load: ${gpu.loadPercent.toFixed(1)}%`);
+  lines.push(
+    backend === null
+      ? '  llama.cpp Backend: not probed (recorded board)'
+      : `  llama.cpp Backend: ${backend.backend.toUpperCase()}` +
+          (backend.backend === 'cpu' ? '' : `, ${formatGb(backend.vramTotalBytes)} seen by node-llama-cpp`) +
+          (backend.note ? ` (${backend.note})` : ''),
+  );
+  return lines;
+}
+
+function describeResources(resources: BoardResources): string[] {
+  return [
+    `[ModelConfig] System Resources (${resources.source}):`,
+    ...describeGpu(resources),
+    `  System RAM: ${formatGb(resources.ramTotalBytes)} (${formatGb(resources.ramAvailableBytes)} available)`,
+    `  CPU Cores: ${resources.cores}`,
+  ];
+}
+
+function describeSeed(title: string, config: SeedConfig, gpu: boolean): string[] {
+  return [
+    `[ModelConfig] Recommended Configuration (${title}):`,
+    `  Context Window: ${config.contextSize}`,
+    `  Batch Size: ${config.batchSize}`,
+    `  CPU Threads: ${config.threads}`,
+    ...(gpu ? [`  GPU Layers: ${config.gpuLayers}`] : []),
+    `  Mode: ${config.mode}`,
+  ];
+}
+
+export async function doctor(flags: Flags): Promise<CommandOutput> {
+  const resources = await resourcesForFlags(flags);
+  const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
+  const matrix = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 3 });
+  const reserveBytes =
+    flags.reserveGb !== undefined ? flags.reserveGb * 2 ** 30 : defaultReserveBytes(resources.ramTotalBytes);
+  const limits = Object.fromEntries(ROLES.map((role) => [role, defaultRamLimitBytes(role, resources.ramTotalBytes)]));
+  if (flags.json) {
+    return {
+      text: JSON.stringify({
+        resources,
+        recommended: { single, matrix },
+        budget: { reserveBytes, ramLimitBytes: limits },
+      }),
+      exitCode: 0,
+    };
+  }
+  const gpu = resources.gpu.kind !== 'none';
+  const lines = [
+    ...describeResources(resources),
+    '',
+    ...describeSeed('single mode, 1 model', single, gpu),
+    '',
+    ...describeSeed('matrix mode, 3 models', matrix, gpu),
+    '',
+    '[Budget]',
+    `  Kept for the system: ${formatGb(reserveBytes)}; the instances' limits may add up to ${formatGb(resources.ramTotalBytes - reserveBytes)}`,
+    `  Default RAM limits: ${ROLES.map((role) => `${role} ${formatGb(limits[role]!)}`).join(', ')}`,
+    '',
+    "These are the original's seed tiers, which do not look at the model.",
+    '`brain-in-jar plan --model FILE` fits real models to this board.',
+  ];
+  return { text: lines.join('\n'), exitCode: 0 };
+}
+
+function describePlan(plan: Plan): string[] {
+  const { budgets } = plan;
+  const header = [
+    'instance',
+    'strategy',
+    'GPU layers',
+    'context',
+    'batch',
+    'threads',
+    'RAM est.',
+    'GPU est.',
+    'limit',
+    'limited by',
+  ];
+  const rows = plan.instances.map((instance) => [
+    instance.instance,
+    instance.strategy,
+    `${instance.gpuLayers}/${instance.totalLayers}`,
+    String(instance.contextSize),
+    String(instance.batchSize),
+    String(instance.threads),
+    formatGb(instance.estimate.ramBytes),
+    formatGb(instance.estimate.gpuBytes),
+    formatGb(instance.ramLimitBytes),
+    instance.limitedBy,
+  ]);
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
+  return [
+    '[Plan]',
+    `  RAM limits: ${formatGb(budgets.limitsTotalBytes)} of ${formatGb(budgets.ramTotalBytes - budgets.reserveBytes)} ` +
+      `(${formatGb(budgets.reserveBytes)} kept for the system)`,
+    budgets.gpuBudgetBytes === null
+      ? '  GPU budget: none (no usable GPU)'
+      : `  ${budgets.unified ? 'Shared memory' : 'GPU'} budget: ${formatGb(budgets.gpuBudgetBytes)}` +
+        ` (${formatGb(budgets.gpuOthersBytes)} in use by others)`,
+    '',
+    `  ${line(header)}`,
+    ...rows.map((row) => `  ${line(row)}`),
+    ...plan.instances.flatMap((instance) => [
+      `  ${instance.instance}: ${instance.modelPath}`,
+      ...instance.warnings.map((warning) => `  ${instance.instance} warning: ${warning}`),
+    ]),
+  ];
+}
+
+export async function planCommand(flags: Flags): Promise<CommandOutput> {
+  const settings = applySettingsPatch(DEFAULT_SETTINGS, flagsToSettingsPatch(flags));
+  const missing = rolesOf(settings.mode).filter((role) => !settings.models[role]);
+  if (missing.length > 0) {
+    const message = `give a model: --model PATH, or --model-${missing[0]!.toLowerCase()} PATH`;
+    return {
+      text: flags.json ? JSON.stringify({ error: { code: 'INVALID_PARAMS', message } }) : `brain-in-jar: ${message}`,
+      exitCode: 2,
+    };
+  }
+  const resources = await resourcesForFlags(flags);
+  const outcome: PlanOutcome = planForSettings({ settings, resources, modelOf: (role) => settings.models[role]! });
+  if (flags.json) {
+    const body = outcome.ok
+      ? { resources, budgets: outcome.plan.budgets, instances: outcome.plan.instances }
+      : { resources, error: outcome.error };
+    return { text: JSON.stringify(body), exitCode: outcome.ok ? 0 : 1 };
+  }
+  const lines = [...describeResources(resources), ''];
+  if (outcome.ok) lines.push(...describePlan(outcome.plan));
+  else lines.push(`Refused (${outcome.error.code}): ${outcome.error.message}`);
+  return { text: lines.join('\n'), exitCode: outcome.ok ? 0 : 1 };
+}
