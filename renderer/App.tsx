@@ -7,6 +7,7 @@ import { EventLog } from './components/EventLog.js';
 import { Header } from './components/Header.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { MemoryChart } from './components/MemoryChart.js';
+import { PlanPanel } from './components/PlanPanel.js';
 import { applyPush, initialPanelState } from './state/panelState.js';
 
 export type Call = <M extends MethodName>(method: M, params: MethodParams<M>) => Promise<string | null>;
@@ -53,7 +54,13 @@ export function App({ connection }: { connection: Connection }) {
               <InstanceCard key={view.instance} view={view} call={call} />
             ))}
           </section>
-          <section className="side" aria-label="Memory and events">
+          <section className="side" aria-label="Plan, memory and events">
+            <PlanPanel
+              plan={state.plan}
+              settings={state.settings?.settings ?? null}
+              resources={state.resources}
+              call={call}
+            />
             <MemoryChart metrics={state.metrics} roles={state.instances.map((view) => view.instance)} />
             <EventLog events={state.events} />
           </section>

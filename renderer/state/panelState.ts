@@ -1,7 +1,9 @@
-import type { HostSnapshot, ServerPush } from '../../shared/api.js';
+import type { HostSnapshot, ServerPush, SettingsView } from '../../shared/api.js';
+import type { BoardResources } from '../../shared/board.js';
 import type { HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
+import type { PlanOutcome } from '../../shared/plan.js';
 
 /**
  * The panel's state: the host's snapshot, then every event applied to it. Pure (no DOM, no React), so it is tested
@@ -22,6 +24,9 @@ export interface PanelState {
   instances: InstanceView[];
   metrics: MetricsFrame[];
   events: HostEvent[];
+  settings: SettingsView | null;
+  resources: BoardResources | null;
+  plan: PlanOutcome | null;
 }
 
 /** Bounds on what the panel keeps, however long it runs. */
@@ -42,6 +47,9 @@ export const initialPanelState: PanelState = {
   instances: [],
   metrics: [],
   events: [],
+  settings: null,
+  resources: null,
+  plan: null,
 };
 
 /** Events the event log lists; the rest (tokens, frames, progress) would drown it. */
@@ -52,6 +60,8 @@ export function isLogWorthy(event: HostEvent): boolean {
     'metrics.frame',
     'transcript.written',
     'instance.reflection',
+    'plan.changed',
+    'board.resources',
   ].includes(event.type);
 }
 
@@ -69,6 +79,9 @@ export function fromSnapshot(snapshot: HostSnapshot): PanelState {
     instances: snapshot.instances.map((instance) => ({ ...instance, detail: null })),
     metrics: snapshot.metrics.slice(-LIMITS.metrics),
     events: snapshot.events.filter(isLogWorthy).slice(-LIMITS.events),
+    settings: snapshot.settings,
+    resources: snapshot.resources,
+    plan: snapshot.plan,
   };
 }
 
@@ -148,6 +161,12 @@ export function applyEvent(previous: PanelState, event: HostEvent): PanelState {
       }));
     case 'instance.error':
       return updateInstance(state, event.instance, (view) => ({ ...view, error: event.error }));
+    case 'plan.changed':
+      return { ...state, plan: event.outcome };
+    case 'settings.changed':
+      return state.settings ? { ...state, settings: { ...state.settings, settings: event.settings } } : state;
+    case 'board.resources':
+      return { ...state, resources: event.resources };
     case 'metrics.frame': {
       const cutoff = event.frame.t - LIMITS.metricsMaxAgeMs;
       let start = Math.max(0, state.metrics.length + 1 - LIMITS.metrics);

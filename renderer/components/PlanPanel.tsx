@@ -1,0 +1,188 @@
+import { memo, useState } from 'react';
+
+import { formatGb, type BoardResources } from '../../shared/board.js';
+import type { Role } from '../../shared/instances.js';
+import { STRATEGIES, type InstancePlan, type PlanOutcome, type Strategy } from '../../shared/plan.js';
+import type { Settings } from '../../shared/settings.js';
+import type { Call } from '../App.js';
+
+/** One budget bar: the estimate against what it may use; red when over. */
+function Bar({ label, used, of, testId }: { label: string; used: number; of: number | null; testId: string }) {
+  const share = of && of > 0 ? used / of : 0;
+  return (
+    <div className="bar" data-testid={testId}>
+      <span className="bar-label">{label}</span>
+      <div
+        className="bar-track"
+        role="meter"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={of ?? 0}
+        aria-valuenow={used}
+      >
+        <div className={`bar-fill${share > 1 ? ' over' : ''}`} style={{ width: `${Math.min(100, share * 100)}%` }} />
+      </div>
+      <span className="bar-figures">
+        {formatGb(used)} / {of === null ? '–' : formatGb(of)}
+      </span>
+    </div>
+  );
+}
+
+function asNumber(text: string): number | string {
+  const value = Number(text);
+  return text.trim() !== '' && Number.isFinite(value) ? value : text;
+}
+
+function ManualForm({ plan, call, role }: { plan: InstancePlan; call: Call; role: Role }) {
+  const [layers, setLayers] = useState(String(plan.gpuLayers));
+  const [context, setContext] = useState(String(plan.contextSize));
+  const [error, setError] = useState<string | null>(null);
+  const apply = async () => {
+    const message = await call('settings.set', {
+      strategies: { [role]: 'manual' },
+      // What was typed goes to the host as it is (a number if it reads as one): the host says what is wrong.
+      manual: { [role]: { gpuLayers: asNumber(layers), contextSize: asNumber(context) } } as never,
+    });
+    setError(message);
+  };
+  return (
+    <form
+      className="manual"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void apply();
+      }}
+    >
+      <label>
+        GPU layers
+        <input value={layers} onChange={(event) => setLayers(event.target.value)} inputMode="numeric" size={5} />
+      </label>
+      <label>
+        Context
+        <input value={context} onChange={(event) => setContext(event.target.value)} inputMode="numeric" size={7} />
+      </label>
+      <button type="submit">Apply</button>
+      {error && (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
+  );
+}
+
+function InstancePlanRow({
+  plan,
+  budgets,
+  strategy,
+  call,
+}: {
+  plan: InstancePlan;
+  budgets: Extract<PlanOutcome, { ok: true }>['plan']['budgets'];
+  strategy: Strategy;
+  call: Call;
+}) {
+  const own = budgets.unified ? plan.estimate.ramBytes + plan.estimate.gpuBytes : plan.estimate.ramBytes;
+  return (
+    <div className="plan-row" data-testid={`plan-${plan.instance}`}>
+      <div className="plan-head">
+        <strong>{plan.instance}</strong>
+        <label>
+          Strategy{' '}
+          <select
+            value={strategy}
+            aria-label={`${plan.instance} planner strategy`}
+            onChange={(event) =>
+              void call('settings.set', { strategies: { [plan.instance]: event.target.value as Strategy } })
+            }
+          >
+            {STRATEGIES.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="applies">applies on next start</span>
+      </div>
+      <p className="plan-numbers" data-testid="plan-numbers">
+        {plan.gpuLayers}/{plan.totalLayers} layers on GPU · context {plan.contextSize} · batch {plan.batchSize} ·{' '}
+        {plan.threads} threads
+      </p>
+      <p className="plan-limited">Limited by: {plan.limitedBy}</p>
+      {plan.warnings.map((warning) => (
+        <p key={warning} className="field-error">
+          {warning}
+        </p>
+      ))}
+      <Bar
+        label={budgets.unified ? 'Own limit (RAM + GPU)' : 'Own RAM limit'}
+        used={own}
+        of={plan.ramLimitBytes}
+        testId="bar-limit"
+      />
+      <Bar
+        label="RAM"
+        used={plan.estimate.ramBytes}
+        of={budgets.ramTotalBytes - budgets.reserveBytes}
+        testId="bar-ram"
+      />
+      {budgets.gpuBudgetBytes !== null && (
+        <Bar
+          label={budgets.unified ? 'Shared pool' : 'GPU'}
+          used={budgets.unified ? own : plan.estimate.gpuBytes}
+          of={budgets.gpuBudgetBytes}
+          testId="bar-gpu"
+        />
+      )}
+      {strategy === 'manual' && (
+        <ManualForm key={`${plan.gpuLayers}-${plan.contextSize}`} plan={plan} call={call} role={plan.instance} />
+      )}
+    </div>
+  );
+}
+
+export const PlanPanel = memo(function PlanPanel({
+  plan,
+  settings,
+  resources,
+  call,
+}: {
+  plan: PlanOutcome | null;
+  settings: Settings | null;
+  resources: BoardResources | null;
+  call: Call;
+}) {
+  return (
+    <section className="card plan" aria-label="Offload plan" data-testid="plan">
+      <h2>Plan</h2>
+      {resources && (
+        <p className="board" data-testid="board">
+          {resources.gpu.kind === 'none'
+            ? 'No GPU'
+            : `${resources.gpu.name}${resources.gpu.unified ? ' (GPU memory is the RAM: one pool)' : ''}`}{' '}
+          · RAM {formatGb(resources.ramTotalBytes)} · {resources.cores} cores · llama.cpp{' '}
+          {resources.backend ? resources.backend.backend.toUpperCase() : 'backend not probed yet'}
+        </p>
+      )}
+      {!plan ? (
+        <p>Planning…</p>
+      ) : !plan.ok ? (
+        <p className="error" role="alert" data-testid="plan-error">
+          No plan: {plan.error.message}
+        </p>
+      ) : (
+        plan.plan.instances.map((instance) => (
+          <InstancePlanRow
+            key={instance.instance}
+            plan={instance}
+            budgets={plan.plan.budgets}
+            strategy={settings?.strategies[instance.instance] ?? 'fit'}
+            call={call}
+          />
+        ))
+      )}
+    </section>
+  );
+});
