@@ -4,11 +4,12 @@
  * --json one JSON object holding them all.
  */
 import { benchPath, printPath } from './path.js';
+import { benchPlanner, printPlanner } from './planner.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const names = args.filter((arg) => !arg.startsWith('--'));
-const available = ['path'] as const;
+const available = ['path', 'planner'] as const;
 const selected = names.length > 0 ? names : [...available];
 for (const name of selected) {
   if (!(available as readonly string[]).includes(name)) {
@@ -28,6 +29,14 @@ for (const name of selected) {
     const result = await benchPath({ runs: 5, reflections: 6, log });
     results.path = result;
     if (!json) log(`\n${printPath(result)}\n`);
+  }
+}
+for (const name of selected) {
+  if (name === 'planner') {
+    log('planner: running...');
+    const result = await benchPlanner({ runs: 3, thinkSeconds: 8, log });
+    results.planner = result;
+    if (!json) log(`\n${printPlanner(result)}\n`);
   }
 }
 if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
