@@ -7,6 +7,7 @@ import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
 import * as s from './schema.js';
 import { SETTINGS_PATCH, type Settings, type SETTING_APPLIES } from './settings.js';
+import type { WatchdogStatus } from './watchdog.js';
 
 /** The whole state a client needs on connect; after it, only events. */
 export interface HostSnapshot {
@@ -22,6 +23,7 @@ export interface HostSnapshot {
   resources: BoardResources;
   /** The current offload plan, or why there is none. */
   plan: PlanOutcome;
+  watchdog: WatchdogStatus;
 }
 
 export interface SettingsView {

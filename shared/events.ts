@@ -3,6 +3,7 @@ import type { BoardResources } from './board.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
 import type { Settings } from './settings.js';
+import type { EnforcementInfo, KillReason, ThermalState } from './watchdog.js';
 
 /**
  * Every event the host emits, named by what happened. The same objects go to the renderer (IPC or WebSocket), to
@@ -23,6 +24,15 @@ export type HostEvent =
   | PlanChangedEvent
   | SettingsChangedEvent
   | BoardResourcesEvent
+  | WatchdogStartedEvent
+  | WatchdogSamplesEvent
+  | WatchdogSpikeEvent
+  | WatchdogCriticalEvent
+  | WatchdogRecoveredEvent
+  | WatchdogKillEvent
+  | WatchdogThermalEvent
+  | InstanceHeldEvent
+  | InstanceLayersReducedEvent
   | LogEvent;
 
 export type HostEventType = HostEvent['type'];
@@ -144,6 +154,84 @@ export interface BoardResourcesEvent {
   resources: BoardResources;
 }
 
+export interface WatchdogStartedEvent {
+  type: 'watchdog.started';
+  gpuThreshold: number;
+  ramThreshold: number;
+  warnThreshold: number;
+  intervalS: number;
+  graceS: number;
+  enforcement: EnforcementInfo;
+}
+
+/** The samples taken since the last batch (about one batch a second). */
+export interface WatchdogSamplesEvent {
+  type: 'watchdog.samples';
+  samples: Array<{ t: number; ramPercent: number; gpuPercent: number | null; intervalMs: number }>;
+}
+
+/** A rise of more than 10 points between two samples, as the original reported. */
+export interface WatchdogSpikeEvent {
+  type: 'watchdog.spike';
+  metric: 'ram' | 'gpu';
+  fromPercent: number;
+  toPercent: number;
+}
+
+/** A threshold or a limit is crossed; the watchdog re-reads before it acts. */
+export interface WatchdogCriticalEvent {
+  type: 'watchdog.critical';
+  reason: KillReason;
+  instance: Role | null;
+  /** Percent for thresholds, bytes for a limit. */
+  value: number;
+  threshold: number;
+}
+
+/** The re-read found memory back under the line: nobody is killed. */
+export interface WatchdogRecoveredEvent {
+  type: 'watchdog.recovered';
+  reason: KillReason;
+  instance: Role | null;
+  value: number;
+  threshold: number;
+}
+
+export interface WatchdogKillEvent {
+  type: 'watchdog.kill';
+  instance: Role;
+  reason: KillReason;
+  signal: 'SIGTERM' | 'SIGKILL';
+  pid: number;
+  memoryBytes: number | null;
+  limitBytes: number | null;
+  ramPercent: number;
+  gpuPercent: number | null;
+  /** From the sample that first saw the crossing to this signal. */
+  reactionMs: number;
+}
+
+export interface WatchdogThermalEvent {
+  type: 'watchdog.thermal';
+  thermal: ThermalState;
+}
+
+/** An instance that wants to start (or come back) is held: memory above the warn level, or it does not fit. */
+export interface InstanceHeldEvent {
+  type: 'instance.held';
+  instance: Role;
+  /** Why, or null when the hold is lifted. */
+  reason: string | null;
+}
+
+/** After a GPU-threshold kill the instance comes back with fewer GPU layers. */
+export interface InstanceLayersReducedEvent {
+  type: 'instance.layers';
+  instance: Role;
+  fromLayers: number;
+  toLayers: number;
+}
+
 export interface LogEvent {
   type: 'log';
   level: 'info' | 'warn' | 'error';
@@ -157,4 +245,5 @@ export const EPHEMERAL_EVENT_TYPES: ReadonlySet<HostEventType> = new Set<HostEve
   'instance.tokens',
   'instance.progress',
   'metrics.frame',
+  'watchdog.samples',
 ]);

@@ -9,8 +9,33 @@ export interface MetricsFrame {
   ramUsedBytes: number;
   /** ramUsedBytes / ramTotalBytes x 100. */
   ramPercent: number;
+  /** Null where there is no GPU. On a Jetson the memory figures are the shared pool's (the RAM's). */
+  gpu: GpuMetrics | null;
+  /** Memory pressure stall information (/proc/pressure/memory), where the kernel has it. */
+  psi: PsiMetrics | null;
+  /** Temperatures by thermal zone type ("cpu-thermal", "gpu-thermal", ...), in C. */
+  temperaturesC: Record<string, number>;
+  /** The watchdog's sampling interval when this sample was taken (it speeds up near the limits). */
+  intervalMs: number;
   /** Resident memory (RssAnon + RssFile) of each running worker. */
   instances: Partial<Record<Role, InstanceMetrics>>;
+}
+
+export interface GpuMetrics {
+  memoryUsedBytes: number | null;
+  memoryTotalBytes: number | null;
+  /** memoryUsed / memoryTotal x 100, when both are known. */
+  percent: number | null;
+  loadPercent: number | null;
+  /** The memory figures are the RAM's (a Jetson). */
+  unified: boolean;
+}
+
+export interface PsiMetrics {
+  /** Share of time some task stalled on memory over the last 10 s, percent. */
+  someAvg10: number;
+  /** Share of time all tasks stalled on memory over the last 10 s, percent. */
+  fullAvg10: number;
 }
 
 export interface InstanceMetrics {
@@ -18,4 +43,8 @@ export interface InstanceMetrics {
   rssBytes: number;
   rssAnonBytes: number;
   rssFileBytes: number;
+  /** What node-llama-cpp in the worker says it holds on the GPU, when it has a GPU backend. */
+  vramBytes: number | null;
+  /** The instance's RAM limit at the time. */
+  limitBytes: number | null;
 }

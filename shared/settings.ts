@@ -24,6 +24,22 @@ export interface Settings {
   reserveGb: number | null;
   /** GPU memory use (percent) the plan stays under and the watchdog acts at. */
   gpuThreshold: number;
+  /** System RAM use (percent) at which the watchdog stops an instance. */
+  ramThreshold: number;
+  /** Above this (percent), the watchdog samples faster and no instance is started or resurrected. */
+  warnThreshold: number;
+  /** The watchdog's sampling interval when far from every limit, seconds. */
+  intervalS: number;
+  /** Time between SIGTERM and SIGKILL, seconds. */
+  graceS: number;
+  /** Which instance goes first when a board threshold is crossed (one over its own limit always goes first). */
+  victimPolicy: 'largest' | 'role-order';
+  /** Instances the watchdog leaves to the kernel's limit alone. */
+  spare: Partial<Record<Role, boolean>>;
+  /** Above this temperature (C) generation pauses until the board is 5 C cooler. */
+  thermalC: number;
+  /** 'original' reproduces the original's polling (2 s, 1 s above the warn level, no re-check): for comparison. */
+  watchdogTiming: 'adaptive' | 'original';
 }
 
 export interface ManualPlan {
@@ -41,6 +57,14 @@ export const DEFAULT_SETTINGS: Settings = {
   contextSize: null,
   reserveGb: null,
   gpuThreshold: 85,
+  ramThreshold: 90,
+  warnThreshold: 70,
+  intervalS: 2,
+  graceS: 2,
+  victimPolicy: 'largest',
+  spare: {},
+  thermalC: 85,
+  watchdogTiming: 'adaptive',
 };
 
 /** Whether a change reaches running instances at once, or on their next start. */
@@ -54,6 +78,14 @@ export const SETTING_APPLIES: Record<keyof Settings, 'live' | 'next start'> = {
   contextSize: 'next start',
   reserveGb: 'live',
   gpuThreshold: 'live',
+  ramThreshold: 'live',
+  warnThreshold: 'live',
+  intervalS: 'live',
+  graceS: 'live',
+  victimPolicy: 'live',
+  spare: 'live',
+  thermalC: 'live',
+  watchdogTiming: 'live',
 };
 
 const gigabytes = s.number({ min: 0.1, max: 4096, unit: ' GB' });
@@ -72,11 +104,31 @@ export const SETTINGS_PATCH = s.object({
   aggressive: s.optional(s.boolean()),
   contextSize: s.optional(s.nullable(s.number({ min: 512, max: 1_048_576, integer: true }))),
   reserveGb: s.optional(s.nullable(gigabytes)),
-  gpuThreshold: s.optional(s.number({ min: 10, max: 100, unit: '%' })),
+  gpuThreshold: s.optional(s.number({ min: 1, max: 100, unit: '%' })),
+  ramThreshold: s.optional(s.number({ min: 1, max: 100, unit: '%' })),
+  warnThreshold: s.optional(s.number({ min: 1, max: 99, unit: '%' })),
+  intervalS: s.optional(s.number({ min: 0.1, max: 60, unit: ' s' })),
+  graceS: s.optional(s.number({ min: 0.1, max: 60, unit: ' s' })),
+  victimPolicy: s.optional(s.literalUnion(['largest', 'role-order'] as const)),
+  spare: s.optional(s.partialRecord(ROLES, s.boolean())),
+  thermalC: s.optional(s.number({ min: 40, max: 120, unit: ' C' })),
+  watchdogTiming: s.optional(s.literalUnion(['adaptive', 'original'] as const)),
 });
 export type SettingsPatch = s.Infer<typeof SETTINGS_PATCH>;
 
-const ROLE_RECORDS = ['models', 'ramLimitsGb', 'strategies', 'manual'] as const;
+const ROLE_RECORDS = ['models', 'ramLimitsGb', 'strategies', 'manual', 'spare'] as const;
+
+/** Checks that hold between fields: the warn level sits below both thresholds. Null when all is well. */
+export function crossFieldProblem(settings: Settings): { field: string; message: string } | null {
+  const lowest = Math.min(settings.ramThreshold, settings.gpuThreshold);
+  if (settings.warnThreshold >= lowest) {
+    return {
+      field: 'warnThreshold',
+      message: `warnThreshold must be below the RAM and GPU thresholds (${settings.warnThreshold}% is not below ${lowest}%)`,
+    };
+  }
+  return null;
+}
 
 /** Applies a patch: plain fields replace, role records merge per role. */
 export function applySettingsPatch(settings: Settings, patch: SettingsPatch): Settings {

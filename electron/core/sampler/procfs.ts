@@ -70,3 +70,27 @@ export function readProcessMemory(pid: number): ProcessMemory | null {
     return null;
   }
 }
+
+export interface Psi {
+  someAvg10: number;
+  fullAvg10: number;
+  someTotalUs: number;
+}
+
+/** /proc/pressure/memory: "some avg10=.. avg60=.. avg300=.. total=..", and a "full" line on newer kernels. */
+export function parsePsi(text: string): Psi | null {
+  const line = (kind: string) =>
+    new RegExp(`^${kind} avg10=([\\d.]+) avg60=[\\d.]+ avg300=[\\d.]+ total=(\\d+)`, 'm').exec(text);
+  const some = line('some');
+  if (!some) return null;
+  const full = line('full');
+  return { someAvg10: Number(some[1]), fullAvg10: full ? Number(full[1]) : 0, someTotalUs: Number(some[2]) };
+}
+
+export function readPsi(file = '/proc/pressure/memory'): Psi | null {
+  try {
+    return parsePsi(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}

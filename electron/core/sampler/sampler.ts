@@ -1,56 +1,179 @@
-import type { Role } from '../../../shared/instances.js';
-import type { InstanceMetrics, MetricsFrame } from '../../../shared/metrics.js';
-import { readMeminfo, readProcessMemory, ramPercent } from './procfs.js';
+import fs from 'node:fs';
 
-export interface SamplerOptions {
-  intervalMs: number;
-  /** The live workers to measure, by role. */
-  workers: () => ReadonlyArray<{ role: Role; pid: number }>;
-  onFrame: (frame: MetricsFrame) => void;
-  /** Where to read meminfo; a recorded file in tests. */
-  meminfoPath?: string;
+import type { GpuKind } from '../../../shared/board.js';
+import type { Role } from '../../../shared/instances.js';
+import type { GpuMetrics, InstanceMetrics, MetricsFrame } from '../../../shared/metrics.js';
+import { GPU_LOAD_FILES, parseGpuLoad } from '../board/jetson.js';
+import { HOST_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaGpu } from '../board/nvidiaSmi.js';
+import { parseTegrastatsLine } from '../board/tegrastats.js';
+import type { Logger } from '../logger.js';
+import { parsePsi, readMeminfo, readProcessMemory, ramPercent } from './procfs.js';
+import { StreamMonitor } from './streamMonitor.js';
+import { findThermalZones, readTemperatures, THERMAL_DIR, type ThermalZone } from './thermal.js';
+
+/**
+ * Takes one sample on demand: /proc/meminfo, each worker's /proc/<pid>/status, PSI, the thermal zones, and the GPU
+ * (the latest line of one long-running nvidia-smi on a discrete GPU; on a Jetson the RAM, since it is the GPU's
+ * memory, and the devfreq load or tegrastats). Every read is a file read of about 0.1 ms, so the watchdog can sample
+ * every 100 ms when it matters. The watchdog decides when.
+ */
+export interface SampledWorker {
+  role: Role;
+  pid: number;
+  limitBytes: number | null;
+  /** node-llama-cpp's own VRAM figure, reported by the worker. */
+  vramBytes: number | null;
 }
 
-/** Reads /proc directly on a timer: the board's RAM and each worker's RssAnon + RssFile. */
-export class Sampler {
-  private timer: NodeJS.Timeout | null = null;
+export interface SamplerOptions {
+  gpuKind: GpuKind;
+  workers: () => readonly SampledWorker[];
+  log: Logger;
+  meminfoPath?: string;
+  psiPath?: string;
+  thermalDir?: string;
+  /** nvidia-smi's command (a recording-fed stand-in in tests), how often it prints, and how many GPUs it reports. */
+  nvidiaSmi?: { command: string; intervalMs: number; gpuCount: number };
+}
 
-  constructor(private readonly options: SamplerOptions) {}
+export class Sampler {
+  private readonly zones: ThermalZone[];
+  private readonly gpuLoadFile: string | null;
+  private gpuMonitor: StreamMonitor | null = null;
+  private latestGpus = new Map<number, NvidiaGpu>();
+  private tegraLoad: number | null = null;
+
+  constructor(private readonly options: SamplerOptions) {
+    this.zones = findThermalZones(options.thermalDir ?? THERMAL_DIR);
+    this.gpuLoadFile = GPU_LOAD_FILES.find((file) => fs.existsSync(file)) ?? null;
+  }
 
   start(): void {
-    if (this.timer) return;
-    const tick = () => {
-      this.options.onFrame(this.sample());
-      this.timer = setTimeout(tick, this.options.intervalMs);
-      this.timer.unref();
-    };
-    tick();
+    const { gpuKind, log } = this.options;
+    if (gpuKind === 'nvidia') {
+      const { command, intervalMs, gpuCount } = this.options.nvidiaSmi ?? {
+        command: 'nvidia-smi',
+        intervalMs: 250,
+        gpuCount: 1,
+      };
+      // The host's own query; with several GPUs each tick prints one line per GPU, in order.
+      let line = 0;
+      this.gpuMonitor = new StreamMonitor({
+        command,
+        args: [
+          `--query-gpu=${HOST_QUERY_FIELDS.join(',')}`,
+          '--format=csv,noheader,nounits',
+          '-lms',
+          String(intervalMs),
+        ],
+        staleAfterMs: Math.max(3000, intervalMs * 8),
+        onLine: (text) => {
+          for (const gpu of parseNvidiaSmiCsv(text)) this.latestGpus.set(line++ % Math.max(1, gpuCount), gpu);
+        },
+        onStatus: (status) => {
+          if (status.kind === 'restarting') log.warn('sampler', `nvidia-smi restarted: ${status.reason}`);
+          if (status.kind === 'gave-up') log.warn('sampler', `GPU memory unknown: ${status.reason}`);
+        },
+      });
+      this.gpuMonitor.start();
+    } else if (gpuKind === 'jetson' && this.gpuLoadFile === null) {
+      // Without a readable devfreq load, tegrastats reports GR3D (the GPU) once a second.
+      this.gpuMonitor = new StreamMonitor({
+        command: 'tegrastats',
+        args: ['--interval', '1000'],
+        staleAfterMs: 5000,
+        onLine: (line) => {
+          this.tegraLoad = parseTegrastatsLine(line)?.gpuLoadPercent ?? this.tegraLoad;
+        },
+      });
+      this.gpuMonitor.start();
+    }
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.gpuMonitor?.stop();
+    this.gpuMonitor = null;
   }
 
-  sample(now = Date.now()): MetricsFrame {
+  /** How many times the GPU child was started (1 while it is healthy: never one per sample). */
+  get gpuProcessStarts(): number {
+    return this.gpuMonitor?.starts ?? 0;
+  }
+
+  sample(intervalMs: number, now = Date.now()): MetricsFrame {
     const meminfo = readMeminfo(this.options.meminfoPath);
     const instances: Partial<Record<Role, InstanceMetrics>> = {};
-    for (const { role, pid } of this.options.workers()) {
-      const memory = readProcessMemory(pid);
+    for (const worker of this.options.workers()) {
+      const memory = readProcessMemory(worker.pid);
       if (!memory) continue;
-      instances[role] = {
-        pid,
+      instances[worker.role] = {
+        pid: worker.pid,
         rssBytes: memory.rssBytes,
         rssAnonBytes: memory.rssAnonBytes,
         rssFileBytes: memory.rssFileBytes,
+        vramBytes: worker.vramBytes,
+        limitBytes: worker.limitBytes,
       };
     }
+    const usedBytes = meminfo.totalBytes - meminfo.availableBytes;
+    const psi = this.readPsi();
     return {
       t: now,
       ramTotalBytes: meminfo.totalBytes,
-      ramUsedBytes: meminfo.totalBytes - meminfo.availableBytes,
+      ramUsedBytes: usedBytes,
       ramPercent: ramPercent(meminfo),
+      gpu: this.gpuMetrics(usedBytes, meminfo.totalBytes),
+      psi: psi ? { someAvg10: psi.someAvg10, fullAvg10: psi.fullAvg10 } : null,
+      temperaturesC: readTemperatures(this.zones),
+      intervalMs,
       instances,
     };
+  }
+
+  private readPsi() {
+    try {
+      return parsePsi(fs.readFileSync(this.options.psiPath ?? '/proc/pressure/memory', 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+
+  private gpuMetrics(ramUsedBytes: number, ramTotalBytes: number): GpuMetrics | null {
+    switch (this.options.gpuKind) {
+      case 'none':
+        return null;
+      case 'jetson': {
+        let load = this.tegraLoad;
+        if (this.gpuLoadFile) {
+          try {
+            load = parseGpuLoad(fs.readFileSync(this.gpuLoadFile, 'utf8'));
+          } catch {
+            load = null;
+          }
+        }
+        // Unified memory: the GPU's memory is the RAM.
+        return {
+          memoryUsedBytes: ramUsedBytes,
+          memoryTotalBytes: ramTotalBytes,
+          percent: (ramUsedBytes / ramTotalBytes) * 100,
+          loadPercent: load,
+          unified: true,
+        };
+      }
+      case 'nvidia': {
+        const gpus = [...this.latestGpus.values()];
+        const known = gpus.filter((gpu) => gpu.memoryUsedBytes !== null && gpu.memoryTotalBytes !== null);
+        const used = known.reduce((sum, gpu) => sum + gpu.memoryUsedBytes!, 0);
+        const total = known.reduce((sum, gpu) => sum + gpu.memoryTotalBytes!, 0);
+        const loads = gpus.map((gpu) => gpu.utilizationPercent).filter((value): value is number => value !== null);
+        return {
+          memoryUsedBytes: known.length > 0 ? used : null,
+          memoryTotalBytes: known.length > 0 ? total : null,
+          percent: known.length > 0 && total > 0 ? (used / total) * 100 : null,
+          loadPercent: loads.length > 0 ? loads.reduce((a, b) => a + b, 0) / loads.length : null,
+          unified: false,
+        };
+      }
+    }
   }
 }

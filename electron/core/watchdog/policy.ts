@@ -1,0 +1,216 @@
+import type { Role } from '../../../shared/instances.js';
+import type { KillReason } from '../../../shared/watchdog.js';
+
+/**
+ * The watchdog's decisions, as functions of data: which line is crossed, who goes, how soon to look again. The
+ * runner around them does the I/O (sampling, signals, timers); these are what the policy tests feed with recorded
+ * sample sequences.
+ */
+
+/**
+ * The watchdog stops an instance when it reaches this share of its RAM limit: the kernel's hard line is the limit
+ * itself (memory.max), and its soft line (memory.high, where it starts to throttle) is here too, so the watchdog gets
+ * the time to stop it gracefully before the kernel kills it.
+ */
+export const LIMIT_ACTION_FRACTION = 0.95;
+
+export interface WatchdogConfig {
+  /** Percent of RAM (MemTotal - MemAvailable) at which an instance is stopped. */
+  ramThreshold: number;
+  /** Percent of a discrete GPU's memory at which an instance is stopped. On unified memory the RAM's line applies. */
+  gpuThreshold: number;
+  /** Above this percent nothing starts, and the original's timing samples every second. */
+  warnThreshold: number;
+  baseIntervalMs: number;
+  minIntervalMs: number;
+  victimPolicy: 'largest' | 'role-order';
+  timing: 'adaptive' | 'original';
+  /** A rise of more than this many points between two samples is a spike (the original's 10). */
+  spikePoints: number;
+}
+
+export const ROLE_ORDER: readonly Role[] = ['SUBJECT', 'OBSERVER', 'GOD'];
+
+export interface InstanceSample {
+  role: Role;
+  rssBytes: number;
+  limitBytes: number;
+  /** GPU memory of the instance, when known (node-llama-cpp's figure). */
+  gpuBytes: number | null;
+  /** Left to the kernel's limit: the watchdog never signals it. */
+  spare: boolean;
+}
+
+export interface WatchdogSample {
+  t: number;
+  ramUsedBytes: number;
+  ramTotalBytes: number;
+  ramPercent: number;
+  /** Discrete GPU memory, when known. Null on unified memory (its pool is the RAM) and without a GPU. */
+  gpuUsedBytes: number | null;
+  gpuTotalBytes: number | null;
+  instances: InstanceSample[];
+}
+
+export interface Crossing {
+  reason: KillReason;
+  /** The instance over its own limit, for ram-limit. */
+  instance: Role | null;
+  /** Percent for thresholds, bytes for a limit. */
+  value: number;
+  threshold: number;
+}
+
+export function gpuPercent(sample: WatchdogSample): number | null {
+  return sample.gpuUsedBytes !== null && sample.gpuTotalBytes
+    ? (sample.gpuUsedBytes / sample.gpuTotalBytes) * 100
+    : null;
+}
+
+/** How far an instance is past the line where the watchdog stops it (positive: past it). */
+function overLimit(instance: InstanceSample): number {
+  return instance.rssBytes - instance.limitBytes * LIMIT_ACTION_FRACTION;
+}
+
+/**
+ * The line crossed in this sample, if any: an instance at its own limit first (the one furthest past it), then the
+ * RAM threshold, then the GPU's. Spared instances are the kernel's business, not the watchdog's.
+ */
+export function findCrossing(sample: WatchdogSample, config: WatchdogConfig): Crossing | null {
+  const over = sample.instances
+    .filter((instance) => !instance.spare && overLimit(instance) > 0)
+    .sort((a, b) => overLimit(b) - overLimit(a))[0];
+  if (over) return { reason: 'ram-limit', instance: over.role, value: over.rssBytes, threshold: over.limitBytes };
+  if (sample.ramPercent >= config.ramThreshold) {
+    return { reason: 'ram-threshold', instance: null, value: sample.ramPercent, threshold: config.ramThreshold };
+  }
+  const gpu = gpuPercent(sample);
+  if (gpu !== null && gpu >= config.gpuThreshold) {
+    return { reason: 'gpu-threshold', instance: null, value: gpu, threshold: config.gpuThreshold };
+  }
+  return null;
+}
+
+/**
+ * Who goes: the instance named by the crossing; else one over its own limit; else by the operator's policy (the
+ * largest user of the memory that is short, or role order: SUBJECT, OBSERVER, GOD). Never a spared instance.
+ */
+export function chooseVictim(
+  sample: WatchdogSample,
+  crossing: Crossing,
+  config: WatchdogConfig,
+): InstanceSample | null {
+  const candidates = sample.instances.filter((instance) => !instance.spare);
+  if (crossing.instance) {
+    const named = candidates.find((instance) => instance.role === crossing.instance);
+    if (named) return named;
+  }
+  const over = candidates.filter((instance) => overLimit(instance) > 0).sort((a, b) => overLimit(b) - overLimit(a));
+  if (over[0]) return over[0];
+  if (candidates.length === 0) return null;
+  if (config.victimPolicy === 'role-order') {
+    return [...candidates].sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role))[0]!;
+  }
+  const size = (instance: InstanceSample) =>
+    crossing.reason === 'gpu-threshold' ? (instance.gpuBytes ?? 0) : instance.rssBytes;
+  return [...candidates].sort(
+    (a, b) => size(b) - size(a) || ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role),
+  )[0]!;
+}
+
+/**
+ * Whether the crossing's own measure grew between two reads: a fill still under way (kill now), as against a spike
+ * that stands still or falls (give it the rest of one sample to recover).
+ */
+export function stillRising(crossing: Crossing, before: WatchdogSample, after: WatchdogSample): boolean {
+  const measure = (sample: WatchdogSample): number | null => {
+    if (crossing.reason === 'ram-threshold') return sample.ramUsedBytes;
+    if (crossing.reason === 'gpu-threshold') return sample.gpuUsedBytes;
+    return sample.instances.find((instance) => instance.role === crossing.instance)?.rssBytes ?? null;
+  };
+  const a = measure(before);
+  const b = measure(after);
+  return a !== null && b !== null && b - a > RISING_NOISE_BYTES;
+}
+
+/** Growth smaller than this between two reads is noise, not a fill. */
+const RISING_NOISE_BYTES = 2 ** 20;
+
+/** Bytes left before each line is crossed: the RAM threshold, the GPU threshold, each instance's limit. */
+export function headrooms(sample: WatchdogSample, config: WatchdogConfig): number[] {
+  const room = [sample.ramTotalBytes * (config.ramThreshold / 100) - sample.ramUsedBytes];
+  if (sample.gpuUsedBytes !== null && sample.gpuTotalBytes) {
+    room.push(sample.gpuTotalBytes * (config.gpuThreshold / 100) - sample.gpuUsedBytes);
+  }
+  for (const instance of sample.instances) {
+    if (!instance.spare) room.push(instance.limitBytes * LIMIT_ACTION_FRACTION - instance.rssBytes);
+  }
+  return room;
+}
+
+/** The fastest growth between two samples, in bytes per second: of the board's RAM, its GPU, or any instance. */
+export function fillRate(previous: WatchdogSample, current: WatchdogSample): number {
+  const seconds = (current.t - previous.t) / 1000;
+  if (seconds <= 0) return 0;
+  const rates = [(current.ramUsedBytes - previous.ramUsedBytes) / seconds];
+  if (current.gpuUsedBytes !== null && previous.gpuUsedBytes !== null) {
+    rates.push((current.gpuUsedBytes - previous.gpuUsedBytes) / seconds);
+  }
+  for (const instance of current.instances) {
+    const before = previous.instances.find((candidate) => candidate.role === instance.role);
+    if (before) rates.push((instance.rssBytes - before.rssBytes) / seconds);
+  }
+  return Math.max(0, ...rates);
+}
+
+/**
+ * How long until the next sample. Adaptive: the time the smallest headroom would last at the fastest fill rate seen
+ * (halved, for safety), clamped between the minimum and the base interval, and at most a second above the warn
+ * level. Original: the base interval, one second above the warn level, as the original's watchdog polled.
+ */
+export function nextIntervalMs(sample: WatchdogSample, fastestRate: number, config: WatchdogConfig): number {
+  const usage = Math.max(sample.ramPercent, gpuPercent(sample) ?? 0);
+  const aboveWarn = usage > config.warnThreshold;
+  if (config.timing === 'original') return aboveWarn ? Math.min(1000, config.baseIntervalMs) : config.baseIntervalMs;
+  let interval = config.baseIntervalMs;
+  if (aboveWarn) interval = Math.min(interval, 1000);
+  if (fastestRate > 0) {
+    const room = Math.max(0, Math.min(...headrooms(sample, config)));
+    interval = Math.min(interval, (room / fastestRate) * 1000 * 0.5);
+  }
+  return Math.round(Math.max(config.minIntervalMs, interval));
+}
+
+/** A rise of more than `spikePoints` between two samples, on the RAM or the GPU. */
+export function findSpike(
+  previous: WatchdogSample,
+  current: WatchdogSample,
+  config: WatchdogConfig,
+): { metric: 'ram' | 'gpu'; fromPercent: number; toPercent: number } | null {
+  if (current.ramPercent - previous.ramPercent > config.spikePoints) {
+    return { metric: 'ram', fromPercent: previous.ramPercent, toPercent: current.ramPercent };
+  }
+  const before = gpuPercent(previous);
+  const after = gpuPercent(current);
+  if (before !== null && after !== null && after - before > config.spikePoints) {
+    return { metric: 'gpu', fromPercent: before, toPercent: after };
+  }
+  return null;
+}
+
+/** Why an instance may not start now (memory above the warn level), or null. */
+export function holdReason(sample: WatchdogSample, config: WatchdogConfig): string | null {
+  if (sample.ramPercent >= config.warnThreshold) {
+    return `memory at ${sample.ramPercent.toFixed(1)}%, above the warn level of ${config.warnThreshold}%`;
+  }
+  const gpu = gpuPercent(sample);
+  if (gpu !== null && gpu >= config.warnThreshold) {
+    return `GPU memory at ${gpu.toFixed(1)}%, above the warn level of ${config.warnThreshold}%`;
+  }
+  return null;
+}
+
+/** Fewer GPU layers after a GPU-threshold kill: a quarter fewer, at least one. */
+export function reducedLayers(layers: number): number {
+  return Math.max(0, layers - Math.max(1, Math.ceil(layers * 0.25)));
+}

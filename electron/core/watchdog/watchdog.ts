@@ -1,0 +1,285 @@
+import type { HostEvent } from '../../../shared/events.js';
+import type { Role } from '../../../shared/instances.js';
+import type { MetricsFrame } from '../../../shared/metrics.js';
+import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
+import {
+  chooseVictim,
+  stillRising,
+  fillRate,
+  findCrossing,
+  findSpike,
+  gpuPercent,
+  holdReason,
+  nextIntervalMs,
+  type Crossing,
+  type WatchdogConfig,
+  type WatchdogSample,
+} from './policy.js';
+import { statusLine, watchdogLines } from './watchdogLog.js';
+
+/**
+ * The memory watchdog: samples on its own clock (faster as the headroom shrinks), and when a line is crossed,
+ * re-reads memory, chooses one victim, and asks its supervisor to end it (SIGTERM, then SIGKILL after the grace).
+ * One kill per crossing, then a cooldown once the victim is gone. It signals nothing but our workers: it only ever
+ * names a role, and the supervisor signals that role's own child process. Each log line is written before its event
+ * is emitted, so whoever hears the event finds the line in the file.
+ */
+
+export interface WatchedWorker {
+  role: Role;
+  pid: number;
+  limitBytes: number;
+  spare: boolean;
+  vramBytes: number | null;
+}
+
+export type RunnerConfig = WatchdogConfig & { graceMs: number; thermalC: number };
+
+export interface WatchdogHooks {
+  sample(intervalMs: number): MetricsFrame;
+  /** The running, killable workers. */
+  workers(): WatchedWorker[];
+  /** Ends a role's worker with SIGTERM (SIGKILL after the grace); false when there is nothing to signal. */
+  kill(role: Role, reason: KillReason, onSigkill: () => void): boolean;
+  /** True once that worker has exited. */
+  gone(role: Role, pid: number): boolean;
+  onFrame(frame: MetricsFrame): void;
+  emit(event: HostEvent): void;
+  /** A line in the original's shape, for logs/watchdog.log and the terminal. */
+  line(text: string): void;
+  config(): RunnerConfig;
+}
+
+/** After the victim is gone, let memory settle this long before another kill. */
+const COOLDOWN_MS = 500;
+/**
+ * The re-reads before a kill: the first this long after the sample that saw the crossing (still rising: a fill, kill
+ * now), the second as long again (still over: kill). A spike that recovers within one fast sample kills nobody.
+ */
+const CONFIRM_MS = 50;
+/** The fastest fill rate seen fades by half over this time, so an old burst keeps the watchdog careful for a while. */
+const RATE_HALF_LIFE_MS = 60_000;
+/** Generation resumes this many degrees under the thermal threshold. */
+const THERMAL_HYSTERESIS_C = 5;
+
+export class Watchdog {
+  private timer: NodeJS.Timeout | null = null;
+  private last: WatchdogSample | null = null;
+  private lastFrame: MetricsFrame | null = null;
+  private fastestRate = 0;
+  private crossingSince: number | null = null;
+  private victim: { role: Role; pid: number } | null = null;
+  private cooldownUntil = 0;
+  private interval: number;
+  private batch: Array<{ t: number; ramPercent: number; gpuPercent: number | null; intervalMs: number }> = [];
+  private lastBatchAt = 0;
+  private thermal: ThermalState;
+  private running = false;
+
+  constructor(
+    private readonly hooks: WatchdogHooks,
+    private readonly enforcement: EnforcementInfo,
+  ) {
+    const config = hooks.config();
+    this.interval = config.baseIntervalMs;
+    this.thermal = { paused: false, hottest: null, thresholdC: config.thermalC };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const config = this.hooks.config();
+    const started = {
+      gpuThreshold: config.gpuThreshold,
+      ramThreshold: config.ramThreshold,
+      warnThreshold: config.warnThreshold,
+      intervalS: config.baseIntervalMs / 1000,
+      graceS: config.graceMs / 1000,
+      enforcement: this.enforcement,
+    };
+    this.hooks.line(watchdogLines.start(process.pid, started));
+    this.hooks.emit({ type: 'watchdog.started', ...started });
+    this.tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  get thermalState(): ThermalState {
+    return this.thermal;
+  }
+
+  /** Why nothing may start now (memory above the warn level), from the latest sample; null when all is well. */
+  hold(): string | null {
+    return this.last ? holdReason(this.last, this.hooks.config()) : null;
+  }
+
+  /** The latest frame (for the host's per-instance figures). */
+  get latest(): MetricsFrame | null {
+    return this.lastFrame;
+  }
+
+  private read(intervalMs: number): { frame: MetricsFrame; sample: WatchdogSample } {
+    const frame = this.hooks.sample(intervalMs);
+    const workers = this.hooks.workers();
+    const unified = frame.gpu?.unified ?? false;
+    const sample: WatchdogSample = {
+      t: frame.t,
+      ramUsedBytes: frame.ramUsedBytes,
+      ramTotalBytes: frame.ramTotalBytes,
+      ramPercent: frame.ramPercent,
+      // One pool on unified memory: the RAM's line is the GPU's.
+      gpuUsedBytes: unified ? null : (frame.gpu?.memoryUsedBytes ?? null),
+      gpuTotalBytes: unified ? null : (frame.gpu?.memoryTotalBytes ?? null),
+      instances: workers.flatMap((worker) => {
+        const measured = frame.instances[worker.role];
+        return measured
+          ? [
+              {
+                role: worker.role,
+                rssBytes: measured.rssBytes,
+                limitBytes: worker.limitBytes,
+                gpuBytes: worker.vramBytes,
+                spare: worker.spare,
+              },
+            ]
+          : [];
+      }),
+    };
+    return { frame, sample };
+  }
+
+  private schedule(delayMs: number, next: () => void): void {
+    if (!this.running) return;
+    this.timer = setTimeout(next, delayMs);
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    const config = this.hooks.config();
+    const { frame, sample } = this.read(this.interval);
+    this.observe(frame, sample, config);
+
+    if (this.victim && this.hooks.gone(this.victim.role, this.victim.pid)) {
+      this.victim = null;
+      this.cooldownUntil = Date.now() + COOLDOWN_MS;
+    }
+    const crossing = findCrossing(sample, config);
+    if (!crossing) this.crossingSince = null;
+    if (crossing && !this.victim && Date.now() >= this.cooldownUntil) {
+      this.crossingSince ??= sample.t;
+      this.hooks.line(watchdogLines.critical(crossing));
+      this.hooks.emit({ type: 'watchdog.critical', ...crossing });
+      if (config.timing === 'original') {
+        // The original killed on the sample itself, without a second look.
+        this.act(crossing, sample, config);
+      } else {
+        this.schedule(CONFIRM_MS, () => this.confirm(crossing, sample, 1, config));
+        return;
+      }
+    }
+    this.scheduleNext(sample, config);
+  }
+
+  /** A re-read: recovered, nobody is killed; still rising, or still over at the second, act on what it shows now. */
+  private confirm(first: Crossing, before: WatchdogSample, reread: 1 | 2, config: RunnerConfig): void {
+    if (!this.running) return;
+    const { frame, sample } = this.read(this.interval);
+    this.observe(frame, sample, config);
+    const crossing = findCrossing(sample, config);
+    if (!crossing) {
+      this.crossingSince = null;
+      this.hooks.line(watchdogLines.recovered(first));
+      this.hooks.emit({ type: 'watchdog.recovered', ...first });
+    } else if (reread === 2 || stillRising(crossing, before, sample)) {
+      this.act(crossing, sample, config);
+    } else {
+      this.schedule(CONFIRM_MS, () => this.confirm(first, sample, 2, config));
+      return;
+    }
+    this.scheduleNext(sample, config);
+  }
+
+  private act(crossing: Crossing, sample: WatchdogSample, config: RunnerConfig): void {
+    const victim = chooseVictim(sample, crossing, config);
+    if (!victim) {
+      this.hooks.line(watchdogLines.nobody(crossing));
+      return;
+    }
+    const worker = this.hooks.workers().find((candidate) => candidate.role === victim.role);
+    if (!worker) return;
+    const since = this.crossingSince ?? sample.t;
+    const base = {
+      type: 'watchdog.kill' as const,
+      instance: victim.role,
+      reason: crossing.reason,
+      pid: worker.pid,
+      memoryBytes: victim.rssBytes,
+      limitBytes: victim.limitBytes,
+      ramPercent: sample.ramPercent,
+      gpuPercent: gpuPercent(sample),
+    };
+    const signaled = this.hooks.kill(victim.role, crossing.reason, () => {
+      this.hooks.line(watchdogLines.sigkill(victim.role, worker.pid, config.graceMs));
+      this.hooks.emit({ ...base, signal: 'SIGKILL', reactionMs: Date.now() - since });
+    });
+    if (!signaled) return;
+    this.victim = { role: victim.role, pid: worker.pid };
+    this.hooks.line(watchdogLines.kill(victim.role, worker.pid, victim.rssBytes, crossing.reason));
+    this.hooks.emit({ ...base, signal: 'SIGTERM', reactionMs: Date.now() - since });
+  }
+
+  private scheduleNext(sample: WatchdogSample, config: WatchdogConfig): void {
+    this.interval = nextIntervalMs(sample, this.fastestRate, config);
+    this.schedule(this.interval, () => this.tick());
+  }
+
+  /** Bookkeeping for every sample: rates, spikes, the thermal guard, the status line, the batch of samples. */
+  private observe(frame: MetricsFrame, sample: WatchdogSample, config: RunnerConfig): void {
+    this.lastFrame = frame;
+    this.hooks.onFrame(frame);
+    if (this.last) {
+      const elapsed = sample.t - this.last.t;
+      this.fastestRate = Math.max(this.fastestRate * 0.5 ** (elapsed / RATE_HALF_LIFE_MS), fillRate(this.last, sample));
+      const spike = findSpike(this.last, sample, config);
+      if (spike) {
+        this.hooks.line(watchdogLines.spike(spike.metric, spike.toPercent - spike.fromPercent));
+        this.hooks.emit({ type: 'watchdog.spike', ...spike });
+      }
+    }
+    this.last = sample;
+    this.hooks.line(statusLine(frame, this.interval < config.baseIntervalMs));
+    this.updateThermal(frame, config.thermalC);
+    this.batch.push({
+      t: sample.t,
+      ramPercent: sample.ramPercent,
+      gpuPercent: frame.gpu?.percent ?? null,
+      intervalMs: frame.intervalMs,
+    });
+    if (sample.t - this.lastBatchAt >= 1000) {
+      this.hooks.emit({ type: 'watchdog.samples', samples: this.batch });
+      this.batch = [];
+      this.lastBatchAt = sample.t;
+    }
+  }
+
+  private updateThermal(frame: MetricsFrame, thresholdC: number): void {
+    const zones = Object.entries(frame.temperaturesC);
+    const hottest = zones.length === 0 ? null : zones.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const temperature = hottest?.[1] ?? Number.NEGATIVE_INFINITY;
+    const paused = this.thermal.paused ? temperature > thresholdC - THERMAL_HYSTERESIS_C : temperature >= thresholdC;
+    const changed = paused !== this.thermal.paused || thresholdC !== this.thermal.thresholdC;
+    this.thermal = {
+      paused,
+      hottest: hottest ? { zone: hottest[0], temperatureC: hottest[1] } : null,
+      thresholdC,
+    };
+    if (changed) {
+      this.hooks.line(watchdogLines.thermal(this.thermal));
+      this.hooks.emit({ type: 'watchdog.thermal', thermal: this.thermal });
+    }
+  }
+}

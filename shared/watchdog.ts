@@ -1,0 +1,40 @@
+import type { Role } from './instances.js';
+
+/** How per-instance RAM limits are enforced beyond the watchdog. */
+export type EnforcementKind = 'cgroup-v2' | 'cgroup-v1' | 'systemd-scope' | 'watchdog-only';
+
+export interface EnforcementInfo {
+  kind: EnforcementKind;
+  /** In words: "kernel cgroup v1", "systemd scope", "watchdog only". */
+  label: string;
+  /** Why this one (and not a stronger one). */
+  reason: string;
+}
+
+export const ENFORCEMENT_LABELS: Record<EnforcementKind, string> = {
+  'cgroup-v2': 'kernel cgroup v2',
+  'cgroup-v1': 'kernel cgroup v1',
+  'systemd-scope': 'systemd scope',
+  'watchdog-only': 'watchdog only',
+};
+
+/** Why the watchdog stops an instance. */
+export type KillReason = 'ram-limit' | 'ram-threshold' | 'gpu-threshold';
+
+/** The thermal guard: generation paused above the threshold until the board is 5 C cooler. */
+export interface ThermalState {
+  paused: boolean;
+  /** The hottest zone, when there are any. */
+  hottest: { zone: string; temperatureC: number } | null;
+  thresholdC: number;
+}
+
+/** What the watchdog is doing, for the panel. */
+export interface WatchdogStatus {
+  enforcement: EnforcementInfo;
+  thermal: ThermalState;
+  /** Instances held back from starting, and why ("memory at 75%, above the warn level 70%"). */
+  holding: Partial<Record<Role, string>>;
+  /** GPU layers an instance may use at most after a GPU-threshold kill. */
+  layerCaps: Partial<Record<Role, number>>;
+}

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { MIB } from '../../shared/board.js';
+import { parseNvidiaSmiCsv } from '../../electron/core/board/nvidiaSmi.js';
+import { parseTegrastats } from '../../electron/core/board/tegrastats.js';
+import {
+  chooseVictim,
+  fillRate,
+  findCrossing,
+  findSpike,
+  holdReason,
+  nextIntervalMs,
+  reducedLayers,
+  stillRising,
+  type InstanceSample,
+  type WatchdogConfig,
+  type WatchdogSample,
+} from '../../electron/core/watchdog/policy.js';
+import { fixture } from '../helpers/fixtures.js';
+
+const config: WatchdogConfig = {
+  ramThreshold: 90,
+  gpuThreshold: 85,
+  warnThreshold: 70,
+  baseIntervalMs: 2000,
+  minIntervalMs: 100,
+  victimPolicy: 'largest',
+  timing: 'adaptive',
+  spikePoints: 10,
+};
+
+const GB = 2 ** 30;
+const instance = (
+  role: InstanceSample['role'],
+  rssGb: number,
+  limitGb: number,
+  extra: Partial<InstanceSample> = {},
+): InstanceSample => ({
+  role,
+  rssBytes: rssGb * GB,
+  limitBytes: limitGb * GB,
+  gpuBytes: null,
+  spare: false,
+  ...extra,
+});
+
+/** A Jetson Xavier NX running gpu-burn: tegrastats once a second, RAM from 33% to 81% (unified: no GPU line). */
+function jetsonSequence(): WatchdogSample[] {
+  const samples = parseTegrastats(fixture('recorded/tegrastats/xavier-nx-8gb-jp5.1-gpuburn-in-container.txt'));
+  const baseline = samples[0]!.ramUsedBytes!;
+  return samples.map((sample, index) => ({
+    t: index * 1000,
+    ramUsedBytes: sample.ramUsedBytes!,
+    ramTotalBytes: sample.ramTotalBytes!,
+    ramPercent: (sample.ramUsedBytes! / sample.ramTotalBytes!) * 100,
+    gpuUsedBytes: null,
+    gpuTotalBytes: null,
+    // The growth is the instance's: it runs gpu-burn.
+    instances: [
+      {
+        role: 'SUBJECT',
+        rssBytes: 0.3 * GB + (sample.ramUsedBytes! - baseline),
+        limitBytes: 6 * GB,
+        gpuBytes: null,
+        spare: false,
+      },
+    ],
+  }));
+}
+
+/** A Tesla T4 sampled every 100 ms by nvidia-smi -lms: GPU memory from 0 to 1205 MiB and back. */
+function discreteSequence(): WatchdogSample[] {
+  const gpus = parseNvidiaSmiCsv(fixture('recorded/nvidia-smi/tesla-t4-16gb-csv-header-units-lms100-loop.txt'));
+  return gpus.map((gpu, index) => ({
+    t: index * 100,
+    ramUsedBytes: 4 * GB,
+    ramTotalBytes: 16 * GB,
+    ramPercent: 25,
+    gpuUsedBytes: gpu.memoryUsedBytes,
+    gpuTotalBytes: gpu.memoryTotalBytes,
+    instances: [
+      instance('SUBJECT', 1, 6, { gpuBytes: gpu.memoryUsedBytes }),
+      instance('OBSERVER', 2, 6, { gpuBytes: 0 }),
+    ],
+  }));
+}
+
+describe('watchdog policy on a Jetson recording (unified memory)', () => {
+  const samples = jetsonSequence();
+
+  it('crosses the RAM threshold where the recording does', () => {
+    const strict = { ...config, ramThreshold: 80, gpuThreshold: 50 };
+    const first = samples.findIndex((sample) => findCrossing(sample, strict) !== null);
+    assert.ok(first > 0);
+    assert.ok(samples[first]!.ramPercent >= 80 && samples[first - 1]!.ramPercent < 80);
+    assert.deepEqual(findCrossing(samples[first]!, strict), {
+      reason: 'ram-threshold',
+      instance: null,
+      value: samples[first]!.ramPercent,
+      threshold: 80,
+    });
+  });
+
+  it('reports the 26-point jump between two seconds as a spike, as the original did', () => {
+    const spikes = samples.slice(1).flatMap((sample, index) => findSpike(samples[index]!, sample, config) ?? []);
+    assert.ok(spikes.length >= 1);
+    assert.ok(spikes.every((spike) => spike.metric === 'ram' && spike.toPercent - spike.fromPercent > 10));
+  });
+
+  it('samples faster as the headroom shrinks, never below 100 ms, and faster than the original above 70%', () => {
+    let fastest = 0;
+    const adaptive: number[] = [];
+    const original: number[] = [];
+    samples.forEach((sample, index) => {
+      if (index > 0) fastest = Math.max(fastest, fillRate(samples[index - 1]!, sample));
+      adaptive.push(nextIntervalMs(sample, fastest, config));
+      original.push(nextIntervalMs(sample, fastest, { ...config, timing: 'original' }));
+    });
+    assert.equal(adaptive[0], 2000, 'far from every line, at rest: the base interval');
+    assert.ok(adaptive.every((ms) => ms >= 100 && ms <= 2000));
+    assert.ok(Math.min(...adaptive) < 1000, 'near the line it samples more than once a second');
+    assert.deepEqual([...new Set(original)].sort(), [1000, 2000]);
+    samples.forEach((sample, index) => {
+      if (sample.ramPercent > 70) assert.ok(adaptive[index]! <= original[index]!);
+    });
+  });
+});
+
+describe('watchdog policy on a discrete GPU recording', () => {
+  const samples = discreteSequence();
+
+  it('crosses the GPU threshold where the recording does, and chooses the instance holding the GPU memory', () => {
+    const strict = { ...config, gpuThreshold: 5 };
+    const index = samples.findIndex((sample) => findCrossing(sample, strict) !== null);
+    assert.ok(index > 0, 'the recording crosses 5% of 15360 MiB');
+    const crossing = findCrossing(samples[index]!, strict)!;
+    assert.equal(crossing.reason, 'gpu-threshold');
+    assert.ok(samples[index]!.gpuUsedBytes! >= 0.05 * 15360 * MIB);
+    // OBSERVER holds more RAM, SUBJECT holds the GPU memory: a GPU crossing takes SUBJECT.
+    assert.equal(chooseVictim(samples[index]!, crossing, strict)!.role, 'SUBJECT');
+  });
+
+  it('sees no crossing at the default 85%', () => {
+    assert.ok(samples.every((sample) => findCrossing(sample, config) === null));
+  });
+});
+
+describe('victims, holds and layers', () => {
+  const board = (instances: InstanceSample[], ramPercent = 50): WatchdogSample => ({
+    t: 0,
+    ramUsedBytes: (ramPercent / 100) * 32 * GB,
+    ramTotalBytes: 32 * GB,
+    ramPercent,
+    gpuUsedBytes: null,
+    gpuTotalBytes: null,
+    instances,
+  });
+
+  it('takes an instance at its own limit (95% of it) first, whatever the policy', () => {
+    const sample = board([instance('SUBJECT', 1, 6), instance('OBSERVER', 6.7, 7), instance('GOD', 5, 7)], 95);
+    const crossing = findCrossing(sample, config)!;
+    assert.deepEqual([crossing.reason, crossing.instance], ['ram-limit', 'OBSERVER']);
+    assert.equal(chooseVictim(sample, crossing, { ...config, victimPolicy: 'role-order' })!.role, 'OBSERVER');
+    assert.equal(findCrossing(board([instance('SUBJECT', 5.6, 6)]), config), null, '93% of its limit is still fine');
+  });
+
+  it('at a board threshold, takes the largest, or SUBJECT, OBSERVER, GOD in role order', () => {
+    const sample = board([instance('SUBJECT', 1, 6), instance('OBSERVER', 2, 7), instance('GOD', 3, 7)], 92);
+    const crossing = findCrossing(sample, config)!;
+    assert.equal(crossing.reason, 'ram-threshold');
+    assert.equal(chooseVictim(sample, crossing, config)!.role, 'GOD');
+    assert.equal(chooseVictim(sample, crossing, { ...config, victimPolicy: 'role-order' })!.role, 'SUBJECT');
+  });
+
+  it('never chooses a spared instance; with only spared ones, nobody', () => {
+    const sample = board([instance('SUBJECT', 7, 6, { spare: true }), instance('GOD', 3, 7)], 92);
+    const crossing = findCrossing(sample, config)!;
+    assert.equal(crossing.reason, 'ram-threshold', "a spared instance's limit is the kernel's business");
+    assert.equal(chooseVictim(sample, crossing, config)!.role, 'GOD');
+    const onlySpared = board([instance('SUBJECT', 3, 6, { spare: true })], 92);
+    assert.equal(chooseVictim(onlySpared, findCrossing(onlySpared, config)!, config), null);
+  });
+
+  it('tells a fill that is still rising from a spike that stands still', () => {
+    const crossing = { reason: 'ram-limit' as const, instance: 'SUBJECT' as const, value: 0, threshold: 0 };
+    const at = (gb: number) => board([instance('SUBJECT', gb, 6)]);
+    assert.equal(stillRising(crossing, at(5.8), at(5.85)), true);
+    assert.equal(stillRising(crossing, at(5.8), at(5.8)), false);
+    assert.equal(stillRising(crossing, at(5.8), at(5.5)), false);
+  });
+
+  it('holds starts above the warn level', () => {
+    assert.equal(holdReason(board([], 69.9), config), null);
+    assert.equal(holdReason(board([], 75), config), 'memory at 75.0%, above the warn level of 70%');
+  });
+
+  it('takes a quarter of the GPU layers away after a GPU-threshold kill, at least one', () => {
+    assert.deepEqual([33, 24, 3, 1, 0].map(reducedLayers), [24, 18, 2, 0, 0]);
+  });
+});
