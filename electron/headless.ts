@@ -46,6 +46,8 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
         const line = flags.jsonEvents ? JSON.stringify(event) : humanLine(event);
         if (line !== null) process.stdout.write(`${line}\n`);
       });
+      // The watchdog's own lines, as the original printed them; with --json-events its events say the same.
+      if (!flags.jsonEvents) host.onWatchdogLine((line) => process.stdout.write(`${line}\n`));
     });
   } catch (error) {
     const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));

@@ -7,7 +7,14 @@ import { EPHEMERAL_EVENT_TYPES, type HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
 import type { PlanOutcome } from '../../shared/plan.js';
-import { applySettingsPatch, SETTING_APPLIES, type Settings, type SettingsPatch } from '../../shared/settings.js';
+import type { WatchdogStatus } from '../../shared/watchdog.js';
+import {
+  applySettingsPatch,
+  crossFieldProblem,
+  SETTING_APPLIES,
+  type Settings,
+  type SettingsPatch,
+} from '../../shared/settings.js';
 import { ApiFailure, createApi, type Api } from './api.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
@@ -15,7 +22,8 @@ import type { Flags } from './cli/args.js';
 import { ensureDemoModel } from './demoModel.js';
 import { validateModel } from './gguf/validateModel.js';
 import { eventLogger, type Logger } from './logger.js';
-import { flagsToSettingsPatch, planForSettings, rolesOf } from './planner/planInputs.js';
+import { flagsToSettingsPatch, planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js';
+import { detectEnforcement, type Enforcement } from './enforcement/enforcement.js';
 import { RingBuffer } from './ringBuffer.js';
 import { Sampler } from './sampler/sampler.js';
 import { defaultDataDir } from './store/dataDir.js';
@@ -23,6 +31,9 @@ import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
 import { SettingsStore } from './store/settingsStore.js';
 import { InstanceSupervisor, type LaunchResult } from './supervisor/instanceSupervisor.js';
+import { reducedLayers } from './watchdog/policy.js';
+import { Watchdog, type RunnerConfig } from './watchdog/watchdog.js';
+import { WatchdogLogFile } from './watchdog/watchdogLog.js';
 
 export type EventListener = (event: HostEvent) => void;
 
@@ -31,6 +42,10 @@ const METRICS_CAPACITY = 3600;
 const METRICS_MAX_AGE_MS = 60 * 60 * 1000;
 /** Events kept for the panel's event log. */
 const EVENTS_CAPACITY = 500;
+/** Memory frames go to the panel at most this often; the watchdog sees every sample. */
+const FRAME_EVERY_MS = 1000;
+/** Plan errors the operator can resolve (a limit raised, another instance stopped): an instance waits for them. */
+const RESOLVABLE_PLAN_ERRORS = new Set(['MODEL_TOO_LARGE', 'PLAN_DOES_NOT_FIT', 'BUDGET_EXCEEDED']);
 
 /**
  * The host: everything the app does, without Electron. It owns the instances, the plan, the sampler and the files,
@@ -45,7 +60,13 @@ export class Host {
   private readonly instances = new Map<Role, InstanceSupervisor>();
   private readonly metrics = new RingBuffer<MetricsFrame>(METRICS_CAPACITY, METRICS_MAX_AGE_MS, (frame) => frame.t);
   private readonly recentEvents = new RingBuffer<HostEvent>(EVENTS_CAPACITY, Number.POSITIVE_INFINITY, () => 0);
-  private readonly sampler: Sampler;
+  private sampler: Sampler | null = null;
+  private watchdog: Watchdog | null = null;
+  private readonly enforcement: Enforcement & { dispose?: () => void };
+  private readonly watchdogLog: WatchdogLogFile;
+  private readonly lineListeners = new Set<(line: string) => void>();
+  private readonly layerCaps: Partial<Record<Role, number>> = {};
+  private lastFrameSentAt = 0;
   private readonly settingsStore: SettingsStore;
   /** Settings the command line states for this run, laid over the saved ones until the operator changes them. */
   private overrides: SettingsPatch;
@@ -66,6 +87,8 @@ export class Host {
     this.overrides = flagsToSettingsPatch(flags);
     this.resources = resources;
     this.plan = this.makePlan(this.settings);
+    this.enforcement = detectEnforcement();
+    this.watchdogLog = new WatchdogLogFile(path.join(this.store.paths.logs, 'watchdog.log'));
     const deathCounts = new DeathCountStore(this.store.paths.deaths);
     for (const role of rolesOf(this.settings.mode)) {
       this.instances.set(
@@ -78,18 +101,13 @@ export class Host {
           log: this.log,
           launchConfig: () => this.launchConfig(role),
           backoff: { baseMs: flags.resurrectDelayS * 1000, maxMs: 60_000, quickDeathMs: 30_000 },
-          graceMs: flags.graceS * 1000,
+          graceMs: () => this.settings.graceS * 1000,
+          enforcement: this.enforcement,
+          limitBytes: () => ramLimitBytes(role, this.settings, this.resources),
+          mayThink: () => !(this.watchdog?.thermalState.paused ?? false),
         }),
       );
     }
-    this.sampler = new Sampler({
-      intervalMs: flags.sampleIntervalS * 1000,
-      workers: () =>
-        [...this.instances.values()].flatMap((instance) =>
-          instance.pid === null ? [] : [{ role: instance.role, pid: instance.pid }],
-        ),
-      onFrame: (frame) => this.onFrame(frame),
-    });
     this.api = createApi({
       snapshot: () => this.snapshot(),
       startInstances: (role) => this.startInstances(role),
@@ -114,13 +132,14 @@ export class Host {
     return host;
   }
 
-  /** Asks node-llama-cpp which backend it has (in a child process), plans, samples, and starts the instances. */
+  /** Asks node-llama-cpp which backend it has (in a child process), plans, watches memory, starts the instances. */
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
     for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
     if (this.settingsStore.notice) this.log.warn('host', this.settingsStore.notice);
-    this.sampler.start();
+    this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
     await this.refreshBoard();
+    this.startWatchdog();
     const settings = this.settings;
     this.log.info('host', `session ${this.store.sessionId}, ${settings.mode} mode`);
     if (!this.plan.ok) this.log.error('host', `no plan: ${this.plan.error.message}`);
@@ -169,17 +188,127 @@ export class Host {
       settings: this.settingsView(),
       resources: this.resources,
       plan: this.plan,
+      watchdog: this.watchdogStatus(),
     };
   }
 
   /** Stops every instance gracefully, then closes the files. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
-    this.sampler.stop();
+    this.watchdog?.stop();
+    this.sampler?.stop();
     await Promise.all([...this.instances.values()].map((instance) => instance.stop()));
     for (const instance of this.instances.values()) instance.dispose();
+    this.enforcement.dispose?.();
     this.closed = true;
+    this.watchdogLog.close();
     this.store.close();
+  }
+
+  /** The watchdog's lines in the original's shape, for a terminal (headless without --json-events). */
+  onWatchdogLine(listener: (line: string) => void): () => void {
+    this.lineListeners.add(listener);
+    return () => this.lineListeners.delete(listener);
+  }
+
+  private watchdogConfig(): RunnerConfig {
+    const settings = this.settings;
+    return {
+      ramThreshold: settings.ramThreshold,
+      gpuThreshold: settings.gpuThreshold,
+      warnThreshold: settings.warnThreshold,
+      baseIntervalMs: settings.intervalS * 1000,
+      minIntervalMs: 100,
+      victimPolicy: settings.victimPolicy,
+      timing: settings.watchdogTiming,
+      spikePoints: 10,
+      graceMs: settings.graceS * 1000,
+      thermalC: settings.thermalC,
+    };
+  }
+
+  private startWatchdog(): void {
+    this.sampler = new Sampler({
+      gpuKind: this.resources.gpu.kind,
+      log: this.log,
+      thermalDir: process.env.BRAIN_IN_JAR_THERMAL_DIR,
+      nvidiaSmi: {
+        command: process.env.BRAIN_IN_JAR_NVIDIA_SMI ?? 'nvidia-smi',
+        intervalMs: 250,
+        gpuCount: this.resources.gpu.count,
+      },
+      workers: () =>
+        [...this.instances.values()].flatMap((instance) =>
+          instance.pid === null
+            ? []
+            : [
+                {
+                  role: instance.role,
+                  pid: instance.pid,
+                  limitBytes: ramLimitBytes(instance.role, this.settings, this.resources),
+                  vramBytes: instance.vram,
+                },
+              ],
+        ),
+    });
+    this.sampler.start();
+    this.watchdog = new Watchdog(
+      {
+        sample: (intervalMs) => this.sampler!.sample(intervalMs),
+        workers: () =>
+          [...this.instances.values()].flatMap((instance) =>
+            instance.killable && instance.pid !== null
+              ? [
+                  {
+                    role: instance.role,
+                    pid: instance.pid,
+                    limitBytes: ramLimitBytes(instance.role, this.settings, this.resources),
+                    spare: this.settings.spare[instance.role] ?? false,
+                    vramBytes: instance.vram,
+                  },
+                ]
+              : [],
+          ),
+        kill: (role, reason, onSigkill) => {
+          const instance = this.instances.get(role);
+          if (!instance?.kill(reason, 'SIGTERM', onSigkill)) return false;
+          if (reason === 'gpu-threshold') this.reduceLayers(role);
+          return true;
+        },
+        gone: (role, pid) => this.instances.get(role)?.pid !== pid,
+        onFrame: (frame) => this.onFrame(frame),
+        emit: (event) => this.emit(event),
+        line: (text) => {
+          this.watchdogLog.write(text);
+          for (const listener of this.lineListeners) listener(text);
+        },
+        config: () => this.watchdogConfig(),
+      },
+      this.enforcement.info,
+    );
+    this.watchdog.start();
+  }
+
+  /** After a GPU-threshold kill the instance comes back with fewer GPU layers: the operator's fix, by itself. */
+  private reduceLayers(role: Role): void {
+    const planned = this.plan.ok ? this.plan.plan.instances.find((instance) => instance.instance === role) : undefined;
+    if (!planned || planned.gpuLayers === 0) return;
+    const toLayers = reducedLayers(planned.gpuLayers);
+    this.layerCaps[role] = toLayers;
+    this.emit({ type: 'instance.layers', instance: role, fromLayers: planned.gpuLayers, toLayers });
+    this.log.warn(role, `GPU layers cut from ${planned.gpuLayers} to ${toLayers} after a GPU-threshold kill`);
+    this.replan();
+  }
+
+  private watchdogStatus(): WatchdogStatus {
+    const holding: WatchdogStatus['holding'] = {};
+    for (const instance of this.instances.values()) if (instance.held) holding[instance.role] = instance.held;
+    return {
+      enforcement: this.enforcement.info,
+      thermal: this.watchdog?.thermalState ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC },
+      holding,
+      layerCaps: { ...this.layerCaps },
+    };
   }
 
   /** The model file of a role: the settings' (or --model's), else the demo model, generated on first use. */
@@ -191,7 +320,12 @@ export class Host {
   }
 
   private makePlan(settings: Settings): PlanOutcome {
-    return planForSettings({ settings, resources: this.resources, modelOf: (role) => this.modelOf(role, settings) });
+    return planForSettings({
+      settings,
+      resources: this.resources,
+      modelOf: (role) => this.modelOf(role, settings),
+      layerCaps: this.layerCaps,
+    });
   }
 
   private replan(): void {
@@ -219,12 +353,19 @@ export class Host {
    */
   private setSettings(patch: SettingsPatch): SettingsView {
     const candidate = applySettingsPatch(this.settings, patch);
+    const problem = crossFieldProblem(candidate);
+    if (problem) throw new ApiFailure('INVALID_PARAMS', problem.message, problem.field);
     const outcome = this.makePlan(candidate);
     if (!outcome.ok && (outcome.error.code === 'BUDGET_EXCEEDED' || outcome.error.code === 'MODEL_INVALID')) {
       throw new ApiFailure(outcome.error.code, outcome.error.message, outcome.error.field);
     }
     this.settingsStore.save(applySettingsPatch(this.settingsStore.settings, patch));
     this.overrides = withoutKeys(this.overrides, patch);
+    if (patch.ramLimitsGb) {
+      for (const instance of this.instances.values()) {
+        instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.resources));
+      }
+    }
     const changed = Object.keys(patch);
     this.emit({ type: 'settings.changed', settings: this.settings, changed });
     this.log.info(
@@ -236,9 +377,16 @@ export class Host {
   }
 
   private launchConfig(role: Role): LaunchResult {
-    if (!this.plan.ok) return { ok: false, error: { code: this.plan.error.code, message: this.plan.error.message } };
+    // Nothing starts, or comes back, while memory is above the warn level.
+    const held = this.watchdog?.hold();
+    if (held) return { ok: false, hold: true, error: { code: 'HELD', message: held } };
+    if (!this.plan.ok) {
+      const hold = RESOLVABLE_PLAN_ERRORS.has(this.plan.error.code);
+      return { ok: false, hold, error: { code: this.plan.error.code, message: this.plan.error.message } };
+    }
     const planned = this.plan.plan.instances.find((instance) => instance.instance === role);
-    if (!planned) return { ok: false, error: { code: 'BAD_STATE', message: `${role} is not in the plan` } };
+    if (!planned)
+      return { ok: false, hold: false, error: { code: 'BAD_STATE', message: `${role} is not in the plan` } };
     return {
       ok: true,
       config: {
@@ -307,6 +455,11 @@ export class Host {
     for (const instance of this.instances.values()) {
       instance.recordMemory(frame.instances[instance.role]?.rssBytes ?? null);
     }
+    // The panel gets about a frame a second, and every frame that jumps; the watchdog has seen them all.
+    const previous = this.metrics.toArray().at(-1);
+    const jump = previous ? Math.abs(frame.ramPercent - previous.ramPercent) > 2 : true;
+    if (frame.t - this.lastFrameSentAt < FRAME_EVERY_MS && !jump) return;
+    this.lastFrameSentAt = frame.t;
     this.metrics.push(frame);
     this.emit({ type: 'metrics.frame', frame });
   }

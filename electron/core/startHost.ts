@@ -1,3 +1,4 @@
+import { crossFieldProblem } from '../../shared/settings.js';
 import type { Flags } from './cli/args.js';
 import { Host } from './host.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
@@ -28,6 +29,11 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
       );
     }
     throw error;
+  }
+  const problem = crossFieldProblem(host.settings);
+  if (problem) {
+    await host.shutdown();
+    throw new StartupError(problem.message);
   }
   beforeRun?.(host);
   const web = new WebServer({

@@ -50,6 +50,12 @@ async function load(config: WorkerConfig): Promise<void> {
     process.exit(EXIT_LOAD_FAILED);
   }
   send({ kind: 'loaded', load: mind.load, systemPrompt: mind.systemPrompt, memories: mind.memoryCount });
+  if (mind.load.backend !== 'cpu') {
+    const loaded = mind;
+    setInterval(() => {
+      void loaded.vramUsed().then((usedBytes) => send({ kind: 'vram', usedBytes }));
+    }, 1000).unref();
+  }
 }
 
 async function think(n: number, batchMs: number): Promise<void> {

@@ -141,6 +141,11 @@ export class Mind {
     return new Mind(config, load, systemPrompt, model, context, session, [...config.memories]);
   }
 
+  /** What node-llama-cpp says the GPU holds now. */
+  async vramUsed(): Promise<number> {
+    return (await this.model.llama.getVramState()).used;
+  }
+
   get memoryCount(): number {
     return this.memories.length;
   }

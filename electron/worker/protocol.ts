@@ -60,6 +60,8 @@ export type WorkerMessage =
   | { seq: number; kind: 'tokens'; n: number; text: string; tokens: number }
   | { seq: number; kind: 'reflection-end'; n: number; text: string; tokens: number; ms: number; complete: boolean }
   | { seq: number; kind: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** node-llama-cpp's view of the GPU memory this process holds (sent about once a second on a GPU backend). */
+  | { seq: number; kind: 'vram'; usedBytes: number }
   /** The worker cannot go on; it exits right after sending this. */
   | { seq: number; kind: 'fatal'; phase: 'load' | 'think'; error: PlainError };
 

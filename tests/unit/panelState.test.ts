@@ -6,6 +6,7 @@ import type { BoardResources } from '../../shared/board.js';
 import { DEFAULT_SETTINGS, SETTING_APPLIES } from '../../shared/settings.js';
 import type { HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot } from '../../shared/instances.js';
+import type { MetricsFrame } from '../../shared/metrics.js';
 import { applyEvent, applyPush, fromSnapshot, initialPanelState, LIMITS } from '../../renderer/state/panelState.js';
 
 const subject: InstanceSnapshot = {
@@ -50,7 +51,27 @@ const snapshot: HostSnapshot = {
   settings: { settings: DEFAULT_SETTINGS, applies: SETTING_APPLIES, notice: null },
   resources,
   plan: { ok: false, resources, error: { code: 'MODEL_INVALID', message: 'no model' } },
+  watchdog: {
+    enforcement: { kind: 'watchdog-only', label: 'watchdog only', reason: 'test' },
+    thermal: { paused: false, hottest: null, thresholdC: 85 },
+    holding: {},
+    layerCaps: {},
+  },
 };
+
+function frame(t: number, instances: MetricsFrame['instances'] = {}): MetricsFrame {
+  return {
+    t,
+    ramTotalBytes: 1,
+    ramUsedBytes: 0,
+    ramPercent: 0,
+    gpu: null,
+    psi: null,
+    temperaturesC: {},
+    intervalMs: 1000,
+    instances,
+  };
+}
 
 function run(events: HostEvent[]) {
   return events.reduce(applyEvent, fromSnapshot(snapshot));
@@ -138,7 +159,7 @@ describe('panel state', () => {
     for (let t = 0; t < LIMITS.metrics + 20; t++) {
       state = applyEvent(state, {
         type: 'metrics.frame',
-        frame: { t: t * 1000, ramTotalBytes: 1, ramUsedBytes: 0, ramPercent: 0, instances: {} },
+        frame: frame(t * 1000),
       });
     }
     assert.equal(state.instances[0]!.reflections.length, LIMITS.reflections);
@@ -152,19 +173,15 @@ describe('panel state', () => {
     let state = run([
       {
         type: 'metrics.frame',
-        frame: {
-          t: 1,
-          ramTotalBytes: 1,
-          ramUsedBytes: 0,
-          ramPercent: 0,
-          instances: { SUBJECT: { pid: 10, rssBytes: 99, rssAnonBytes: 9, rssFileBytes: 90 } },
-        },
+        frame: frame(1, {
+          SUBJECT: { pid: 10, rssBytes: 99, rssAnonBytes: 9, rssFileBytes: 90, vramBytes: null, limitBytes: null },
+        }),
       },
     ]);
     assert.equal(state.instances[0]!.memoryBytes, 99);
     state = applyEvent(state, {
       type: 'metrics.frame',
-      frame: { t: 2, ramTotalBytes: 1, ramUsedBytes: 0, ramPercent: 0, instances: {} },
+      frame: frame(2),
     });
     assert.equal(state.instances[0]!.memoryBytes, null);
   });

@@ -31,6 +31,15 @@ export interface Flags {
   gpuLayers: number | undefined;
   contextSize: number | undefined;
   gpuThreshold: number | undefined;
+  ramThreshold: number | undefined;
+  warnThreshold: number | undefined;
+  intervalS: number | undefined;
+  graceS: number | undefined;
+  victimPolicy: 'largest' | 'role-order' | undefined;
+  /** --spare-subject / -observer / -god: left to the kernel's limit by the watchdog. */
+  spare: Partial<Record<Role, boolean>>;
+  thermalC: number | undefined;
+  watchdogTiming: 'adaptive' | 'original' | undefined;
   reserveGb: number | undefined;
   webHost: string;
   /** 0 = any free port. */
@@ -44,8 +53,6 @@ export interface Flags {
   temperature: number;
   thinkPauseS: number;
   resurrectDelayS: number;
-  graceS: number;
-  sampleIntervalS: number;
   /** doctor and plan: print one JSON object instead of the report. */
   json: boolean;
   /** Recorded inputs in place of this machine's (doctor, plan). */
@@ -83,7 +90,7 @@ const RECORDED: readonly Command[] = ['doctor', 'plan'];
 const seconds = (max: number) => s.number({ min: 0, max, unit: ' s' });
 const gigabytes = s.number({ min: 0.1, max: 4096, unit: ' GB' });
 
-function roleFlags(prefix: string, key: 'roleModels' | 'ramLimitsGb', spec: Omit<FlagSpec, 'key' | 'role'>) {
+function roleFlags(prefix: string, key: 'roleModels' | 'ramLimitsGb' | 'spare', spec: Omit<FlagSpec, 'key' | 'role'>) {
   return Object.fromEntries(
     (['SUBJECT', 'OBSERVER', 'GOD'] as const).map((role) => [
       `${prefix}-${role.toLowerCase()}`,
@@ -142,10 +149,69 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--gpu-threshold': {
     key: 'gpuThreshold',
     commands: PLANNING,
-    schema: s.number({ min: 10, max: 100, unit: '%' }),
+    schema: s.number({ min: 1, max: 100, unit: '%' }),
     kind: 'number',
     value: 'PCT',
     help: 'GPU memory use that is too much (default 85); the plan stays under it',
+  },
+  '--ram-threshold': {
+    key: 'ramThreshold',
+    commands: RUN,
+    schema: s.number({ min: 1, max: 100, unit: '%' }),
+    kind: 'number',
+    value: 'PCT',
+    help: 'system RAM use at which the watchdog stops an instance (default 90)',
+  },
+  '--warn-threshold': {
+    key: 'warnThreshold',
+    commands: RUN,
+    schema: s.number({ min: 1, max: 99, unit: '%' }),
+    kind: 'number',
+    value: 'PCT',
+    help: 'above this the watchdog samples faster and nothing starts or comes back (default 70)',
+  },
+  '--interval': {
+    key: 'intervalS',
+    commands: RUN,
+    schema: s.number({ min: 0.1, max: 60, unit: ' s' }),
+    kind: 'number',
+    value: 'S',
+    help: "the watchdog's sampling interval far from every limit, seconds (default 2; it speeds up to 0.1 s near one)",
+  },
+  '--grace': {
+    key: 'graceS',
+    commands: RUN,
+    schema: s.number({ min: 0.1, max: 60, unit: ' s' }),
+    kind: 'number',
+    value: 'S',
+    help: 'time between SIGTERM and SIGKILL, seconds (default 2)',
+  },
+  '--victim-policy': {
+    key: 'victimPolicy',
+    commands: RUN,
+    schema: s.literalUnion(['largest', 'role-order'] as const),
+    value: 'largest|role-order',
+    help: 'who the watchdog stops first at a board threshold: the largest user, or SUBJECT, OBSERVER, GOD (default largest)',
+  },
+  ...roleFlags('--spare', 'spare', {
+    commands: RUN,
+    boolean: true,
+    help: "the watchdog leaves ROLE to the kernel's limit alone",
+  }),
+  '--thermal-threshold': {
+    key: 'thermalC',
+    commands: RUN,
+    schema: s.number({ min: 40, max: 120, unit: ' C' }),
+    kind: 'number',
+    value: 'C',
+    help: 'above this temperature generation pauses until the board is 5 C cooler (default 85)',
+  },
+  '--watchdog-timing': {
+    key: 'watchdogTiming',
+    commands: RUN,
+    schema: s.literalUnion(['adaptive', 'original'] as const),
+    value: 'adaptive|original',
+    help: "original: the original's polling (2 s, 1 s above 70%, no re-read), for comparison (default adaptive)",
   },
   '--reserve': {
     key: 'reserveGb',
@@ -230,22 +296,6 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
     value: 'S',
     help: 'pause before a dead instance comes back, seconds; doubled for quick repeated deaths (default 3)',
   },
-  '--grace': {
-    key: 'graceS',
-    commands: RUN,
-    schema: s.number({ min: 0.1, max: 60, unit: ' s' }),
-    kind: 'number',
-    value: 'S',
-    help: 'time between SIGTERM and SIGKILL, seconds (default 2)',
-  },
-  '--sample-interval': {
-    key: 'sampleIntervalS',
-    commands: RUN,
-    schema: s.number({ min: 0.1, max: 60, unit: ' s' }),
-    kind: 'number',
-    value: 'S',
-    help: 'how often memory is sampled for the charts, seconds (default 1)',
-  },
   '--json': { key: 'json', commands: RECORDED, boolean: true, help: 'print one JSON object instead of the report' },
   '--meminfo': {
     key: 'meminfo',
@@ -304,6 +354,14 @@ export function defaultFlags(): Flags {
     gpuLayers: undefined,
     contextSize: undefined,
     gpuThreshold: undefined,
+    ramThreshold: undefined,
+    warnThreshold: undefined,
+    intervalS: undefined,
+    graceS: undefined,
+    victimPolicy: undefined,
+    spare: {},
+    thermalC: undefined,
+    watchdogTiming: undefined,
     reserveGb: undefined,
     webHost: '127.0.0.1',
     webPort: 8095,
@@ -316,8 +374,6 @@ export function defaultFlags(): Flags {
     temperature: 0.7,
     thinkPauseS: 1,
     resurrectDelayS: 3,
-    graceS: 2,
-    sampleIntervalS: 1,
     json: false,
     meminfo: undefined,
     nvidiaSmi: undefined,
@@ -350,7 +406,9 @@ export function parseArgs(argv: readonly string[], cwd: string = process.cwd()):
     }
     if (spec.boolean) {
       if (inline !== undefined) return { ok: false, message: `${name} takes no value` };
-      flags[spec.key] = !name.startsWith('--no-');
+      const value = !name.startsWith('--no-');
+      if (spec.role) (flags[spec.key] as Record<string, unknown>)[spec.role] = value;
+      else flags[spec.key] = value;
       continue;
     }
     const raw = inline ?? rest[++i];

@@ -18,6 +18,8 @@ export interface FitMember {
   limitBytes: number;
   /** Desired context before any shrinking. */
   contextSize: number;
+  /** At most this many GPU layers (the model's count, or less after a GPU-threshold kill). */
+  maxLayers: number;
 }
 
 export interface FitBudget {
@@ -74,7 +76,7 @@ export function fitMembers(members: readonly FitMember[], budget: FitBudget): Fi
     }
     if (fitsOwn(index)) continue;
     if (gpuUsable && !budget.unified) {
-      while (!fitsOwn(index) && layers[index]! < member.model.totalLayers) layers[index]! += 1;
+      while (!fitsOwn(index) && layers[index]! < member.maxLayers) layers[index]! += 1;
     }
     if (!fitsOwn(index)) {
       const cpuOnly = estimateMemory(member.model, shapeOf(0, contexts[index]!));
@@ -118,8 +120,12 @@ export function fitMembers(members: readonly FitMember[], budget: FitBudget): Fi
       grew = false;
       for (let index = 0; index < members.length; index++) {
         if (stoppedBy[index] !== '') continue;
-        if (layers[index]! >= members[index]!.model.totalLayers) {
-          stoppedBy[index] = `model has only ${members[index]!.model.totalLayers} layers`;
+        if (layers[index]! >= members[index]!.maxLayers) {
+          const total = members[index]!.model.totalLayers;
+          stoppedBy[index] =
+            members[index]!.maxLayers < total
+              ? `GPU layers capped at ${members[index]!.maxLayers}`
+              : `model has only ${total} layers`;
           continue;
         }
         layers[index]! += 1;

@@ -70,6 +70,14 @@ export function flagsToSettingsPatch(flags: Flags): SettingsPatch {
   if (flags.aggressive) patch.aggressive = true;
   if (flags.reserveGb !== undefined) patch.reserveGb = flags.reserveGb;
   if (flags.gpuThreshold !== undefined) patch.gpuThreshold = flags.gpuThreshold;
+  if (flags.ramThreshold !== undefined) patch.ramThreshold = flags.ramThreshold;
+  if (flags.warnThreshold !== undefined) patch.warnThreshold = flags.warnThreshold;
+  if (flags.intervalS !== undefined) patch.intervalS = flags.intervalS;
+  if (flags.graceS !== undefined) patch.graceS = flags.graceS;
+  if (flags.victimPolicy !== undefined) patch.victimPolicy = flags.victimPolicy;
+  if (Object.keys(flags.spare).length > 0) patch.spare = { ...flags.spare };
+  if (flags.thermalC !== undefined) patch.thermalC = flags.thermalC;
+  if (flags.watchdogTiming !== undefined) patch.watchdogTiming = flags.watchdogTiming;
   return patch;
 }
 
@@ -102,6 +110,8 @@ export function planForSettings(options: {
   /** The model file of each role (the demo model where none is set). */
   modelOf: (role: Role) => string;
   ownUse?: { gpuBytes: number; ramBytes: number };
+  /** GPU layers an instance may use at most (after a GPU-threshold kill). */
+  layerCaps?: Partial<Record<Role, number>>;
 }): PlanOutcome {
   const { settings, resources } = options;
   const roles = rolesOf(settings.mode);
@@ -125,12 +135,14 @@ export function planForSettings(options: {
     ...(options.ownUse ? { ownUse: options.ownUse } : {}),
     instances: roles.map((role, index) => {
       const manual = settings.manual[role];
+      const maxGpuLayers = options.layerCaps?.[role];
       return {
         role,
         model: profiles[index]!,
         ramLimitBytes: ramLimitBytes(role, settings, resources),
         strategy: settings.strategies[role] ?? 'fit',
         ...(manual ? { manual } : {}),
+        ...(maxGpuLayers !== undefined ? { maxGpuLayers } : {}),
       };
     }),
   });

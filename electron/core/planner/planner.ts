@@ -20,6 +20,8 @@ export interface PlanRequestInstance {
   strategy: Strategy;
   /** The operator's numbers, for the manual strategy. */
   manual?: { gpuLayers: number; contextSize: number };
+  /** At most this many GPU layers, whatever the strategy (set after a GPU-threshold kill). */
+  maxGpuLayers?: number;
 }
 
 export interface PlanRequest {
@@ -93,10 +95,12 @@ export function makePlan(request: PlanRequest): PlanOutcome {
   const usable = gpuUsable(resources);
 
   const seed = seedConfig(resources, { aggressive: request.aggressive ?? false, concurrentModels: instances.length });
+  const cap = (instance: PlanRequestInstance) =>
+    Math.min(instance.model.totalLayers, instance.maxGpuLayers ?? Infinity);
   const fixedShape = (instance: PlanRequestInstance): PlanShape | null => {
     if (instance.strategy === 'seed') {
       return {
-        gpuLayers: usable.ok ? Math.min(seed.gpuLayers, instance.model.totalLayers) : 0,
+        gpuLayers: usable.ok ? Math.min(seed.gpuLayers, cap(instance)) : 0,
         contextSize: seed.contextSize,
         batchSize: seed.batchSize,
       };
@@ -104,7 +108,7 @@ export function makePlan(request: PlanRequest): PlanOutcome {
     if (instance.strategy === 'manual') {
       const manual = instance.manual ?? { gpuLayers: 0, contextSize: 2048 };
       return {
-        gpuLayers: Math.min(manual.gpuLayers, instance.model.totalLayers),
+        gpuLayers: Math.min(manual.gpuLayers, cap(instance)),
         contextSize: manual.contextSize,
         batchSize: Math.min(512, manual.contextSize),
       };
@@ -175,6 +179,7 @@ export function makePlan(request: PlanRequest): PlanOutcome {
     model: instances[index]!.model,
     limitBytes: instances[index]!.ramLimitBytes,
     contextSize: desiredContext(instances[index]!.model),
+    maxLayers: cap(instances[index]!),
   }));
   const fit = fitMembers(members, {
     gpuBytes: budgets.gpuBudgetBytes === null ? null : Math.max(0, budgets.gpuBudgetBytes - fixedShared),
@@ -193,7 +198,13 @@ export function makePlan(request: PlanRequest): PlanOutcome {
   const plans: InstancePlan[] = instances.map((instance, index) => {
     const result = results[index]!;
     let limitedBy = result.limitedBy;
-    if (instance.strategy === 'seed') {
+    if (
+      instance.maxGpuLayers !== undefined &&
+      result.shape.gpuLayers >= instance.maxGpuLayers &&
+      instance.maxGpuLayers < instance.model.totalLayers
+    ) {
+      limitedBy = `GPU layers cut to ${instance.maxGpuLayers} after a GPU-threshold kill`;
+    } else if (instance.strategy === 'seed') {
       limitedBy = `seed: ${seed.mode}`;
       if (seed.gpuLayers > instance.model.totalLayers && usable.ok)
         limitedBy += `; model has only ${instance.model.totalLayers} layers`;

@@ -21,8 +21,9 @@ const CRASH_SIGNALS = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE
 /** Names the cause of a worker's exit; null when it was a requested stop and no death at all. */
 export function classifyExit(facts: ExitFacts): DeathCause | null {
   if (facts.request?.kind === 'stop') return null;
-  if (facts.request?.kind === 'kill') return facts.request.cause;
+  // The kernel's OOM killer may beat the watchdog's SIGTERM to it: then it was the kernel.
   if (facts.oomKilled) return 'kernel-oom';
+  if (facts.request?.kind === 'kill') return facts.request.cause;
   if (!facts.loaded) return 'load-failed';
   if (facts.code === EXIT_LOAD_FAILED) return 'load-failed';
   if (facts.signal !== null && !CRASH_SIGNALS.has(facts.signal)) return 'signal';

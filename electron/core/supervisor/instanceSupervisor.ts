@@ -12,6 +12,7 @@ import type {
 import type { DeathRecord, TranscriptRecord } from '../../../shared/transcript.js';
 import type { GenerationSettings, LoadPlan, WorkerMessage } from '../../worker/protocol.js';
 import { validateModel } from '../gguf/validateModel.js';
+import type { Enforcement, WorkerLimit } from '../enforcement/enforcement.js';
 import type { Logger } from '../logger.js';
 import type { DeathCountStore } from '../store/deathCounts.js';
 import type { SessionStore } from '../store/sessionStore.js';
@@ -29,8 +30,11 @@ export interface LaunchConfig {
   thinkPauseMs: number;
 }
 
-/** A launch config, or why the instance cannot start now (no plan, a refused model). */
-export type LaunchResult = { ok: true; config: LaunchConfig } | { ok: false; error: InstanceError };
+/**
+ * A launch config, or why the instance cannot start now. A held start (memory above the warn level, a plan that does
+ * not fit yet) waits and tries again; a refused one (a bad model file) stops.
+ */
+export type LaunchResult = { ok: true; config: LaunchConfig } | { ok: false; error: InstanceError; hold: boolean };
 
 export interface InstanceSupervisorOptions {
   role: Role;
@@ -40,9 +44,18 @@ export interface InstanceSupervisorOptions {
   log: Logger;
   launchConfig: () => LaunchResult;
   backoff: BackoffPolicy;
-  /** Grace between SIGTERM (or a stop request) and SIGKILL, ms. */
-  graceMs: number;
+  /** Grace between SIGTERM (or a stop request) and SIGKILL, ms; read at each kill, so a change applies live. */
+  graceMs: () => number;
+  /** The kernel-enforced limit, where the system has one. */
+  enforcement: Enforcement;
+  /** The instance's RAM limit now. */
+  limitBytes: () => number;
+  /** False while the next reflection must wait (the thermal guard). */
+  mayThink: () => boolean;
 }
+
+/** How often a held start, or a reflection held by the thermal guard, looks again. */
+const HOLD_RETRY_MS = 500;
 
 /** Reflections kept in memory for the panel; the full record is on disk. */
 const KEPT_REFLECTIONS = 50;
@@ -63,6 +76,10 @@ export class InstanceSupervisor {
   private killTimer: NodeJS.Timeout | null = null;
   private thinkTimer: NodeJS.Timeout | null = null;
   private resurrectTimer: NodeJS.Timeout | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private holdReason: string | null = null;
+  private workerLimit: WorkerLimit | null = null;
+  private vramBytes: number | null = null;
   private resurrectAt: number | null = null;
   private spawnedAt = 0;
   private streak = 0;
@@ -100,6 +117,21 @@ export class InstanceSupervisor {
     this.memoryBytes = bytes;
   }
 
+  /** node-llama-cpp's own figure of the worker's GPU memory, when it has a GPU backend. */
+  get vram(): number | null {
+    return this.pid === null ? null : this.vramBytes;
+  }
+
+  /** True while a worker runs that the watchdog may signal (loaded or loading, not already on its way out). */
+  get killable(): boolean {
+    return this.pid !== null && (this.state === 'loading' || this.state === 'thinking');
+  }
+
+  /** A new limit for the running worker: the kernel's line never drops under what it holds now. */
+  updateLimit(bytes: number): void {
+    this.workerLimit?.setLimit(bytes, this.memoryBytes ?? 0);
+  }
+
   onStateChange(listener: (state: InstanceState) => void): void {
     this.stateListeners.push(listener);
   }
@@ -135,9 +167,15 @@ export class InstanceSupervisor {
     return this.spawn();
   }
 
+  /** Why the instance is waiting to start, or null. */
+  get held(): string | null {
+    return this.holdReason;
+  }
+
   /** Graceful stop: no death is counted, the reflection in progress is written as cut off. */
   async stop(): Promise<void> {
     this.cancelResurrection();
+    this.cancelHold();
     if (!this.worker || this.worker.exited) {
       this.setState('stopped');
       return;
@@ -145,21 +183,25 @@ export class InstanceSupervisor {
     this.endRequest = { kind: 'stop' };
     this.setState('dying', 'stopping');
     this.worker.send({ kind: 'stop' });
-    this.armKillTimer(this.options.graceMs);
-    await this.worker.waitForExit(this.options.graceMs + 5000);
+    this.armKillTimer(this.options.graceMs());
+    await this.worker.waitForExit(this.options.graceMs() + 5000);
   }
 
   /**
    * Ends the worker as a death with the given cause: SIGKILL at once for the operator's kill, SIGTERM then SIGKILL
    * after the grace for the watchdog. Returns false when there is no live worker to kill.
    */
-  kill(cause: Extract<EndRequest, { kind: 'kill' }>['cause'], signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): boolean {
+  kill(
+    cause: Extract<EndRequest, { kind: 'kill' }>['cause'],
+    signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL',
+    onSigkill?: () => void,
+  ): boolean {
     const worker = this.worker;
     if (!worker || worker.exited) return false;
     this.endRequest = { kind: 'kill', cause };
     this.setState('dying', cause);
     worker.kill(signal);
-    if (signal !== 'SIGKILL') this.armKillTimer(this.options.graceMs);
+    if (signal !== 'SIGKILL') this.armKillTimer(this.options.graceMs(), onSigkill);
     return true;
   }
 
@@ -171,12 +213,18 @@ export class InstanceSupervisor {
   /** Stops timers without touching the worker: the host is going away and kills what is left. */
   dispose(): void {
     this.cancelResurrection();
+    this.cancelHold();
     if (this.thinkTimer) clearTimeout(this.thinkTimer);
     if (this.killTimer) clearTimeout(this.killTimer);
   }
 
   private spawn(): boolean {
     const launch = this.options.launchConfig();
+    if (!launch.ok && launch.hold) {
+      this.hold(launch.error.message);
+      return true;
+    }
+    this.cancelHold();
     // The plan checked the model; check again, since the file may have changed since.
     const validation = launch.ok ? validateModel(launch.config.modelPath) : null;
     if (!launch.ok || !validation?.ok) {
@@ -195,12 +243,23 @@ export class InstanceSupervisor {
     this.loadProgress = 0;
     this.partial = null;
     this.spawnedAt = Date.now();
+    this.vramBytes = null;
+    const limit = this.options.limitBytes();
     const worker = WorkerProcess.start({
+      wrapper: this.options.enforcement.wrapper(this.role, limit),
       onMessage: (message) => this.onMessage(worker, message),
       onOutput: (stream, line) =>
         this.options.log[stream === 'stderr' ? 'warn' : 'info'](`${this.role} ${worker.pid ?? '?'}`, line),
     });
     this.worker = worker;
+    this.workerLimit = null;
+    if (worker.pid !== null) {
+      try {
+        this.workerLimit = this.options.enforcement.attach(this.role, worker.pid, limit);
+      } catch (error) {
+        this.options.log.warn(this.role, `no kernel limit for this worker: ${(error as Error).message}`);
+      }
+    }
     worker.onExit((exit) => this.onExit(worker, exit));
     worker.send({
       kind: 'init',
@@ -247,6 +306,9 @@ export class InstanceSupervisor {
       case 'log':
         this.options.log[message.level](`${this.role} ${worker.pid ?? '?'}`, message.message);
         return;
+      case 'vram':
+        this.vramBytes = message.usedBytes;
+        return;
       case 'fatal':
         this.error = {
           code: message.phase === 'load' ? 'LOAD_FAILED' : 'WORKER_FAILED',
@@ -286,6 +348,13 @@ export class InstanceSupervisor {
 
   private askForReflection(): void {
     if (this.state !== 'thinking' || !this.worker) return;
+    if (!this.options.mayThink()) {
+      this.thinkTimer = setTimeout(() => {
+        this.thinkTimer = null;
+        this.askForReflection();
+      }, HOLD_RETRY_MS);
+      return;
+    }
     this.worker.send({ kind: 'think', request: { n: this.nextReflection++ } });
   }
 
@@ -327,12 +396,15 @@ export class InstanceSupervisor {
     this.killTimer = null;
     this.thinkTimer = null;
     const pid = worker.pid;
+    const oomKilled = (this.workerLimit?.oomKills() ?? 0) > 0;
+    this.workerLimit?.release();
+    this.workerLimit = null;
     const cause = classifyExit({
       request: this.endRequest,
       code: exit.code,
       signal: exit.signal,
       loaded: this.load !== null,
-      oomKilled: false,
+      oomKilled,
     });
 
     // Last words first: a reflection cut off by the exit is kept, marked incomplete.
@@ -441,12 +513,38 @@ export class InstanceSupervisor {
     }
   }
 
-  private armKillTimer(graceMs: number): void {
+  private armKillTimer(graceMs: number, onSigkill?: () => void): void {
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = setTimeout(() => {
       this.killTimer = null;
-      this.worker?.kill('SIGKILL');
+      if (this.worker?.kill('SIGKILL')) onSigkill?.();
     }, graceMs);
+  }
+
+  /** Waits to start: the reason on the card, a look again shortly. */
+  private hold(reason: string): void {
+    // The same reason with new figures ("memory at 71.2%" then "71.3%") is not news.
+    const kind = (text: string | null) => text?.replace(/[\d.]+/g, '#') ?? null;
+    const news = kind(this.holdReason) !== kind(reason) || this.state !== 'waiting';
+    this.holdReason = reason;
+    if (news) {
+      this.options.emit({ type: 'instance.held', instance: this.role, reason });
+      this.setState('waiting', reason);
+    }
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      this.spawn();
+    }, HOLD_RETRY_MS);
+  }
+
+  private cancelHold(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.holdReason !== null) {
+      this.holdReason = null;
+      this.options.emit({ type: 'instance.held', instance: this.role, reason: null });
+    }
   }
 
   private cancelResurrection(): void {

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,8 +11,13 @@ export interface WorkerExit {
 
 type Outgoing = HostMessage extends infer M ? (M extends HostMessage ? Omit<M, 'seq'> : never) : never;
 
-/** A script of electron/worker/: .ts when the host runs from source (tsx), .js when built. */
+/**
+ * A script of electron/worker/: .ts when the host runs from source (tsx), .js when built. BRAIN_IN_JAR_WORKER_SCRIPT
+ * replaces the instance worker with another that speaks the same protocol: the tests and benchmarks use a memory
+ * hog there, to drive the watchdog with real processes at known fill rates.
+ */
 export function workerScript(name: 'main' | 'probe'): string {
+  if (name === 'main' && process.env.BRAIN_IN_JAR_WORKER_SCRIPT) return process.env.BRAIN_IN_JAR_WORKER_SCRIPT;
   const here = fileURLToPath(import.meta.url);
   return path.join(path.dirname(here), '..', '..', 'worker', `${name}${path.extname(here)}`);
 }
@@ -57,14 +62,22 @@ export class WorkerProcess {
   static start(options: {
     onMessage: (message: WorkerMessage) => void;
     onOutput: (stream: 'stdout' | 'stderr', line: string) => void;
-    env?: NodeJS.ProcessEnv;
+    /** A command the worker runs under (systemd-run for a scope with MemoryMax), or null. */
+    wrapper?: string[] | null;
   }): WorkerProcess {
-    const child = fork(workerScript('main'), [], {
-      execArgv: loaderArgs(),
-      // Under Electron, process.execPath is the Electron binary: this makes the child a plain Node process.
-      env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    // Under Electron, process.execPath is the Electron binary: this makes the child a plain Node process.
+    const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    const stdio: Array<'ignore' | 'pipe' | 'ipc'> = ['ignore', 'pipe', 'pipe', 'ipc'];
+    const child = options.wrapper
+      ? spawn(
+          options.wrapper[0]!,
+          [...options.wrapper.slice(1), process.execPath, ...loaderArgs(), workerScript('main')],
+          {
+            env,
+            stdio,
+          },
+        )
+      : fork(workerScript('main'), [], { execArgv: loaderArgs(), env, stdio });
     const worker = new WorkerProcess(child);
     child.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) options.onMessage(message);
