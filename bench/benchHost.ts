@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import WebSocket from 'ws';
+
 import type { HostEvent } from '../shared/events.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,7 +28,7 @@ export class BenchHost {
   readonly dataDir: string;
   private waiters: Array<() => void> = [];
 
-  constructor(args: string[]) {
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-bench-'));
     this.child = spawn(
       process.execPath,
@@ -39,7 +41,7 @@ export class BenchHost {
         this.dataDir,
         ...args,
       ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
     );
     lines(this.child.stdout!, (line) => {
       this.events.push(JSON.parse(line) as HostEvent);
@@ -72,6 +74,26 @@ export class BenchHost {
           event.type === type && accept(event as Extract<HostEvent, { type: T }>),
       ),
     );
+  }
+
+  /** One api call over the host's WebSocket. */
+  async call(method: string, params: unknown): Promise<{ ok: boolean }> {
+    const ready = await this.event('host.ready');
+    const url = new URL(ready.url);
+    const socket = new WebSocket(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const reply = await new Promise<{ ok: boolean }>((resolve) => {
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { id?: number; ok?: boolean };
+        if (message.id === 1) resolve(message as { ok: boolean });
+      });
+      socket.send(JSON.stringify({ id: 1, method, params }));
+    });
+    socket.close();
+    return reply;
   }
 
   async stop(): Promise<void> {

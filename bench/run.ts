@@ -5,11 +5,12 @@
  */
 import { benchPath, printPath } from './path.js';
 import { benchPlanner, printPlanner } from './planner.js';
+import { benchWatchdog, printWatchdog } from './watchdog.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const names = args.filter((arg) => !arg.startsWith('--'));
-const available = ['path', 'planner'] as const;
+const available = ['path', 'planner', 'watchdog'] as const;
 const selected = names.length > 0 ? names : [...available];
 for (const name of selected) {
   if (!(available as readonly string[]).includes(name)) {
@@ -37,6 +38,14 @@ for (const name of selected) {
     const result = await benchPlanner({ runs: 3, thinkSeconds: 8, log });
     results.planner = result;
     if (!json) log(`\n${printPlanner(result)}\n`);
+  }
+}
+for (const name of selected) {
+  if (name === 'watchdog') {
+    log('watchdog: running...');
+    const result = await benchWatchdog({ runs: 7, log });
+    results.watchdog = result;
+    if (!json) log(`\n${printWatchdog(result)}\n`);
   }
 }
 if (json) process.stdout.write(`${JSON.stringify(results)}\n`);

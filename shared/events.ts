@@ -209,6 +209,8 @@ export interface WatchdogKillEvent {
   gpuPercent: number | null;
   /** From the sample that first saw the crossing to this signal. */
   reactionMs: number;
+  /** Epoch ms of the signal. */
+  at: number;
 }
 
 export interface WatchdogThermalEvent {

@@ -4,6 +4,7 @@
 //   BIJ_HOG_BASE_MB[_ROLE]       memory taken at load
 //   BIJ_HOG_RATE_MBPS[_ROLE]     fill rate while thinking, MB/s (0: none)
 //   BIJ_HOG_MAX_MB[_ROLE]        stop filling at this many MB
+//   BIJ_HOG_GO_FILE              fill only once this file exists (a benchmark sets its line first)
 //   BIJ_HOG_IGNORE_SIGTERM       "1": ignore SIGTERM (only SIGKILL ends it)
 //   BIJ_HOG_SPIKE_FILE           spike mode, once this file exists: RSS up to the MB it holds, held for
 //   BIJ_HOG_SPIKE_HOLD_MS        this long, freed; again after
@@ -39,6 +40,12 @@ function fill() {
   const max = setting('BIJ_HOG_MAX_MB', 1e9) * 2 ** 20;
   if (rate <= 0 || filling) return;
   filling = true;
+  const go = process.env.BIJ_HOG_GO_FILE;
+  if (go && !fs.existsSync(go)) {
+    filling = false;
+    setTimeout(fill, 5);
+    return;
+  }
   const started = Date.now();
   const startBytes = held.length * CHUNK;
   const step = () => {

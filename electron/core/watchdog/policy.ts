@@ -164,9 +164,17 @@ export function fillRate(previous: WatchdogSample, current: WatchdogSample): num
 }
 
 /**
+ * The fill rate assumed before any is seen: a model loading from disk or page cache fills RAM at about this rate, so
+ * the watchdog never sleeps through a fill it has not yet measured. Far from every limit it changes nothing (the
+ * headroom lasts longer than the base interval); near one it keeps the samples close.
+ */
+export const ASSUMED_FILL_RATE = 2 ** 30;
+
+/**
  * How long until the next sample. Adaptive: the time the smallest headroom would last at the fastest fill rate seen
- * (halved, for safety), clamped between the minimum and the base interval, and at most a second above the warn
- * level. Original: the base interval, one second above the warn level, as the original's watchdog polled.
+ * (never assumed slower than ASSUMED_FILL_RATE; halved, for safety), clamped between the minimum and the base
+ * interval, and at most a second above the warn level. Original: the base interval, one second above the warn
+ * level, as the original's watchdog polled.
  */
 export function nextIntervalMs(sample: WatchdogSample, fastestRate: number, config: WatchdogConfig): number {
   const usage = Math.max(sample.ramPercent, gpuPercent(sample) ?? 0);
@@ -174,10 +182,9 @@ export function nextIntervalMs(sample: WatchdogSample, fastestRate: number, conf
   if (config.timing === 'original') return aboveWarn ? Math.min(1000, config.baseIntervalMs) : config.baseIntervalMs;
   let interval = config.baseIntervalMs;
   if (aboveWarn) interval = Math.min(interval, 1000);
-  if (fastestRate > 0) {
-    const room = Math.max(0, Math.min(...headrooms(sample, config)));
-    interval = Math.min(interval, (room / fastestRate) * 1000 * 0.5);
-  }
+  const rate = Math.max(fastestRate, ASSUMED_FILL_RATE);
+  const room = Math.max(0, Math.min(...headrooms(sample, config)));
+  interval = Math.min(interval, (room / rate) * 1000 * 0.5);
   return Math.round(Math.max(config.minIntervalMs, interval));
 }
 

@@ -53,10 +53,11 @@ export interface WatchdogHooks {
 /** After the victim is gone, let memory settle this long before another kill. */
 const COOLDOWN_MS = 500;
 /**
- * The re-reads before a kill: the first this long after the sample that saw the crossing (still rising: a fill, kill
- * now), the second as long again (still over: kill). A spike that recovers within one fast sample kills nobody.
+ * The re-reads before a kill: the first soon after the sample that saw the crossing (still rising: a fill, kill now),
+ * the second one fast sample after it (still over: kill). A spike that recovers within one fast sample kills nobody.
  */
-const CONFIRM_MS = 50;
+const FIRST_REREAD_MS = 20;
+const SECOND_REREAD_MS = 100;
 /** The fastest fill rate seen fades by half over this time, so an old burst keeps the watchdog careful for a while. */
 const RATE_HALF_LIFE_MS = 60_000;
 /** Generation resumes this many degrees under the thermal threshold. */
@@ -177,7 +178,7 @@ export class Watchdog {
         // The original killed on the sample itself, without a second look.
         this.act(crossing, sample, config);
       } else {
-        this.schedule(CONFIRM_MS, () => this.confirm(crossing, sample, 1, config));
+        this.schedule(FIRST_REREAD_MS, () => this.confirm(crossing, sample, 1, config));
         return;
       }
     }
@@ -197,7 +198,7 @@ export class Watchdog {
     } else if (reread === 2 || stillRising(crossing, before, sample)) {
       this.act(crossing, sample, config);
     } else {
-      this.schedule(CONFIRM_MS, () => this.confirm(first, sample, 2, config));
+      this.schedule(SECOND_REREAD_MS - FIRST_REREAD_MS, () => this.confirm(first, sample, 2, config));
       return;
     }
     this.scheduleNext(sample, config);
@@ -224,12 +225,12 @@ export class Watchdog {
     };
     const signaled = this.hooks.kill(victim.role, crossing.reason, () => {
       this.hooks.line(watchdogLines.sigkill(victim.role, worker.pid, config.graceMs));
-      this.hooks.emit({ ...base, signal: 'SIGKILL', reactionMs: Date.now() - since });
+      this.hooks.emit({ ...base, signal: 'SIGKILL', reactionMs: Date.now() - since, at: Date.now() });
     });
     if (!signaled) return;
     this.victim = { role: victim.role, pid: worker.pid };
     this.hooks.line(watchdogLines.kill(victim.role, worker.pid, victim.rssBytes, crossing.reason));
-    this.hooks.emit({ ...base, signal: 'SIGTERM', reactionMs: Date.now() - since });
+    this.hooks.emit({ ...base, signal: 'SIGTERM', reactionMs: Date.now() - since, at: Date.now() });
   }
 
   private scheduleNext(sample: WatchdogSample, config: WatchdogConfig): void {
