@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 
 import type { HostEvent } from '../shared/events.js';
 import { parseArgs, usage } from './core/cli/args.js';
-import { doctor, planCommand } from './core/cli/commands.js';
+import { doctor, planCommand, serviceCommand } from './core/cli/commands.js';
 import { formatLogLine } from './core/logger.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
 
@@ -34,8 +34,9 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { flags } = parsed;
-  if (parsed.command === 'doctor' || parsed.command === 'plan') {
-    const output = await (parsed.command === 'doctor' ? doctor(flags) : planCommand(flags));
+  if (parsed.command !== 'run') {
+    const command = { doctor, plan: planCommand, service: serviceCommand }[parsed.command];
+    const output = await command(flags);
     (output.exitCode === 0 || flags.json ? process.stdout : process.stderr).write(`${output.text}\n`);
     return output.exitCode;
   }

@@ -156,6 +156,34 @@ describe('planning from the command line, on a recorded Jetson', { timeout: 120_
     );
   });
 
+  it('service prints a user unit under the limits scaled to the board, and refuses limits over it', async () => {
+    const result = await cli(['service', '--mode', 'matrix', '--data-dir', '/srv/jar', ...orin]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^ExecStart=\S+ \S+headless\.js run --data-dir \/srv\/jar --mode matrix$/m);
+    // 30622 MB of RAM: 3/4 for MemoryMax, 22/32 for MemoryHigh; 8 cores: 400%.
+    assert.match(result.stdout, /^MemoryMax=22966M$/m);
+    assert.match(result.stdout, /^MemoryHigh=21052M$/m);
+    assert.match(result.stdout, /^CPUQuota=400%$/m);
+    const over = await cli(['service', '--memory-max', '64', ...orin]);
+    assert.equal(over.code, 2);
+    assert.match(over.stderr, /--memory-max \(64\.0 GB\) is more than this board's RAM \(29\.9 GB\)/);
+    const inverted = await cli(['service', '--memory-max', '10', '--memory-high', '12', ...orin]);
+    assert.equal(inverted.code, 2);
+    assert.match(inverted.stderr, /--memory-high \(12\.0 GB\) must not exceed --memory-max \(10\.0 GB\)/);
+  });
+
+  it('doctor says which enforcement of the per-instance limits is live, and why', async () => {
+    const result = await cli(['doctor', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const { enforcement } = JSON.parse(result.stdout) as {
+      enforcement: { kind: string; label: string; reason: string };
+    };
+    assert.ok(['kernel cgroup v2', 'kernel cgroup v1', 'systemd scope', 'watchdog only'].includes(enforcement.label));
+    assert.ok(enforcement.reason.length > 10);
+    const writableV1 = fs.existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes') && process.getuid?.() === 0;
+    if (writableV1) assert.equal(enforcement.label, 'kernel cgroup v1');
+  });
+
   it('plan refuses bad input with the field or file named', async () => {
     const letters = await cli(['plan', '--model', model, '--ram-limit-subject', 'six']);
     assert.equal(letters.code, 2);

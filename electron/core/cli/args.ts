@@ -12,9 +12,10 @@ import * as s from '../../../shared/schema.js';
  *   brain-in-jar [run] [flags]     the host and its panel (the default)
  *   brain-in-jar doctor [flags]    the board's resources and the recommended configuration
  *   brain-in-jar plan [flags]      the offload plan of the given models on this (or a recorded) board
+ *   brain-in-jar service [flags]   a systemd user unit that runs the host under the original's limits
  */
 
-export const COMMANDS = ['run', 'doctor', 'plan'] as const;
+export const COMMANDS = ['run', 'doctor', 'plan', 'service'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Flags {
@@ -63,6 +64,13 @@ export interface Flags {
   nvTegraRelease: string | undefined;
   jetson: boolean;
   cores: number | undefined;
+  /** service: the unit's limits (default: the original's 24G / 22G / 600% scaled to the board). */
+  memoryMaxGb: number | undefined;
+  memoryHighGb: number | undefined;
+  cpuQuota: number | undefined;
+  /** service: write the unit to ~/.config/systemd/user/ (else print it). */
+  install: boolean;
+  print: boolean;
 }
 
 export type ParsedArgs =
@@ -86,7 +94,8 @@ interface FlagSpec {
 const ALL: readonly Command[] = COMMANDS;
 const RUN: readonly Command[] = ['run'];
 const PLANNING: readonly Command[] = ['run', 'plan'];
-const RECORDED: readonly Command[] = ['doctor', 'plan'];
+const RECORDED: readonly Command[] = ['doctor', 'plan', 'service'];
+const SERVICE: readonly Command[] = ['service'];
 const seconds = (max: number) => s.number({ min: 0, max, unit: ' s' });
 const gigabytes = s.number({ min: 0.1, max: 4096, unit: ' GB' });
 
@@ -102,7 +111,7 @@ function roleFlags(prefix: string, key: 'roleModels' | 'ramLimitsGb' | 'spare', 
 export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--mode': {
     key: 'mode',
-    commands: PLANNING,
+    commands: [...PLANNING, 'service'],
     schema: s.literalUnion(['single', 'matrix'] as const),
     value: 'single|matrix',
     help: 'single: one isolated mind (SUBJECT); matrix: SUBJECT, OBSERVER and GOD (default single)',
@@ -238,7 +247,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   },
   '--data-dir': {
     key: 'dataDir',
-    commands: RUN,
+    commands: [...RUN, 'service'],
     kind: 'path',
     value: 'DIR',
     help: 'where transcripts, events, logs and settings go (default $XDG_CONFIG_HOME/brain-in-jar)',
@@ -296,7 +305,43 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
     value: 'S',
     help: 'pause before a dead instance comes back, seconds; doubled for quick repeated deaths (default 3)',
   },
-  '--json': { key: 'json', commands: RECORDED, boolean: true, help: 'print one JSON object instead of the report' },
+  '--json': {
+    key: 'json',
+    commands: ['doctor', 'plan'],
+    boolean: true,
+    help: 'print one JSON object instead of the report',
+  },
+  '--print': { key: 'print', commands: SERVICE, boolean: true, help: 'print the unit (the default)' },
+  '--install': {
+    key: 'install',
+    commands: SERVICE,
+    boolean: true,
+    help: 'write the unit to ~/.config/systemd/user/brain-in-jar.service',
+  },
+  '--memory-max': {
+    key: 'memoryMaxGb',
+    commands: SERVICE,
+    schema: gigabytes,
+    kind: 'number',
+    value: 'GB',
+    help: "the unit's MemoryMax (default 24G on a 32 GB board, scaled: 75% of the RAM)",
+  },
+  '--memory-high': {
+    key: 'memoryHighGb',
+    commands: SERVICE,
+    schema: gigabytes,
+    kind: 'number',
+    value: 'GB',
+    help: "the unit's MemoryHigh (default 22G on a 32 GB board, scaled)",
+  },
+  '--cpu-quota': {
+    key: 'cpuQuota',
+    commands: SERVICE,
+    schema: s.number({ min: 10, max: 100_000, integer: true, unit: '%' }),
+    kind: 'number',
+    value: 'PCT',
+    help: "the unit's CPUQuota (default 600% on a 12-core board, scaled: half the cores)",
+  },
   '--meminfo': {
     key: 'meminfo',
     commands: RECORDED,
@@ -382,6 +427,11 @@ export function defaultFlags(): Flags {
     nvTegraRelease: undefined,
     jetson: false,
     cores: undefined,
+    memoryMaxGb: undefined,
+    memoryHighGb: undefined,
+    cpuQuota: undefined,
+    install: false,
+    print: false,
   };
 }
 
@@ -442,6 +492,7 @@ const SUMMARIES: Record<Command, string> = {
   run: 'Runs the Brain in a Jar host and serves its control panel.',
   doctor: "Shows the board's resources and the recommended configuration for single and matrix mode.",
   plan: 'Shows the offload plan of the given models, before anything loads.',
+  service: "Prints (or installs) a systemd user unit that runs the host under the original's memory and CPU limits.",
 };
 
 export function usage(command: Command = 'run', program = 'brain-in-jar'): string {

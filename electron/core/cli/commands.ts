@@ -1,10 +1,17 @@
-import { formatGb, MIB, type BoardResources } from '../../../shared/board.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { formatGb, GIB, MIB, type BoardResources } from '../../../shared/board.js';
 import { ROLES } from '../../../shared/instances.js';
 import type { Plan, PlanOutcome } from '../../../shared/plan.js';
 import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
 import { flagsToSettingsPatch, planForSettings, resourcesForFlags, rolesOf } from '../planner/planInputs.js';
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
+import { defaultDataDir } from '../store/dataDir.js';
+import { detectEnforcement } from '../enforcement/enforcement.js';
+import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
 import type { Flags } from './args.js';
 
 /**
@@ -68,10 +75,12 @@ function describeSeed(title: string, config: SeedConfig, gpu: boolean): string[]
 
 export async function doctor(flags: Flags): Promise<CommandOutput> {
   const resources = await resourcesForFlags(flags);
+  const enforcement = detectEnforcement();
+  enforcement.dispose?.();
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
   const matrix = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 3 });
   const reserveBytes =
-    flags.reserveGb !== undefined ? flags.reserveGb * 2 ** 30 : defaultReserveBytes(resources.ramTotalBytes);
+    flags.reserveGb !== undefined ? flags.reserveGb * GIB : defaultReserveBytes(resources.ramTotalBytes);
   const limits = Object.fromEntries(ROLES.map((role) => [role, defaultRamLimitBytes(role, resources.ramTotalBytes)]));
   if (flags.json) {
     return {
@@ -79,6 +88,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
         resources,
         recommended: { single, matrix },
         budget: { reserveBytes, ramLimitBytes: limits },
+        enforcement: enforcement.info,
       }),
       exitCode: 0,
     };
@@ -94,6 +104,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
     '[Budget]',
     `  Kept for the system: ${formatGb(reserveBytes)}; the instances' limits may add up to ${formatGb(resources.ramTotalBytes - reserveBytes)}`,
     `  Default RAM limits: ${ROLES.map((role) => `${role} ${formatGb(limits[role]!)}`).join(', ')}`,
+    `  Per-instance limits enforced by: ${enforcement.info.label} (${enforcement.info.reason})`,
     '',
     "These are the original's seed tiers, which do not look at the model.",
     '`brain-in-jar plan --model FILE` fits real models to this board.',
@@ -173,4 +184,62 @@ export async function planCommand(flags: Flags): Promise<CommandOutput> {
   if (outcome.ok) lines.push(...describePlan(outcome.plan));
   else lines.push(`Refused (${outcome.error.code}): ${outcome.error.message}`);
   return { text: lines.join('\n'), exitCode: outcome.ok ? 0 : 1 };
+}
+
+/** The built headless entry: this file's sibling when built, dist/ under the repository when run from source. */
+function headlessScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  return path.extname(here) === '.ts'
+    ? path.resolve(path.dirname(here), '../../../dist/electron/headless.js')
+    : path.resolve(path.dirname(here), '../../headless.js');
+}
+
+export async function serviceCommand(flags: Flags): Promise<CommandOutput> {
+  const resources = await resourcesForFlags(flags, { probe: false });
+  const defaults = defaultServiceLimits(resources.ramTotalBytes, resources.cores);
+  const limits: ServiceLimits = {
+    memoryMaxBytes: flags.memoryMaxGb !== undefined ? flags.memoryMaxGb * GIB : defaults.memoryMaxBytes,
+    memoryHighBytes: flags.memoryHighGb !== undefined ? flags.memoryHighGb * GIB : defaults.memoryHighBytes,
+    cpuQuotaPercent: flags.cpuQuota ?? defaults.cpuQuotaPercent,
+  };
+  if (limits.memoryHighBytes > limits.memoryMaxBytes) {
+    return {
+      text: `brain-in-jar: --memory-high (${formatGb(limits.memoryHighBytes)}) must not exceed --memory-max (${formatGb(limits.memoryMaxBytes)})`,
+      exitCode: 2,
+    };
+  }
+  if (limits.memoryMaxBytes > resources.ramTotalBytes) {
+    return {
+      text: `brain-in-jar: --memory-max (${formatGb(limits.memoryMaxBytes)}) is more than this board's RAM (${formatGb(resources.ramTotalBytes)})`,
+      exitCode: 2,
+    };
+  }
+  const script = headlessScript();
+  const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
+  const command = [
+    process.execPath,
+    script,
+    'run',
+    '--data-dir',
+    dataDir,
+    ...(flags.mode ? ['--mode', flags.mode] : []),
+  ];
+  const text = renderServiceUnit({ command, limits, electron: process.versions.electron !== undefined });
+  if (!flags.install) return { text: text.trimEnd(), exitCode: 0 };
+  if (!fs.existsSync(script)) {
+    return {
+      text: `brain-in-jar: ${script} is missing; run \`npm run build\` first, then install the unit`,
+      exitCode: 1,
+    };
+  }
+  const file = installUnit(text);
+  return {
+    text: [
+      `Wrote ${file}`,
+      'Start it now and at every login:',
+      '  systemctl --user daemon-reload',
+      '  systemctl --user enable --now brain-in-jar',
+    ].join('\n'),
+    exitCode: 0,
+  };
 }

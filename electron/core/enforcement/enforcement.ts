@@ -198,7 +198,7 @@ export function detectEnforcement(options: EnforcementProbeOptions = {}): Enforc
         fs.writeFileSync(path.join(parent, 'cgroup.subtree_control'), '+memory');
       }
       fs.writeFileSync(path.join(base, 'cgroup.subtree_control'), '+memory');
-      return new CgroupEnforcement(info('cgroup-v2', `memory cgroups under ${base}`), base, 2);
+      return new CgroupEnforcement(info('cgroup-v2', `a memory cgroup per worker, under ${parent}`), base, 2);
     } catch (error) {
       try {
         fs.rmdirSync(base);
@@ -221,7 +221,7 @@ export function detectEnforcement(options: EnforcementProbeOptions = {}): Enforc
     if (writable(parent)) {
       try {
         fs.mkdirSync(base);
-        return new CgroupEnforcement(info('cgroup-v1', `memory cgroups under ${base}`), base, 1);
+        return new CgroupEnforcement(info('cgroup-v1', `a memory cgroup per worker, under ${parent}`), base, 1);
       } catch (error) {
         reasons.push(`cannot make a memory cgroup under ${parent} (${(error as NodeJS.ErrnoException).code ?? error})`);
       }

@@ -26,9 +26,12 @@ export function usesRecordings(flags: Flags): boolean {
 }
 
 /** The board from the recorded files given on the command line, else from this machine (with the backend probe). */
-export async function resourcesForFlags(flags: Flags): Promise<BoardResources> {
+export async function resourcesForFlags(
+  flags: Flags,
+  options: { probe: boolean } = { probe: true },
+): Promise<BoardResources> {
   if (!usesRecordings(flags)) {
-    const inputs = await readLiveInputs(await probeBackend());
+    const inputs = await readLiveInputs(options.probe ? await probeBackend() : null);
     return resourcesFrom({ ...inputs, cores: flags.cores ?? inputs.cores });
   }
   const read = (file: string | undefined) => (file ? fs.readFileSync(file, 'utf8') : null);
