@@ -19,7 +19,7 @@ const mind = await Mind.create({
 let firstTokenAt = null;
 let tokens = 0;
 for (let n = 1; n <= Number(reflections); n++) {
-  const reflection = await mind.think(() => {
+  const reflection = await mind.think(mind.promptFor({ n }), () => {
     if (firstTokenAt === null) {
       firstTokenAt = Date.now();
       say({ kind: 'first-token' });

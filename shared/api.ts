@@ -69,6 +69,11 @@ export const METHODS = {
   'plan.preview': s.object({ patch: SETTINGS_PATCH }),
   /** Measure the board again (RAM, GPU, backend) and re-plan. */
   'board.refresh': s.object({}),
+  /**
+   * Single <-> matrix, live: the instances stop gracefully (their last records written), the plan is made again, the
+   * new mode's instances start. Refused, changing nothing, when the budget does not allow the new mode.
+   */
+  'mode.switch': s.object({ mode: s.literalUnion(['single', 'matrix'] as const) }),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -85,6 +90,7 @@ export interface MethodResults {
   'plan.get': PlanOutcome;
   'plan.preview': PlanOutcome;
   'board.refresh': BoardResources;
+  'mode.switch': { mode: 'single' | 'matrix'; instances: InstanceSnapshot[] };
 }
 
 export function isMethodName(name: unknown): name is MethodName {

@@ -1,4 +1,12 @@
-import type { DeathCause, InstanceError, InstanceState, LoadInfo, ReflectionRecord, Role } from './instances.js';
+import type {
+  DeathCause,
+  InstanceError,
+  InstanceSnapshot,
+  InstanceState,
+  LoadInfo,
+  ReflectionRecord,
+  Role,
+} from './instances.js';
 import type { BoardResources } from './board.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
@@ -33,6 +41,8 @@ export type HostEvent =
   | WatchdogThermalEvent
   | InstanceHeldEvent
   | InstanceLayersReducedEvent
+  | InstanceToldEvent
+  | HostModeEvent
   | LogEvent;
 
 export type HostEventType = HostEvent['type'];
@@ -232,6 +242,22 @@ export interface InstanceLayersReducedEvent {
   instance: Role;
   fromLayers: number;
   toLayers: number;
+}
+
+/** A watcher was told what happened to a mind it watches (with its next reflection). */
+export interface InstanceToldEvent {
+  type: 'instance.told';
+  /** The watcher. */
+  instance: Role;
+  about: Role;
+  message: string;
+}
+
+/** The mode changed (single <-> matrix): the instances now running. */
+export interface HostModeEvent {
+  type: 'host.mode';
+  mode: 'single' | 'matrix';
+  instances: InstanceSnapshot[];
 }
 
 export interface LogEvent {

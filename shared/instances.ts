@@ -51,6 +51,15 @@ export interface LoadInfo {
   demo: boolean;
 }
 
+/** What a watcher was shown of one watched mind, with its reflection: the chain of observation, readable later. */
+export interface Observation {
+  instance: Role;
+  /** The watched mind's death count at the time. */
+  deaths: number;
+  /** Its most recent reflections, oldest first, as given (excerpts). */
+  reflections: Array<{ n: number; text: string }>;
+}
+
 /** One completed (or, when the worker died mid-thought, cut-off) reflection. */
 export interface ReflectionRecord {
   instance: Role;
@@ -64,6 +73,10 @@ export interface ReflectionRecord {
   endedAt: number;
   /** False when the worker died before finishing: its last words. */
   complete: boolean;
+  /** The prompt of this reflection, as the mind was given it. */
+  prompt?: string;
+  /** For OBSERVER and GOD: what they were shown of the minds they watch. */
+  shown?: Observation[];
 }
 
 /** The text currently being streamed. */
@@ -72,6 +85,8 @@ export interface PartialReflection {
   deaths: number;
   text: string;
   startedAt: number;
+  prompt?: string;
+  shown?: Observation[];
 }
 
 export interface InstanceError {

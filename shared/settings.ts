@@ -69,7 +69,7 @@ export const DEFAULT_SETTINGS: Settings = {
 
 /** Whether a change reaches running instances at once, or on their next start. */
 export const SETTING_APPLIES: Record<keyof Settings, 'live' | 'next start'> = {
-  mode: 'next start',
+  mode: 'live',
   models: 'next start',
   ramLimitsGb: 'live',
   strategies: 'next start',

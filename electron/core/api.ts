@@ -33,10 +33,11 @@ export interface ApiHost {
   killInstance(role: Role): InstanceSnapshot;
   checkModel(path: string): ModelCheck;
   settings(): SettingsView;
-  setSettings(patch: SettingsPatch): SettingsView;
+  setSettings(patch: SettingsPatch): Promise<SettingsView>;
   plan(): PlanOutcome;
   previewPlan(patch: SettingsPatch): PlanOutcome;
   refreshBoard(): Promise<BoardResources>;
+  switchMode(mode: 'single' | 'matrix'): Promise<{ mode: 'single' | 'matrix'; instances: InstanceSnapshot[] }>;
 }
 
 type Handlers = {
@@ -55,6 +56,7 @@ function handlers(host: ApiHost): Handlers {
     'plan.get': () => host.plan(),
     'plan.preview': ({ patch }) => host.previewPlan(patch),
     'board.refresh': () => host.refreshBoard(),
+    'mode.switch': ({ mode }) => host.switchMode(mode),
   };
 }
 

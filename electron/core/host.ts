@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { HostSnapshot, ModelCheck, SettingsView } from '../../shared/api.js';
 import type { BoardResources } from '../../shared/board.js';
 import { EPHEMERAL_EVENT_TYPES, type HostEvent } from '../../shared/events.js';
-import type { InstanceSnapshot, Role } from '../../shared/instances.js';
+import type { InstanceSnapshot, Observation, Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
 import type { PlanOutcome } from '../../shared/plan.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
@@ -31,6 +31,8 @@ import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
 import { SettingsStore } from './store/settingsStore.js';
 import { InstanceSupervisor, type LaunchResult } from './supervisor/instanceSupervisor.js';
+import { Admission } from './matrix/admission.js';
+import { ObservationDesk, WATCHES } from './matrix/observation.js';
 import { reducedLayers } from './watchdog/policy.js';
 import { Watchdog, type RunnerConfig } from './watchdog/watchdog.js';
 import { WatchdogLogFile } from './watchdog/watchdogLog.js';
@@ -74,6 +76,9 @@ export class Host {
   private plan: PlanOutcome;
   private demoModelPath: string | null = null;
   private repaired: string[] = [];
+  private readonly deathCounts: DeathCountStore;
+  private readonly desk = new ObservationDesk();
+  private readonly admission = new Admission();
   private closed = false;
 
   private constructor(
@@ -89,25 +94,8 @@ export class Host {
     this.plan = this.makePlan(this.settings);
     this.enforcement = detectEnforcement();
     this.watchdogLog = new WatchdogLogFile(path.join(this.store.paths.logs, 'watchdog.log'));
-    const deathCounts = new DeathCountStore(this.store.paths.deaths);
-    for (const role of rolesOf(this.settings.mode)) {
-      this.instances.set(
-        role,
-        new InstanceSupervisor({
-          role,
-          store: this.store,
-          deathCounts,
-          emit: (event) => this.emit(event),
-          log: this.log,
-          launchConfig: () => this.launchConfig(role),
-          backoff: { baseMs: flags.resurrectDelayS * 1000, maxMs: 60_000, quickDeathMs: 30_000 },
-          graceMs: () => this.settings.graceS * 1000,
-          enforcement: this.enforcement,
-          limitBytes: () => ramLimitBytes(role, this.settings, this.resources),
-          mayThink: () => !(this.watchdog?.thermalState.paused ?? false),
-        }),
-      );
-    }
+    this.deathCounts = new DeathCountStore(this.store.paths.deaths);
+    for (const role of rolesOf(this.settings.mode)) this.instances.set(role, this.createSupervisor(role));
     this.api = createApi({
       snapshot: () => this.snapshot(),
       startInstances: (role) => this.startInstances(role),
@@ -119,7 +107,78 @@ export class Host {
       plan: () => this.plan,
       previewPlan: (patch) => this.makePlan(applySettingsPatch(this.settings, patch)),
       refreshBoard: () => this.refreshBoard(),
+      switchMode: (mode) => this.switchMode(mode),
     });
+  }
+
+  private createSupervisor(role: Role): InstanceSupervisor {
+    const supervisor = new InstanceSupervisor({
+      role,
+      store: this.store,
+      deathCounts: this.deathCounts,
+      emit: (event) => this.emit(event),
+      log: this.log,
+      launchConfig: () => this.launchConfig(role),
+      backoff: { baseMs: this.flags.resurrectDelayS * 1000, maxMs: 60_000, quickDeathMs: 30_000 },
+      graceMs: () => this.settings.graceS * 1000,
+      enforcement: this.enforcement,
+      limitBytes: () => ramLimitBytes(role, this.settings, this.resources),
+      mayThink: () => !(this.watchdog?.thermalState.paused ?? false),
+      ...(WATCHES[role].length > 0 ? { observe: () => this.observeFor(role) } : {}),
+    });
+    supervisor.onStateChange((state) => this.admission.settled(role, state));
+    return supervisor;
+  }
+
+  /** What a watcher is shown with its next reflection; each piece of news it takes is announced. */
+  private observeFor(role: Role): { watching: Observation[]; news: string[] } {
+    const minds = new Map([...this.instances].map(([watched, supervisor]) => [watched, supervisor]));
+    const { watching, news } = this.desk.observe(role, minds);
+    for (const item of news)
+      this.emit({ type: 'instance.told', instance: role, about: item.about, message: item.message });
+    return { watching, news: news.map((item) => item.message) };
+  }
+
+  /**
+   * Single <-> matrix, live: refused (nothing changes) when the budget does not allow the new mode; else the running
+   * instances stop gracefully, their last records written, and the new mode's instances start, one load at a time.
+   */
+  async switchMode(mode: 'single' | 'matrix'): Promise<{ mode: 'single' | 'matrix'; instances: InstanceSnapshot[] }> {
+    const current = this.settings.mode;
+    if (mode !== current) {
+      const candidate = applySettingsPatch(this.settings, { mode });
+      const outcome = this.makePlan(candidate);
+      if (
+        !outcome.ok &&
+        (outcome.error.code === 'BUDGET_EXCEEDED' ||
+          outcome.error.code === 'MODEL_INVALID' ||
+          outcome.error.code === 'MODEL_TOO_LARGE')
+      ) {
+        throw new ApiFailure(
+          outcome.error.code,
+          `cannot switch to ${mode} mode: ${outcome.error.message}`,
+          outcome.error.field,
+        );
+      }
+      this.log.info('host', `switching from ${current} to ${mode} mode`);
+      await Promise.all([...this.instances.values()].map((instance) => instance.stop()));
+      for (const [role, instance] of this.instances) {
+        if (rolesOf(mode).includes(role)) continue;
+        instance.dispose();
+        this.instances.delete(role);
+        this.desk.forget(role);
+      }
+      for (const role of rolesOf(mode))
+        if (!this.instances.has(role)) this.instances.set(role, this.createSupervisor(role));
+      this.settingsStore.save(applySettingsPatch(this.settingsStore.settings, { mode }));
+      this.overrides = withoutKeys(this.overrides, { mode });
+      this.emit({ type: 'settings.changed', settings: this.settings, changed: ['mode'] });
+      this.replan();
+    }
+    const instances = [...this.instances.values()].map((instance) => instance.snapshot());
+    this.emit({ type: 'host.mode', mode, instances });
+    for (const instance of this.instances.values()) instance.start();
+    return { mode, instances: [...this.instances.values()].map((instance) => instance.snapshot()) };
   }
 
   /** Creates the host: data directory, files, the board's resources. Starts nothing yet. */
@@ -158,6 +217,7 @@ export class Host {
   }
 
   emit(event: HostEvent): void {
+    this.desk.note(event, new Set(this.instances.keys()));
     if (!EPHEMERAL_EVENT_TYPES.has(event.type)) {
       this.recentEvents.push(event);
       if (!this.closed) {
@@ -351,7 +411,15 @@ export class Host {
    * a plan that fails for other reasons (a limit too small for its model) is accepted and shown, since the operator
    * may lower a limit on purpose to stop an instance.
    */
-  private setSettings(patch: SettingsPatch): SettingsView {
+  private async setSettings(patch: SettingsPatch): Promise<SettingsView> {
+    // The mode is a live switch of its own (stop, re-plan, start): done after the rest is saved.
+    const { mode, ...rest } = patch;
+    if (Object.keys(rest).length > 0) this.applySettings(rest);
+    if (mode !== undefined) await this.switchMode(mode);
+    return this.settingsView();
+  }
+
+  private applySettings(patch: SettingsPatch): void {
     const candidate = applySettingsPatch(this.settings, patch);
     const problem = crossFieldProblem(candidate);
     if (problem) throw new ApiFailure('INVALID_PARAMS', problem.message, problem.field);
@@ -373,7 +441,6 @@ export class Host {
       `settings changed: ${changed.map((key) => `${key} (${SETTING_APPLIES[key as keyof Settings]})`).join(', ')}`,
     );
     this.replan();
-    return this.settingsView();
   }
 
   private launchConfig(role: Role): LaunchResult {
@@ -387,6 +454,15 @@ export class Host {
     const planned = this.plan.plan.instances.find((instance) => instance.instance === role);
     if (!planned)
       return { ok: false, hold: false, error: { code: 'BAD_STATE', message: `${role} is not in the plan` } };
+    // Last, so that the loading slot goes only to an instance that will load now.
+    if (this.flags.admission) {
+      const states = new Map([...this.instances].map(([other, instance]) => [other, instance.currentState]));
+      const waiting = new Set(
+        [...this.instances].filter(([, instance]) => instance.held !== null).map(([other]) => other),
+      );
+      const admission = this.admission.request(role, states, waiting);
+      if (admission) return { ok: false, hold: true, error: { code: 'HELD', message: admission } };
+    }
     return {
       ok: true,
       config: {

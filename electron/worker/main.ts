@@ -9,6 +9,7 @@ import {
   EXIT_THINK_FAILED,
   toPlainError,
   type HostMessage,
+  type ThinkRequest,
   type WorkerConfig,
   type WorkerMessage,
 } from './protocol.js';
@@ -58,13 +59,15 @@ async function load(config: WorkerConfig): Promise<void> {
   }
 }
 
-async function think(n: number, batchMs: number): Promise<void> {
+async function think(request: ThinkRequest, batchMs: number): Promise<void> {
   const current = mind;
   if (!current || current.thinking || stopping) return;
-  send({ kind: 'reflection-start', n, deaths: current.config.deaths, prompt: current.nextPrompt() });
+  const { n } = request;
+  const prompt = current.promptFor(request);
+  send({ kind: 'reflection-start', n, deaths: current.config.deaths, prompt });
   const batcher = new TokenBatcher(batchMs, (text, tokens) => send({ kind: 'tokens', n, text, tokens }));
   try {
-    const reflection = await current.think((text, tokens) => batcher.push(text, tokens));
+    const reflection = await current.think(prompt, (text, tokens) => batcher.push(text, tokens));
     batcher.flush();
     send({ kind: 'reflection-end', n, ...reflection });
   } catch (error) {
@@ -90,7 +93,7 @@ process.on('message', (raw: unknown) => {
       void load(message.config);
       return;
     case 'think':
-      void think(message.request.n, mind?.config.generation.tokenBatchMs ?? 50);
+      void think(message.request, mind?.config.generation.tokenBatchMs ?? 50);
       return;
     case 'stop':
       void stop();

@@ -12,8 +12,8 @@ import {
 
 import type { Backend, LoadInfo } from '../../shared/instances.js';
 import { trimHistory } from './history.js';
-import { reflectionPrompt, subjectSystemPrompt } from './prompts.js';
-import type { WorkerConfig } from './protocol.js';
+import { reflectionPrompt, systemPromptFor, watcherPrompt } from './prompts.js';
+import type { ThinkRequest, WorkerConfig } from './protocol.js';
 
 /**
  * One mind: a model loaded with node-llama-cpp and the reflection loop's memory. No IPC here: the worker process
@@ -39,6 +39,11 @@ const MAX_MEMORIES = 200;
 const TURN_OVERHEAD_TOKENS = 16;
 /** A reflection shorter than this is not worth asking for. */
 const MIN_REPLY_TOKENS = 32;
+/** A watcher is shown each watched thought up to this long, shorter when the context is small. */
+const EXCERPT_CHARS = 400;
+const MIN_EXCERPT_CHARS = 60;
+/** The system prompt and the question together take at most this share of the context. */
+const PROMPT_SHARE = 0.6;
 
 function backendOf(llama: Llama): Backend {
   return llama.gpu === false ? 'cpu' : llama.gpu;
@@ -122,7 +127,7 @@ export class Mind {
       throw explain(error, 'Could not create the context: ');
     }
 
-    const systemPrompt = subjectSystemPrompt(config.deaths);
+    const systemPrompt = systemPromptFor(config.instance, config.deaths);
     const session = new LlamaChatSession({ contextSequence: context.getSequence() });
     const load: LoadInfo = {
       backend: backendOf(llama),
@@ -150,9 +155,21 @@ export class Mind {
     return this.memories.length;
   }
 
-  /** The prompt the next reflection will be asked with. */
-  nextPrompt(): string {
-    return reflectionPrompt(this.reflectionsThisLife === 0);
+  /**
+   * The prompt of the next reflection: for SUBJECT the plain question; for a watcher, the news and the watched minds'
+   * latest thoughts, cut shorter until the system prompt and the question fit their share of the context.
+   */
+  promptFor(request: ThinkRequest): string {
+    const first = this.reflectionsThisLife === 0;
+    if (!request.watching || request.watching.length === 0) return reflectionPrompt(first);
+    const room = this.context.contextSize * PROMPT_SHARE - this.model.tokenize(this.systemPrompt).length;
+    let excerpt = EXCERPT_CHARS;
+    let prompt = watcherPrompt(request.watching, request.news ?? [], first, excerpt);
+    while (this.model.tokenize(prompt).length > room && excerpt > MIN_EXCERPT_CHARS) {
+      excerpt = Math.floor(excerpt / 2);
+      prompt = watcherPrompt(request.watching, request.news ?? [], first, excerpt);
+    }
+    return prompt;
   }
 
   /**
@@ -165,9 +182,8 @@ export class Mind {
     return Math.min(this.config.generation.maxTokens, Math.floor(this.context.contextSize * 0.9) - fixed);
   }
 
-  /** Produces one reflection, streaming its text; resolves when it is done or aborted. */
-  async think(onChunk: (text: string, tokens: number) => void): Promise<Reflection> {
-    const prompt = this.nextPrompt();
+  /** Produces one reflection to `prompt` (see promptFor), streaming its text; resolves when done or aborted. */
+  async think(prompt: string, onChunk: (text: string, tokens: number) => void): Promise<Reflection> {
     const maxTokens = this.replyBudget(prompt);
     if (maxTokens < Math.min(MIN_REPLY_TOKENS, this.config.generation.maxTokens)) {
       throw new Error(

@@ -1,4 +1,4 @@
-import type { LoadInfo, Role } from '../../shared/instances.js';
+import type { LoadInfo, Observation, Role } from '../../shared/instances.js';
 
 /**
  * Messages between the host and one worker process (over the child_process IPC channel). Each carries a sequence
@@ -39,6 +39,10 @@ export interface WorkerConfig {
 export interface ThinkRequest {
   /** Number of the reflection to produce. */
   n: number;
+  /** For OBSERVER and GOD: the minds they watch, as they are now. */
+  watching?: Observation[];
+  /** What happened to the watched since the last reflection ("SUBJECT died ..."). */
+  news?: string[];
 }
 
 export type HostMessage =

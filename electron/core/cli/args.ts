@@ -48,6 +48,8 @@ export interface Flags {
   dataDir: string | undefined;
   jsonEvents: boolean;
   autostart: boolean;
+  /** Matrix: one instance loads at a time (--no-admission starts all at once, for comparison). */
+  admission: boolean;
   kiosk: boolean;
   threads: number | undefined;
   maxTokens: number;
@@ -265,6 +267,12 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
     help: 'do not start the instances; wait for Start in the panel',
   },
   '--kiosk': { key: 'kiosk', commands: RUN, boolean: true, help: 'Electron only: fullscreen on the attached display' },
+  '--no-admission': {
+    key: 'admission',
+    commands: RUN,
+    boolean: true,
+    help: 'matrix: start every instance at once instead of one load at a time (only to compare; the load spikes add up)',
+  },
   '--threads': {
     key: 'threads',
     commands: RUN,
@@ -413,6 +421,7 @@ export function defaultFlags(): Flags {
     dataDir: undefined,
     jsonEvents: false,
     autostart: true,
+    admission: true,
     kiosk: false,
     threads: undefined,
     maxTokens: 512,

@@ -2,6 +2,7 @@ import type { HostEvent } from '../../../shared/events.js';
 import type {
   DeathCause,
   InstanceError,
+  Observation,
   InstanceSnapshot,
   InstanceState,
   LoadInfo,
@@ -10,7 +11,7 @@ import type {
   Role,
 } from '../../../shared/instances.js';
 import type { DeathRecord, TranscriptRecord } from '../../../shared/transcript.js';
-import type { GenerationSettings, LoadPlan, WorkerMessage } from '../../worker/protocol.js';
+import type { GenerationSettings, LoadPlan, ThinkRequest, WorkerMessage } from '../../worker/protocol.js';
 import { validateModel } from '../gguf/validateModel.js';
 import type { Enforcement, WorkerLimit } from '../enforcement/enforcement.js';
 import type { Logger } from '../logger.js';
@@ -52,6 +53,8 @@ export interface InstanceSupervisorOptions {
   limitBytes: () => number;
   /** False while the next reflection must wait (the thermal guard). */
   mayThink: () => boolean;
+  /** For a watcher: what it is shown with its next reflection (the watched minds, the news). */
+  observe?: () => Pick<ThinkRequest, 'watching' | 'news'>;
 }
 
 /** How often a held start, or a reflection held by the thermal guard, looks again. */
@@ -89,6 +92,8 @@ export class InstanceSupervisor {
   private error: InstanceError | null = null;
   private systemPrompt: string | null = null;
   private readonly reflections: ReflectionRecord[] = [];
+  /** What a watcher was shown, by reflection number, until the reflection starts. */
+  private readonly shown = new Map<number, Observation[]>();
   private partial: PartialReflection | null = null;
   private nextReflection = 1;
   private memoryBytes: number | null = null;
@@ -165,6 +170,14 @@ export class InstanceSupervisor {
     this.cancelResurrection();
     this.streak = 0;
     return this.spawn();
+  }
+
+  /** The latest complete reflections, oldest first (what a watcher is shown). */
+  recent(count: number): Array<{ n: number; text: string }> {
+    return this.reflections
+      .filter((record) => record.text.trim() !== '')
+      .slice(-count)
+      .map((record) => ({ n: record.n, text: record.text }));
   }
 
   /** Why the instance is waiting to start, or null. */
@@ -287,9 +300,19 @@ export class InstanceSupervisor {
       case 'loaded':
         this.onLoaded(worker, message.load, message.systemPrompt, message.memories);
         return;
-      case 'reflection-start':
-        this.partial = { n: message.n, deaths: message.deaths, text: '', startedAt: Date.now() };
+      case 'reflection-start': {
+        const shown = this.shown.get(message.n);
+        this.shown.delete(message.n);
+        this.partial = {
+          n: message.n,
+          deaths: message.deaths,
+          text: '',
+          startedAt: Date.now(),
+          prompt: message.prompt,
+        };
+        if (shown) this.partial.shown = shown;
         return;
+      }
       case 'tokens':
         if (this.partial?.n === message.n) this.partial.text += message.text;
         this.options.emit({
@@ -355,11 +378,13 @@ export class InstanceSupervisor {
       }, HOLD_RETRY_MS);
       return;
     }
-    this.worker.send({ kind: 'think', request: { n: this.nextReflection++ } });
+    const request: ThinkRequest = { n: this.nextReflection++, ...this.options.observe?.() };
+    if (request.watching) this.shown.set(request.n, request.watching);
+    this.worker.send({ kind: 'think', request });
   }
 
   private onReflectionEnd(n: number, text: string, tokens: number, complete: boolean): void {
-    const startedAt = this.partial?.n === n ? this.partial.startedAt : Date.now();
+    const partial = this.partial?.n === n ? this.partial : null;
     this.partial = null;
     const record = this.recordReflection({
       instance: this.role,
@@ -367,9 +392,11 @@ export class InstanceSupervisor {
       deaths: this.deaths,
       text,
       tokens,
-      startedAt,
+      startedAt: partial?.startedAt ?? Date.now(),
       endedAt: Date.now(),
       complete,
+      ...(partial?.prompt !== undefined ? { prompt: partial.prompt } : {}),
+      ...(partial?.shown ? { shown: partial.shown } : {}),
     });
     if (record.text.trim() !== '') this.memories.push(record.text);
     if (this.memories.length > CARRIED_MEMORIES * 2) this.memories.splice(0, this.memories.length - CARRIED_MEMORIES);
@@ -409,15 +436,18 @@ export class InstanceSupervisor {
 
     // Last words first: a reflection cut off by the exit is kept, marked incomplete.
     if (this.partial && this.partial.text.trim() !== '') {
+      const { n, deaths, text, startedAt, prompt, shown } = this.partial;
       this.recordReflection({
         instance: this.role,
-        n: this.partial.n,
-        deaths: this.partial.deaths,
-        text: this.partial.text,
+        n,
+        deaths,
+        text,
         tokens: 0,
-        startedAt: this.partial.startedAt,
+        startedAt,
         endedAt: Date.now(),
         complete: false,
+        ...(prompt !== undefined ? { prompt } : {}),
+        ...(shown ? { shown } : {}),
       });
     }
     this.partial = null;

@@ -1,0 +1,31 @@
+import type { InstanceState, Role } from '../../../shared/instances.js';
+import { ROLE_ORDER } from '../watchdog/policy.js';
+
+/**
+ * Admission, not a fixed stagger: one instance loads at a time, in role order, and the next begins only when the
+ * previous one has loaded (memory settling under the warn level is the watchdog's hold, checked first). Three load
+ * spikes never coincide.
+ */
+export class Admission {
+  private loading: Role | null = null;
+
+  /** Why `role` may not begin loading now, or null after granting it the loading slot. */
+  request(role: Role, states: ReadonlyMap<Role, InstanceState>, waiting: ReadonlySet<Role>): string | null {
+    if (this.loading !== null && this.loading !== role) {
+      const state = states.get(this.loading);
+      if (state === 'loading' || state === 'resurrecting') return `waiting for ${this.loading} to finish loading`;
+      this.loading = null;
+    }
+    const before = ROLE_ORDER.slice(0, ROLE_ORDER.indexOf(role)).find((earlier) => waiting.has(earlier));
+    if (before) return `waiting for ${before} to start first`;
+    this.loading = role;
+    return null;
+  }
+
+  /** The instance left the loading state (loaded, stopped or dead): the slot is free. */
+  settled(role: Role, state: InstanceState): void {
+    if (this.loading === role && state !== 'loading' && state !== 'resurrecting' && state !== 'waiting') {
+      this.loading = null;
+    }
+  }
+}
