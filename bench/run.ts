@@ -3,6 +3,7 @@
  * Prints each benchmark's figures as a table (medians, and ratios against a baseline run side by side), or with
  * --json one JSON object holding them all.
  */
+import { benchAdmission, printAdmission } from './admission.js';
 import { benchPath, printPath } from './path.js';
 import { benchPlanner, printPlanner } from './planner.js';
 import { benchWatchdog, printWatchdog } from './watchdog.js';
@@ -10,7 +11,7 @@ import { benchWatchdog, printWatchdog } from './watchdog.js';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const names = args.filter((arg) => !arg.startsWith('--'));
-const available = ['path', 'planner', 'watchdog'] as const;
+const available = ['path', 'planner', 'watchdog', 'admission'] as const;
 const selected = names.length > 0 ? names : [...available];
 for (const name of selected) {
   if (!(available as readonly string[]).includes(name)) {
@@ -46,6 +47,14 @@ for (const name of selected) {
     const result = await benchWatchdog({ runs: 7, log });
     results.watchdog = result;
     if (!json) log(`\n${printWatchdog(result)}\n`);
+  }
+}
+for (const name of selected) {
+  if (name === 'admission') {
+    log('admission: running...');
+    const result = await benchAdmission({ runs: 3, log });
+    results.admission = result;
+    if (!json) log(`\n${printAdmission(result)}\n`);
   }
 }
 if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
