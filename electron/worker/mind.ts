@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import path from 'node:path';
 
 import {
@@ -201,6 +202,9 @@ export class Mind {
       await this.session.prompt(prompt, {
         maxTokens,
         temperature: this.config.generation.temperature,
+        // node-llama-cpp's default seed is the current second: two minds prompting in the same second would think
+        // the same words.
+        seed: randomInt(2 ** 31),
         signal: aborter.signal,
         stopOnAbortSignal: true,
         onResponseChunk(chunk) {
