@@ -17,7 +17,7 @@ import type { EnforcementInfo, KillReason, ThermalState } from './watchdog.js';
  * Every event the host emits, named by what happened. The same objects go to the renderer (IPC or WebSocket), to
  * stdout with --json-events (one per line), and, except the high-frequency ones, to the session's events.jsonl.
  */
-export type HostEvent =
+export type HostEvent = (
   | HostReadyEvent
   | InstanceStateEvent
   | InstanceProgressEvent
@@ -33,6 +33,7 @@ export type HostEvent =
   | SettingsChangedEvent
   | BoardResourcesEvent
   | WatchdogStartedEvent
+  | WatchdogThresholdsEvent
   | WatchdogSamplesEvent
   | WatchdogSpikeEvent
   | WatchdogCriticalEvent
@@ -43,7 +44,11 @@ export type HostEvent =
   | InstanceLayersReducedEvent
   | InstanceToldEvent
   | HostModeEvent
-  | LogEvent;
+  | LogEvent
+) & {
+  /** When the host emitted it, epoch ms (every event the host emits carries it). */
+  at?: number;
+};
 
 export type HostEventType = HostEvent['type'];
 
@@ -164,14 +169,26 @@ export interface BoardResourcesEvent {
   resources: BoardResources;
 }
 
-export interface WatchdogStartedEvent {
-  type: 'watchdog.started';
+/** The figures the watchdog acts on. */
+export interface WatchdogThresholds {
   gpuThreshold: number;
   ramThreshold: number;
   warnThreshold: number;
   intervalS: number;
   graceS: number;
+  thermalC: number;
+}
+
+export interface WatchdogStartedEvent extends WatchdogThresholds {
+  type: 'watchdog.started';
   enforcement: EnforcementInfo;
+}
+
+/** Sent by the watchdog on the first sample that uses changed thresholds (after a change in the panel, say). */
+export interface WatchdogThresholdsEvent extends WatchdogThresholds {
+  type: 'watchdog.thresholds';
+  /** The fields that differ from before. */
+  changed: Array<keyof WatchdogThresholds>;
 }
 
 /** The samples taken since the last batch (about one batch a second). */
@@ -275,3 +292,20 @@ export const EPHEMERAL_EVENT_TYPES: ReadonlySet<HostEventType> = new Set<HostEve
   'metrics.frame',
   'watchdog.samples',
 ]);
+
+/**
+ * Events the panel's event log does not list: the streamed ones, and those whose content lives elsewhere (the
+ * transcript, the cards, the plan tab). The host keeps its recent-events ring for the rest, so a flood of
+ * reflections never pushes a death out of what a newly connected panel sees.
+ */
+const NOT_IN_EVENT_LOG: ReadonlySet<HostEventType> = new Set<HostEventType>([
+  ...EPHEMERAL_EVENT_TYPES,
+  'transcript.written',
+  'instance.reflection',
+  'board.resources',
+  'host.mode',
+]);
+
+export function isLogWorthy(event: HostEvent): boolean {
+  return !NOT_IN_EVENT_LOG.has(event.type);
+}

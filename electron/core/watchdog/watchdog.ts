@@ -1,4 +1,4 @@
-import type { HostEvent } from '../../../shared/events.js';
+import type { HostEvent, WatchdogThresholds } from '../../../shared/events.js';
 import type { Role } from '../../../shared/instances.js';
 import type { MetricsFrame } from '../../../shared/metrics.js';
 import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
@@ -76,6 +76,8 @@ export class Watchdog {
   private lastBatchAt = 0;
   private thermal: ThermalState;
   private running = false;
+  /** The thresholds the last sample used, to tell the panel when a change has reached the watchdog. */
+  private using: WatchdogThresholds | null = null;
 
   constructor(
     private readonly hooks: WatchdogHooks,
@@ -89,15 +91,8 @@ export class Watchdog {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const config = this.hooks.config();
-    const started = {
-      gpuThreshold: config.gpuThreshold,
-      ramThreshold: config.ramThreshold,
-      warnThreshold: config.warnThreshold,
-      intervalS: config.baseIntervalMs / 1000,
-      graceS: config.graceMs / 1000,
-      enforcement: this.enforcement,
-    };
+    this.using = thresholdsOf(this.hooks.config());
+    const started = { ...this.using, enforcement: this.enforcement };
     this.hooks.line(watchdogLines.start(process.pid, started));
     this.hooks.emit({ type: 'watchdog.started', ...started });
     this.tick();
@@ -161,6 +156,7 @@ export class Watchdog {
   private tick(): void {
     if (!this.running) return;
     const config = this.hooks.config();
+    this.noteThresholds(config);
     const { frame, sample } = this.read(this.interval);
     this.observe(frame, sample, config);
 
@@ -183,6 +179,17 @@ export class Watchdog {
       }
     }
     this.scheduleNext(sample, config);
+  }
+
+  private noteThresholds(config: RunnerConfig): void {
+    const now = thresholdsOf(config);
+    const before = this.using;
+    this.using = now;
+    if (!before) return;
+    const changed = (Object.keys(now) as Array<keyof WatchdogThresholds>).filter((key) => now[key] !== before[key]);
+    if (changed.length === 0) return;
+    this.hooks.line(watchdogLines.thresholds(now));
+    this.hooks.emit({ type: 'watchdog.thresholds', ...now, changed });
   }
 
   /** A re-read: recovered, nobody is killed; still rising, or still over at the second, act on what it shows now. */
@@ -283,4 +290,15 @@ export class Watchdog {
       this.hooks.emit({ type: 'watchdog.thermal', thermal: this.thermal });
     }
   }
+}
+
+function thresholdsOf(config: RunnerConfig): WatchdogThresholds {
+  return {
+    gpuThreshold: config.gpuThreshold,
+    ramThreshold: config.ramThreshold,
+    warnThreshold: config.warnThreshold,
+    intervalS: config.baseIntervalMs / 1000,
+    graceS: config.graceMs / 1000,
+    thermalC: config.thermalC,
+  };
 }

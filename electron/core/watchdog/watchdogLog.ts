@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Role } from '../../../shared/instances.js';
+import type { WatchdogThresholds } from '../../../shared/events.js';
 import type { MetricsFrame } from '../../../shared/metrics.js';
 import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
 import type { Crossing } from './policy.js';
@@ -35,21 +36,17 @@ export function statusLine(frame: MetricsFrame, fast: boolean): string {
 }
 
 export const watchdogLines = {
-  start(
-    pid: number,
-    config: {
-      gpuThreshold: number;
-      ramThreshold: number;
-      warnThreshold: number;
-      intervalS: number;
-      graceS: number;
-      enforcement: EnforcementInfo;
-    },
-  ): string {
+  start(pid: number, config: WatchdogThresholds & { enforcement: EnforcementInfo }): string {
     return (
       `${TAG} Starting monitoring (PID: ${pid}, GPU threshold: ${config.gpuThreshold}%, RAM threshold: ${config.ramThreshold}%, ` +
       `warn: ${config.warnThreshold}%, interval: ${config.intervalS} s, grace: ${config.graceS} s, ` +
-      `enforcement: ${config.enforcement.label})`
+      `thermal: ${config.thermalC} C, enforcement: ${config.enforcement.label})`
+    );
+  },
+  thresholds(config: WatchdogThresholds): string {
+    return (
+      `${TAG} Now using GPU threshold: ${config.gpuThreshold}%, RAM threshold: ${config.ramThreshold}%, ` +
+      `warn: ${config.warnThreshold}%, interval: ${config.intervalS} s, grace: ${config.graceS} s, thermal: ${config.thermalC} C`
     );
   },
   critical(crossing: Crossing): string {
