@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { app, BrowserWindow, ipcMain, session, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, type WebContents } from 'electron';
 
 import { IPC_CHANNELS, type ServerPush } from '../shared/api.js';
 import { parseArgs, usage } from './core/cli/args.js';
@@ -42,6 +42,18 @@ if (!parsed.ok) {
         return { ok: false, error: { code: 'UNAUTHORIZED', message: 'not the app window' } };
       }
       return host.api.call(method, params);
+    });
+    // The model file dialog: the page gets a path back, which the host then checks like any other.
+    ipcMain.handle(IPC_CHANNELS.chooseModel, async (event) => {
+      if (!trusted(event.senderFrame?.url)) return null;
+      const window = BrowserWindow.fromWebContents(event.sender);
+      const options = {
+        title: 'Choose a GGUF model',
+        properties: ['openFile' as const],
+        filters: [{ name: 'GGUF models', extensions: ['gguf'] }],
+      };
+      const chosen = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+      return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
     });
     const subscribed = new Set<WebContents>();
     ipcMain.on(IPC_CHANNELS.subscribe, (event) => {

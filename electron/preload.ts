@@ -8,6 +8,7 @@ import { IPC_CHANNELS, type JarClient, type ServerPush } from '../shared/api.js'
 
 const jar: JarClient = {
   call: (method, params) => ipcRenderer.invoke(IPC_CHANNELS.call, method, params),
+  chooseModel: () => ipcRenderer.invoke(IPC_CHANNELS.chooseModel) as Promise<string | null>,
   subscribe(listener) {
     const handler = (_event: IpcRendererEvent, message: ServerPush) => listener(message);
     ipcRenderer.on(IPC_CHANNELS.push, handler);

@@ -1,16 +1,16 @@
 import { useCallback, useEffect, useReducer, useState } from 'react';
 
 import type { MethodName, MethodParams } from '../shared/api.js';
+import type { ApiError } from '../shared/errors.js';
 import type { Connection } from './client/connect.js';
 import type { ConnectionStatus } from './client/webSocketClient.js';
-import { EventLog } from './components/EventLog.js';
 import { Header } from './components/Header.js';
 import { InstanceCard } from './components/InstanceCard.js';
-import { MemoryChart } from './components/MemoryChart.js';
-import { PlanPanel } from './components/PlanPanel.js';
+import { SidePanel } from './components/SidePanel.js';
 import { applyPush, initialPanelState } from './state/panelState.js';
 
-export type Call = <M extends MethodName>(method: M, params: MethodParams<M>) => Promise<string | null>;
+/** Runs an api call; resolves with its error (for an inline message), or null when it went through. */
+export type Call = <M extends MethodName>(method: M, params: MethodParams<M>) => Promise<ApiError | null>;
 
 export function App({ connection }: { connection: Connection }) {
   const [state, dispatch] = useReducer(applyPush, initialPanelState);
@@ -20,23 +20,31 @@ export function App({ connection }: { connection: Connection }) {
   useEffect(() => connection.client.subscribe(dispatch), [connection]);
   useEffect(() => connection.onStatus(setStatus), [connection]);
 
-  /** Runs an api call; returns the error message, if any, and shows it. */
   const call: Call = useCallback(
     async (method, params) => {
       const result = await connection.client.call(method, params);
-      if (result.ok) {
-        setNotice(null);
-        return null;
-      }
-      setNotice(result.error.message);
-      return result.error.message;
+      return result.ok ? null : result.error;
     },
     [connection],
+  );
+  /** For buttons without a field of their own: the error goes to the banner. */
+  const act: Call = useCallback(
+    async (method, params) => {
+      const error = await call(method, params);
+      setNotice(error?.message ?? null);
+      return error;
+    },
+    [call],
   );
 
   return (
     <div className="app">
-      <Header state={state} status={status} />
+      <Header state={state} status={status} call={call} />
+      {state.settings?.notice && (
+        <div className="notice" role="alert">
+          <span>{state.settings.notice}</span>
+        </div>
+      )}
       {notice && (
         <div className="notice" role="alert">
           <span>{notice}</span>
@@ -51,21 +59,28 @@ export function App({ connection }: { connection: Connection }) {
         <main className={`layout layout-${state.mode}`}>
           <section className="instances" aria-label="Instances">
             {state.instances.map((view) => (
-              <InstanceCard key={view.instance} view={view} call={call} />
+              <InstanceCard
+                key={view.instance}
+                view={view}
+                call={act}
+                held={state.watchdog?.holding[view.instance] ?? null}
+                layerCap={state.watchdog?.layerCaps[view.instance] ?? null}
+                limitBytes={
+                  state.plan?.ok
+                    ? (state.plan.plan.instances.find((plan) => plan.instance === view.instance)?.ramLimitBytes ?? null)
+                    : null
+                }
+                watched={state.instances.filter((other) => watches(view.instance, other.instance))}
+              />
             ))}
           </section>
-          <section className="side" aria-label="Plan, memory and events">
-            <PlanPanel
-              plan={state.plan}
-              settings={state.settings?.settings ?? null}
-              resources={state.resources}
-              call={call}
-            />
-            <MemoryChart metrics={state.metrics} roles={state.instances.map((view) => view.instance)} />
-            <EventLog events={state.events} />
-          </section>
+          <SidePanel state={state} call={call} native={connection.native} />
         </main>
       )}
     </div>
   );
+}
+
+function watches(watcher: string, other: string): boolean {
+  return (watcher === 'OBSERVER' && other === 'SUBJECT') || (watcher === 'GOD' && other !== 'GOD');
 }

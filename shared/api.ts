@@ -102,6 +102,8 @@ export interface JarClient {
   call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<ApiResult<MethodResults[M]>>;
   /** Delivers a snapshot first, then every event; the returned function unsubscribes. */
   subscribe(listener: (message: ServerPush) => void): () => void;
+  /** Under Electron only: the native file dialog for a model; resolves with the path, or null if cancelled. */
+  chooseModel?(): Promise<string | null>;
 }
 
 /** What the host pushes to a subscribed client. */
@@ -122,6 +124,7 @@ export const IPC_CHANNELS = {
   call: 'jar:call',
   subscribe: 'jar:subscribe',
   push: 'jar:push',
+  chooseModel: 'jar:choose-model',
 } as const;
 
 /** Largest message the web transport accepts (bytes). Bigger ones are refused with TOO_LARGE. */

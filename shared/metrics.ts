@@ -47,4 +47,6 @@ export interface InstanceMetrics {
   vramBytes: number | null;
   /** The instance's RAM limit at the time. */
   limitBytes: number | null;
+  /** Tokens streamed per second since the previous frame. */
+  tokensPerSecond: number | null;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import type { HostSnapshot, ModelCheck, SettingsView } from '../../shared/api.js';
 import type { BoardResources } from '../../shared/board.js';
-import { EPHEMERAL_EVENT_TYPES, type HostEvent } from '../../shared/events.js';
+import { EPHEMERAL_EVENT_TYPES, isLogWorthy, type HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot, Observation, Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
 import type { PlanOutcome } from '../../shared/plan.js';
@@ -216,10 +216,11 @@ export class Host {
     return () => this.listeners.delete(listener);
   }
 
-  emit(event: HostEvent): void {
+  emit(unstamped: HostEvent): void {
+    const event: HostEvent = unstamped.at === undefined ? { ...unstamped, at: Date.now() } : unstamped;
     this.desk.note(event, new Set(this.instances.keys()));
+    if (isLogWorthy(event)) this.recentEvents.push(event);
     if (!EPHEMERAL_EVENT_TYPES.has(event.type)) {
-      this.recentEvents.push(event);
       if (!this.closed) {
         try {
           this.store.appendEvent(event);
@@ -536,6 +537,9 @@ export class Host {
     const jump = previous ? Math.abs(frame.ramPercent - previous.ramPercent) > 2 : true;
     if (frame.t - this.lastFrameSentAt < FRAME_EVERY_MS && !jump) return;
     this.lastFrameSentAt = frame.t;
+    for (const [role, metrics] of Object.entries(frame.instances)) {
+      metrics.tokensPerSecond = this.instances.get(role as Role)?.tokenRate(frame.t) ?? null;
+    }
     this.metrics.push(frame);
     this.emit({ type: 'metrics.frame', frame });
   }

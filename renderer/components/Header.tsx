@@ -1,19 +1,40 @@
+import type { Call } from '../App.js';
 import type { ConnectionStatus } from '../client/webSocketClient.js';
 import type { PanelState } from '../state/panelState.js';
 import { formatBytes } from './format.js';
+import { ModeSwitch } from './ModeSwitch.js';
 
-export function Header({ state, status }: { state: PanelState; status: ConnectionStatus }) {
+export function Header({ state, status, call }: { state: PanelState; status: ConnectionStatus; call: Call }) {
   const latest = state.metrics.at(-1);
+  const thermal = state.watchdog?.thermal;
+  const gpu = latest?.gpu;
   return (
     <header className="header">
       <h1>Brain in a Jar</h1>
-      <span className="mode" title="Mode">
-        {state.mode === 'matrix' ? 'Matrix: SUBJECT · OBSERVER · GOD' : 'Single: one isolated mind'}
-      </span>
+      {state.ready && <ModeSwitch mode={state.mode} call={call} />}
       {latest && (
-        <span className="ram-now" aria-label="System RAM in use">
+        <span className="ram-now" aria-label="System RAM in use" data-testid="ram-now">
           RAM {latest.ramPercent.toFixed(1)}% · {formatBytes(latest.ramUsedBytes)} of{' '}
           {formatBytes(latest.ramTotalBytes)}
+        </span>
+      )}
+      {gpu && gpu.percent !== null && !gpu.unified && (
+        <span className="ram-now" aria-label="GPU memory in use">
+          GPU {gpu.percent.toFixed(1)}%
+        </span>
+      )}
+      {thermal?.hottest && (
+        <span
+          className={`thermal${thermal.paused ? ' paused' : ''}`}
+          data-testid="thermal"
+          title={`Generation pauses at ${thermal.thresholdC} C`}
+        >
+          {thermal.hottest.zone} {thermal.hottest.temperatureC.toFixed(1)} C{thermal.paused ? ' · too hot: paused' : ''}
+        </span>
+      )}
+      {state.watchdog && (
+        <span className="enforcement" title={state.watchdog.enforcement.reason} data-testid="enforcement">
+          Limits: {state.watchdog.enforcement.label}
         </span>
       )}
       <span className={`connection connection-${status.kind}`} role="status">

@@ -26,10 +26,25 @@ function useNow(active: boolean): number {
   return Date.now();
 }
 
-export const InstanceCard = memo(function InstanceCard({ view, call }: { view: InstanceView; call: Call }) {
+export const InstanceCard = memo(function InstanceCard({
+  view,
+  call,
+  held,
+  layerCap,
+  limitBytes,
+  watched,
+}: {
+  view: InstanceView;
+  call: Call;
+  held: string | null;
+  layerCap: number | null;
+  limitBytes: number | null;
+  watched: InstanceView[];
+}) {
   const running = view.state === 'loading' || view.state === 'thinking' || view.state === 'dying';
   const now = useNow(view.resurrectAt !== null);
   const role = view.instance;
+  const share = limitBytes && view.memoryBytes ? view.memoryBytes / limitBytes : 0;
   return (
     <article className={`card instance role-${role.toLowerCase()}`} data-testid={`instance-${role}`} aria-label={role}>
       <header className="card-header">
@@ -54,10 +69,6 @@ export const InstanceCard = memo(function InstanceCard({ view, call }: { view: I
           </dd>
         </div>
         <div>
-          <dt>Memory</dt>
-          <dd data-testid="memory">{formatBytes(view.memoryBytes)}</dd>
-        </div>
-        <div>
           <dt>PID</dt>
           <dd>{view.pid ?? '–'}</dd>
         </div>
@@ -65,12 +76,33 @@ export const InstanceCard = memo(function InstanceCard({ view, call }: { view: I
           <div>
             <dt>Backend</dt>
             <dd>
-              {view.load.backend.toUpperCase()} · {view.load.gpuLayers}/{view.load.totalLayers} layers on GPU · ctx{' '}
+              {view.load.backend.toUpperCase()} · {view.load.gpuLayers}/{view.load.totalLayers} GPU layers · ctx{' '}
               {view.load.contextSize}
             </dd>
           </div>
         )}
       </dl>
+      <div className="memory" data-testid="memory">
+        <span>Memory {formatBytes(view.memoryBytes)}</span>
+        {limitBytes !== null && (
+          <>
+            <div
+              className="bar-track"
+              role="meter"
+              aria-label={`${role} memory against its limit`}
+              aria-valuemin={0}
+              aria-valuemax={limitBytes}
+              aria-valuenow={view.memoryBytes ?? 0}
+            >
+              <div
+                className={`bar-fill${share >= 0.95 ? ' over' : share >= 0.8 ? ' warn' : ''}`}
+                style={{ width: `${Math.min(100, share * 100)}%` }}
+              />
+            </div>
+            <span className="limit">of {formatBytes(limitBytes)}</span>
+          </>
+        )}
+      </div>
       {view.state === 'loading' && (
         <div
           className="progress"
@@ -88,10 +120,31 @@ export const InstanceCard = memo(function InstanceCard({ view, call }: { view: I
           Resurrection in {Math.max(0, (view.resurrectAt - now) / 1000).toFixed(1)} s
         </p>
       )}
-      {view.detail && view.state !== 'thinking' && <p className="detail">{view.detail}</p>}
+      {held && view.state === 'waiting' && (
+        <p className="detail" data-testid="held">
+          Waiting: {held}
+        </p>
+      )}
+      {layerCap !== null && (
+        <p className="detail" data-testid="layer-cap">
+          GPU layers cut to {layerCap} after a GPU-threshold kill
+        </p>
+      )}
+      {view.detail && !held && view.state !== 'thinking' && <p className="detail">{view.detail}</p>}
       {view.error && (
         <p className="error" role="alert" data-testid="instance-error">
           {view.error.message}
+        </p>
+      )}
+      {watched.length > 0 && (
+        <p className="watching" data-testid="watching">
+          Watching{' '}
+          {watched.map((other, index) => (
+            <span key={other.instance} className={`role-name role-${other.instance.toLowerCase()}`}>
+              {index > 0 ? ' and ' : ''}
+              {other.instance} ({plural(other.deaths, 'death')})
+            </span>
+          ))}
         </p>
       )}
       <Transcript reflections={view.reflections} partial={view.partial} role={role} />

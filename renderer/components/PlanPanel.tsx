@@ -39,12 +39,12 @@ function ManualForm({ plan, call, role }: { plan: InstancePlan; call: Call; role
   const [context, setContext] = useState(String(plan.contextSize));
   const [error, setError] = useState<string | null>(null);
   const apply = async () => {
-    const message = await call('settings.set', {
+    const failure = await call('settings.set', {
       strategies: { [role]: 'manual' },
       // What was typed goes to the host as it is (a number if it reads as one): the host says what is wrong.
       manual: { [role]: { gpuLayers: asNumber(layers), contextSize: asNumber(context) } } as never,
     });
-    setError(message);
+    setError(failure?.message ?? null);
   };
   return (
     <form
@@ -155,8 +155,7 @@ export const PlanPanel = memo(function PlanPanel({
   call: Call;
 }) {
   return (
-    <section className="card plan" aria-label="Offload plan" data-testid="plan">
-      <h2>Plan</h2>
+    <section className="plan" aria-label="Offload plan" data-testid="plan">
       {resources && (
         <p className="board" data-testid="board">
           {resources.gpu.kind === 'none'

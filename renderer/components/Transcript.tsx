@@ -1,6 +1,38 @@
 import { useLayoutEffect, useRef } from 'react';
 
-import type { PartialReflection, ReflectionRecord, Role } from '../../shared/instances.js';
+import type { Observation, PartialReflection, ReflectionRecord, Role } from '../../shared/instances.js';
+import { plural } from './format.js';
+
+/** "SUBJECT #12–#14 (1 death)": what one watched mind showed. */
+function sawLine(observation: Observation): string {
+  const numbers = observation.reflections.map((reflection) => reflection.n);
+  const range =
+    numbers.length === 0
+      ? 'no thoughts yet'
+      : numbers.length === 1
+        ? `#${numbers[0]}`
+        : `#${numbers[0]}–#${numbers.at(-1)}`;
+  return `${observation.instance} ${range} (${plural(observation.deaths, 'death')})`;
+}
+
+/** What a watcher was shown with this reflection, folded away: the chain of observation, read back on demand. */
+function Shown({ shown }: { shown: Observation[] }) {
+  return (
+    <details className="shown" data-testid="shown">
+      <summary>saw {shown.map(sawLine).join(' and ')}</summary>
+      {shown.flatMap((observation) =>
+        observation.reflections.map((reflection) => (
+          <blockquote key={`${observation.instance}-${reflection.n}`}>
+            <span className="meta">
+              {observation.instance} #{reflection.n}
+            </span>
+            {reflection.text}
+          </blockquote>
+        )),
+      )}
+    </details>
+  );
+}
 
 /**
  * The scrolling transcript of one instance. It follows new text while the reader is at the bottom, and stays put
@@ -44,6 +76,7 @@ export function Transcript({
             #{record.n} · after {record.deaths} {record.deaths === 1 ? 'death' : 'deaths'}
             {record.complete ? '' : ' · cut off'}
           </span>
+          {record.shown && record.shown.length > 0 && <Shown shown={record.shown} />}
           {record.text}
         </p>
       ))}

@@ -13,3 +13,5 @@ export function formatTime(epochMs: number): string {
 export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
+
+export const GB = 2 ** 30;

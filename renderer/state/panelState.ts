@@ -1,9 +1,10 @@
 import type { HostSnapshot, ServerPush, SettingsView } from '../../shared/api.js';
 import type { BoardResources } from '../../shared/board.js';
-import type { HostEvent } from '../../shared/events.js';
+import { isLogWorthy, type HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
 import type { PlanOutcome } from '../../shared/plan.js';
+import type { WatchdogStatus } from '../../shared/watchdog.js';
 
 /**
  * The panel's state: the host's snapshot, then every event applied to it. Pure (no DOM, no React), so it is tested
@@ -27,6 +28,7 @@ export interface PanelState {
   settings: SettingsView | null;
   resources: BoardResources | null;
   plan: PlanOutcome | null;
+  watchdog: WatchdogStatus | null;
 }
 
 /** Bounds on what the panel keeps, however long it runs. */
@@ -50,20 +52,8 @@ export const initialPanelState: PanelState = {
   settings: null,
   resources: null,
   plan: null,
+  watchdog: null,
 };
-
-/** Events the event log lists; the rest (tokens, frames, progress) would drown it. */
-export function isLogWorthy(event: HostEvent): boolean {
-  return ![
-    'instance.tokens',
-    'instance.progress',
-    'metrics.frame',
-    'transcript.written',
-    'instance.reflection',
-    'plan.changed',
-    'board.resources',
-  ].includes(event.type);
-}
 
 export function applyPush(state: PanelState, push: ServerPush): PanelState {
   if (push.kind === 'snapshot') return fromSnapshot(push.snapshot);
@@ -82,7 +72,12 @@ export function fromSnapshot(snapshot: HostSnapshot): PanelState {
     settings: snapshot.settings,
     resources: snapshot.resources,
     plan: snapshot.plan,
+    watchdog: snapshot.watchdog,
   };
+}
+
+function withWatchdog(state: PanelState, change: (status: WatchdogStatus) => WatchdogStatus): PanelState {
+  return state.watchdog ? { ...state, watchdog: change(state.watchdog) } : state;
 }
 
 function updateInstance(state: PanelState, role: Role, change: (view: InstanceView) => InstanceView): PanelState {
@@ -167,6 +162,28 @@ export function applyEvent(previous: PanelState, event: HostEvent): PanelState {
       return state.settings ? { ...state, settings: { ...state.settings, settings: event.settings } } : state;
     case 'board.resources':
       return { ...state, resources: event.resources };
+    case 'host.mode':
+      return {
+        ...state,
+        mode: event.mode,
+        instances: event.instances.map((instance) => ({ ...instance, detail: null })),
+      };
+    case 'watchdog.started':
+      return withWatchdog(state, (status) => ({ ...status, enforcement: event.enforcement }));
+    case 'watchdog.thermal':
+      return withWatchdog(state, (status) => ({ ...status, thermal: event.thermal }));
+    case 'instance.held':
+      return withWatchdog(state, (status) => {
+        const holding = { ...status.holding };
+        if (event.reason === null) delete holding[event.instance];
+        else holding[event.instance] = event.reason;
+        return { ...status, holding };
+      });
+    case 'instance.layers':
+      return withWatchdog(state, (status) => ({
+        ...status,
+        layerCaps: { ...status.layerCaps, [event.instance]: event.toLayers },
+      }));
     case 'metrics.frame': {
       const cutoff = event.frame.t - LIMITS.metricsMaxAgeMs;
       let start = Math.max(0, state.metrics.length + 1 - LIMITS.metrics);

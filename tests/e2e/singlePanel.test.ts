@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { launchBrowser, screenshot, waitForText, watchProblems } from '../helpers/browser.js';
+import { openPanel, screenshot, waitForText } from '../helpers/browser.js';
 import { HostProcess } from '../helpers/hostProcess.js';
 import { testModels } from '../helpers/models.js';
 
@@ -18,10 +18,7 @@ describe('the panel in Chromium against the headless host, single mode', { timeo
 
   before(async () => {
     url = (await host.waitFor('host.ready')).url;
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-    problems = watchProblems(page);
-    await page.goto(url);
+    ({ browser, page, problems } = await openPanel(url));
   });
   after(async () => {
     await browser?.close();
@@ -46,11 +43,13 @@ describe('the panel in Chromium against the headless host, single mode', { timeo
       .getByTestId('state')
       .filter({ hasText: /Dead|Resurrecting|Loading/ })
       .waitFor();
+    await page.getByRole('tab', { name: 'Events' }).click();
     await page
       .getByTestId('event-log')
       .getByText(/SUBJECT died: signal \(SIGKILL\), death 1/)
       .waitFor();
     await screenshot(page, 'panel-single-after-death');
+    await page.getByRole('tab', { name: 'Charts' }).click();
     // The next life's reflections are marked with its death count.
     await card()
       .getByTestId('transcript')

@@ -45,6 +45,15 @@ export function watchProblems(page: Page): string[] {
   return problems;
 }
 
+/** Chromium with one page of the panel at 1920x1080 (the board's display), its problems collected from the start. */
+export async function openPanel(url: string): Promise<{ browser: Browser; page: Page; problems: string[] }> {
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  const problems = watchProblems(page);
+  await page.goto(url);
+  return { browser, page, problems };
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.png`);

@@ -174,7 +174,15 @@ describe('panel state', () => {
       {
         type: 'metrics.frame',
         frame: frame(1, {
-          SUBJECT: { pid: 10, rssBytes: 99, rssAnonBytes: 9, rssFileBytes: 90, vramBytes: null, limitBytes: null },
+          SUBJECT: {
+            pid: 10,
+            rssBytes: 99,
+            rssAnonBytes: 9,
+            rssFileBytes: 90,
+            vramBytes: null,
+            limitBytes: null,
+            tokensPerSecond: 5,
+          },
         }),
       },
     ]);

@@ -113,6 +113,7 @@ export class Sampler {
         rssFileBytes: memory.rssFileBytes,
         vramBytes: worker.vramBytes,
         limitBytes: worker.limitBytes,
+        tokensPerSecond: null,
       };
     }
     const usedBytes = meminfo.totalBytes - meminfo.availableBytes;

@@ -83,6 +83,8 @@ export class InstanceSupervisor {
   private holdReason: string | null = null;
   private workerLimit: WorkerLimit | null = null;
   private vramBytes: number | null = null;
+  private tokensSince = 0;
+  private tokensCountedAt = Date.now();
   private resurrectAt: number | null = null;
   private spawnedAt = 0;
   private streak = 0;
@@ -120,6 +122,15 @@ export class InstanceSupervisor {
   /** Called by the sampler with the worker's resident memory. */
   recordMemory(bytes: number | null): void {
     this.memoryBytes = bytes;
+  }
+
+  /** Tokens per second since the last call (for the charts). */
+  tokenRate(now: number): number {
+    const seconds = (now - this.tokensCountedAt) / 1000;
+    const rate = seconds > 0 ? this.tokensSince / seconds : 0;
+    this.tokensSince = 0;
+    this.tokensCountedAt = now;
+    return rate;
   }
 
   /** node-llama-cpp's own figure of the worker's GPU memory, when it has a GPU backend. */
@@ -314,6 +325,7 @@ export class InstanceSupervisor {
         return;
       }
       case 'tokens':
+        this.tokensSince += message.tokens;
         if (this.partial?.n === message.n) this.partial.text += message.text;
         this.options.emit({
           type: 'instance.tokens',

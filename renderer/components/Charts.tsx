@@ -1,0 +1,246 @@
+import { memo, useMemo, useState, type ReactNode } from 'react';
+import {
+  Area,
+  AreaChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+
+import type { Role } from '../../shared/instances.js';
+import type { Settings } from '../../shared/settings.js';
+import { chartPoints, WINDOWS, zonesOf, type ChartPoint } from '../state/chartData.js';
+import type { PanelState } from '../state/panelState.js';
+import { formatTime, GB } from './format.js';
+
+export const ROLE_COLOURS: Record<Role, string> = {
+  SUBJECT: '#4fc3f7',
+  OBSERVER: '#ffb74d',
+  GOD: '#e57373',
+};
+const ZONE_COLOURS = ['#ffd54f', '#81c784', '#ba68c8', '#4dd0e1', '#f06292', '#aed581', '#ff8a65', '#90a4ae'];
+const LINE = { dot: false, isAnimationActive: false, connectNulls: false, strokeWidth: 2 } as const;
+
+function ChartCard({ title, label, children }: { title: string; label: string; children: ReactNode }) {
+  return (
+    <figure className="chart" aria-label={label}>
+      <figcaption>{title}</figcaption>
+      <div className="chart-box" role="img" aria-label={label}>
+        <ResponsiveContainer width="100%" height="100%">
+          {children as never}
+        </ResponsiveContainer>
+      </div>
+    </figure>
+  );
+}
+
+/** Axis ticks stay short (the unit is in each chart's title): 0.25, 2.5, 24. */
+function tick(value: number): string {
+  if (value === 0 || Math.abs(value) >= 10) return value.toFixed(0);
+  return Math.abs(value) < 1 ? value.toFixed(2) : value.toFixed(1);
+}
+
+function axes(domain?: [number, number]) {
+  return [
+    <CartesianGrid key="grid" stroke="#333" strokeDasharray="3 3" />,
+    <XAxis
+      key="x"
+      dataKey="t"
+      type="number"
+      domain={['dataMin', 'dataMax']}
+      tickFormatter={formatTime}
+      stroke="#bbb"
+      minTickGap={48}
+    />,
+    <YAxis key="y" stroke="#bbb" width={44} tickFormatter={tick} {...(domain ? { domain } : {})} />,
+    <Tooltip
+      key="tip"
+      labelFormatter={(value) => formatTime(Number(value))}
+      contentStyle={{ background: '#111', border: '1px solid #555' }}
+    />,
+    <Legend key="legend" />,
+  ];
+}
+
+/** One line per distinct limit, naming every role that has it, so equal limits do not print over each other. */
+function limitLines(limits: readonly { instance: Role; ramLimitBytes: number }[]) {
+  const lines: { bytes: number; roles: [Role, ...Role[]] }[] = [];
+  for (const { instance, ramLimitBytes } of limits) {
+    const same = lines.find((line) => line.bytes === ramLimitBytes);
+    if (same) same.roles.push(instance);
+    else lines.push({ bytes: ramLimitBytes, roles: [instance] });
+  }
+  return lines;
+}
+
+/**
+ * The live charts: the board's memory (each instance's share stacked on what the rest of the system uses, with the
+ * warn and kill lines), each instance against its limit, the GPU, temperatures and tokens per second. Windows of
+ * 1 min, 10 min and 1 h; no animation; at most 600 points whatever the window.
+ */
+export const Charts = memo(function Charts({
+  metrics,
+  roles,
+  settings,
+  resources,
+  plan,
+}: {
+  metrics: PanelState['metrics'];
+  /** Stable while the roles are the same: tokens streaming into the cards do not redraw the charts. */
+  roles: readonly Role[];
+  settings: Settings | undefined;
+  resources: PanelState['resources'];
+  plan: PanelState['plan'];
+}) {
+  const [windowMs, setWindowMs] = useState<number>(WINDOWS[0].ms);
+  const data = useMemo(() => chartPoints(metrics, roles, windowMs), [metrics, roles, windowMs]);
+  const totalGb = (metrics.at(-1)?.ramTotalBytes ?? 0) / GB;
+  const unified = resources?.gpu.unified ?? false;
+  const hasGpu = data.some((entry: ChartPoint) => entry.gpuPercent !== null || entry.gpuLoad !== null);
+  const zones = zonesOf(data);
+  const limits = plan?.ok ? plan.plan.instances : [];
+  return (
+    <div className="charts" data-testid="charts">
+      <div className="windows" role="group" aria-label="Time window">
+        {WINDOWS.map((option) => (
+          <button
+            key={option.label}
+            type="button"
+            aria-pressed={windowMs === option.ms}
+            className={windowMs === option.ms ? 'selected' : ''}
+            onClick={() => setWindowMs(option.ms)}
+          >
+            {option.label}
+          </button>
+        ))}
+      </div>
+      <ChartCard
+        title="Board memory (GB): each instance stacked on the rest of the system"
+        label="Board memory over time"
+      >
+        <AreaChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          {axes([0, Math.ceil(totalGb)])}
+          <Area
+            dataKey="restGb"
+            name="rest of the system"
+            stackId="ram"
+            stroke="#9e9e9e"
+            fill="#616161"
+            isAnimationActive={false}
+          />
+          {roles.map((role) => (
+            <Area
+              key={role}
+              dataKey={`memoryGb.${role}`}
+              name={role}
+              stackId="ram"
+              stroke={ROLE_COLOURS[role]}
+              fill={ROLE_COLOURS[role]}
+              fillOpacity={0.5}
+              isAnimationActive={false}
+            />
+          ))}
+          {settings && (
+            <ReferenceLine
+              y={(settings.warnThreshold / 100) * totalGb}
+              stroke="#ffca28"
+              strokeDasharray="6 4"
+              label={{ value: `warn ${settings.warnThreshold}%`, fill: '#ffca28', position: 'insideTopLeft' }}
+            />
+          )}
+          {settings && (
+            <ReferenceLine
+              y={(settings.ramThreshold / 100) * totalGb}
+              stroke="#ff6b6b"
+              strokeDasharray="6 4"
+              label={{ value: `kill ${settings.ramThreshold}%`, fill: '#ff6b6b', position: 'insideTopLeft' }}
+            />
+          )}
+        </AreaChart>
+      </ChartCard>
+      <ChartCard title="Instances (GB), each against its limit" label="Instance memory over time">
+        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          {axes()}
+          {roles.map((role) => (
+            <Line key={role} dataKey={`memoryGb.${role}`} name={role} stroke={ROLE_COLOURS[role]} {...LINE} />
+          ))}
+          {limitLines(limits).map((line) => (
+            <ReferenceLine
+              key={line.roles.join()}
+              y={line.bytes / GB}
+              stroke={ROLE_COLOURS[line.roles[0]]}
+              strokeDasharray="4 4"
+              ifOverflow="extendDomain"
+              label={{
+                value: `${line.roles.join(', ')} limit`,
+                fill: ROLE_COLOURS[line.roles[0]],
+                position: 'insideTopRight',
+              }}
+            />
+          ))}
+        </LineChart>
+      </ChartCard>
+      {hasGpu && (
+        <ChartCard
+          title={unified ? 'GPU: load, and the shared pool it takes from the RAM (%)' : 'GPU memory and load (%)'}
+          label="GPU over time"
+        >
+          <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+            {axes([0, 100])}
+            <Line dataKey="gpuPercent" name={unified ? 'shared pool %' : 'GPU memory %'} stroke="#4dd0e1" {...LINE} />
+            <Line dataKey="gpuLoad" name="GPU load %" stroke="#aed581" {...LINE} />
+            {settings && !unified && (
+              <ReferenceLine
+                y={settings.gpuThreshold}
+                stroke="#ff6b6b"
+                strokeDasharray="6 4"
+                label={{ value: `kill ${settings.gpuThreshold}%`, fill: '#ff6b6b', position: 'insideTopLeft' }}
+              />
+            )}
+          </LineChart>
+        </ChartCard>
+      )}
+      {zones.length > 0 && (
+        <ChartCard title="Temperatures (C)" label="Temperatures over time">
+          <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+            {axes()}
+            {zones.map((zone, index) => (
+              <Line
+                key={zone}
+                dataKey={`temperatures.${zone}`}
+                name={zone}
+                stroke={ZONE_COLOURS[index % ZONE_COLOURS.length]}
+                {...LINE}
+              />
+            ))}
+            {settings && (
+              <ReferenceLine
+                y={settings.thermalC}
+                stroke="#ff6b6b"
+                strokeDasharray="6 4"
+                ifOverflow="extendDomain"
+                label={{ value: `pause ${settings.thermalC} C`, fill: '#ff6b6b', position: 'insideTopLeft' }}
+              />
+            )}
+          </LineChart>
+        </ChartCard>
+      )}
+      <ChartCard title="Tokens per second" label="Tokens per second over time">
+        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          {axes()}
+          {roles.map((role) => (
+            <Line key={role} dataKey={`tokensPerSecond.${role}`} name={role} stroke={ROLE_COLOURS[role]} {...LINE} />
+          ))}
+        </LineChart>
+      </ChartCard>
+      {!hasGpu && <p className="muted">GPU: none found on this board, so every layer runs on the CPU.</p>}
+      {zones.length === 0 && <p className="muted">Temperatures: this board reports no thermal zones.</p>}
+    </div>
+  );
+});

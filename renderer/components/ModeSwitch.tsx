@@ -1,0 +1,53 @@
+import { useState } from 'react';
+
+import type { Call } from '../App.js';
+
+/** Single or matrix, switched live after a confirmation: the running instances stop gracefully first. */
+export function ModeSwitch({ mode, call }: { mode: 'single' | 'matrix'; call: Call }) {
+  const [asking, setAsking] = useState<'single' | 'matrix' | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const confirm = async () => {
+    if (!asking) return;
+    setBusy(true);
+    const failure = await call('mode.switch', { mode: asking });
+    setBusy(false);
+    setError(failure?.message ?? null);
+    setAsking(null);
+  };
+  return (
+    <div className="mode-switch" role="group" aria-label="Mode">
+      {(['single', 'matrix'] as const).map((option) => (
+        <button
+          key={option}
+          type="button"
+          aria-pressed={mode === option}
+          className={mode === option ? 'selected' : ''}
+          disabled={busy}
+          onClick={() => {
+            setError(null);
+            if (option !== mode) setAsking(option);
+          }}
+        >
+          {option === 'single' ? 'Single' : 'Matrix'}
+        </button>
+      ))}
+      {asking && (
+        <span className="confirm" role="alertdialog" aria-label="Confirm the mode switch">
+          Switch to {asking}? The running minds stop gracefully first.
+          <button type="button" onClick={() => void confirm()} disabled={busy} autoFocus>
+            Switch
+          </button>
+          <button type="button" onClick={() => setAsking(null)} disabled={busy}>
+            Cancel
+          </button>
+        </span>
+      )}
+      {error && (
+        <span className="field-error" role="alert" data-testid="mode-error">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
