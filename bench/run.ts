@@ -1,17 +1,18 @@
 /**
- * npm run bench [-- NAME ...] [--json]
+ * npm run bench [-- NAME ...] [--json] [--recording=FILE (renderer: replay a kept recording)]
  * Prints each benchmark's figures as a table (medians, and ratios against a baseline run side by side), or with
  * --json one JSON object holding them all.
  */
 import { benchAdmission, printAdmission } from './admission.js';
 import { benchPath, printPath } from './path.js';
 import { benchPlanner, printPlanner } from './planner.js';
+import { benchRenderer, printRenderer } from './renderer.js';
 import { benchWatchdog, printWatchdog } from './watchdog.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const names = args.filter((arg) => !arg.startsWith('--'));
-const available = ['path', 'planner', 'watchdog', 'admission'] as const;
+const available = ['path', 'planner', 'watchdog', 'admission', 'renderer'] as const;
 const selected = names.length > 0 ? names : [...available];
 for (const name of selected) {
   if (!(available as readonly string[]).includes(name)) {
@@ -55,6 +56,15 @@ for (const name of selected) {
     const result = await benchAdmission({ runs: 3, log });
     results.admission = result;
     if (!json) log(`\n${printAdmission(result)}\n`);
+  }
+}
+for (const name of selected) {
+  if (name === 'renderer') {
+    log('renderer: running...');
+    const recordingFile = args.find((arg) => arg.startsWith('--recording='))?.slice('--recording='.length);
+    const result = await benchRenderer({ runs: 3, log, recordingFile });
+    results.renderer = result;
+    if (!json) log(`\n${printRenderer(result)}\n`);
   }
 }
 if (json) process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -1,23 +1,54 @@
 import { useCallback, useEffect, useReducer, useState } from 'react';
 
-import type { MethodName, MethodParams } from '../shared/api.js';
+import type { MethodName, MethodParams, ServerPush } from '../shared/api.js';
 import type { ApiError } from '../shared/errors.js';
 import type { Connection } from './client/connect.js';
 import type { ConnectionStatus } from './client/webSocketClient.js';
 import { Header } from './components/Header.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { SidePanel } from './components/SidePanel.js';
-import { applyPush, initialPanelState } from './state/panelState.js';
+import { applyPush, initialPanelState, type PanelState } from './state/panelState.js';
 
 /** Runs an api call; resolves with its error (for an inline message), or null when it went through. */
 export type Call = <M extends MethodName>(method: M, params: MethodParams<M>) => Promise<ApiError | null>;
 
+const applyPushes = (state: PanelState, pushes: ServerPush[]): PanelState => pushes.reduce(applyPush, state);
+
+/**
+ * Three minds streaming send dozens of messages a second: they are applied together once per frame (or every 250 ms
+ * where the page is hidden and frames stop), so the panel renders at most once per frame.
+ */
+function subscribeByFrame(connection: Connection, dispatch: (pushes: ServerPush[]) => void): () => void {
+  let queue: ServerPush[] = [];
+  let frame = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+    frame = 0;
+    const pushes = queue;
+    queue = [];
+    dispatch(pushes);
+  };
+  const unsubscribe = connection.client.subscribe((push) => {
+    queue.push(push);
+    if (frame !== 0) return;
+    frame = requestAnimationFrame(flush);
+    timer = setTimeout(flush, 250);
+  });
+  return () => {
+    unsubscribe();
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+  };
+}
+
 export function App({ connection }: { connection: Connection }) {
-  const [state, dispatch] = useReducer(applyPush, initialPanelState);
+  const [state, dispatch] = useReducer(applyPushes, initialPanelState);
   const [status, setStatus] = useState<ConnectionStatus>({ kind: 'connecting' });
   const [notice, setNotice] = useState<string | null>(null);
 
-  useEffect(() => connection.client.subscribe(dispatch), [connection]);
+  useEffect(() => subscribeByFrame(connection, dispatch), [connection]);
   useEffect(() => connection.onStatus(setStatus), [connection]);
 
   const call: Call = useCallback(
@@ -70,7 +101,9 @@ export function App({ connection }: { connection: Connection }) {
                     ? (state.plan.plan.instances.find((plan) => plan.instance === view.instance)?.ramLimitBytes ?? null)
                     : null
                 }
-                watched={state.instances.filter((other) => watches(view.instance, other.instance))}
+                watched={state.instances
+                  .filter((other) => watches(view.instance, other.instance))
+                  .map((other) => ({ instance: other.instance, deaths: other.deaths }))}
               />
             ))}
           </section>

@@ -1,4 +1,4 @@
-import { memo, useMemo, useState, type ReactNode } from 'react';
+import { memo, useMemo, useRef, useState, type ReactNode } from 'react';
 import {
   Area,
   AreaChart,
@@ -15,7 +15,7 @@ import {
 
 import type { Role } from '../../shared/instances.js';
 import type { Settings } from '../../shared/settings.js';
-import { chartPoints, WINDOWS, zonesOf, type ChartPoint } from '../state/chartData.js';
+import { chartPoints, newestBucket, WINDOWS, zonesOf, type ChartPoint, type ChartWindow } from '../state/chartData.js';
 import type { PanelState } from '../state/panelState.js';
 import { formatTime, GB } from './format.js';
 
@@ -82,7 +82,7 @@ function limitLines(limits: readonly { instance: Role; ramLimitBytes: number }[]
 /**
  * The live charts: the board's memory (each instance's share stacked on what the rest of the system uses, with the
  * warn and kill lines), each instance against its limit, the GPU, temperatures and tokens per second. Windows of
- * 1 min, 10 min and 1 h; no animation; at most 600 points whatever the window.
+ * 1 min, 10 min and 1 h (60, 120 and 180 points); no animation.
  */
 export const Charts = memo(function Charts({
   metrics,
@@ -98,13 +98,14 @@ export const Charts = memo(function Charts({
   resources: PanelState['resources'];
   plan: PanelState['plan'];
 }) {
-  const [windowMs, setWindowMs] = useState<number>(WINDOWS[0].ms);
-  const data = useMemo(() => chartPoints(metrics, roles, windowMs), [metrics, roles, windowMs]);
+  const [span, setSpan] = useState<ChartWindow>(WINDOWS[0]);
+  // The points are remade when a new bucket opens (every 1 s, 5 s or 20 s by the window), not for every frame:
+  // recharts takes tens of milliseconds to draw them, which every frame would turn into dropped frames.
+  const bucket = newestBucket(metrics, span);
+  const latest = useRef(metrics);
+  latest.current = metrics;
+  const data = useMemo(() => chartPoints(latest.current, roles, span), [bucket, roles, span]);
   const totalGb = (metrics.at(-1)?.ramTotalBytes ?? 0) / GB;
-  const unified = resources?.gpu.unified ?? false;
-  const hasGpu = data.some((entry: ChartPoint) => entry.gpuPercent !== null || entry.gpuLoad !== null);
-  const zones = zonesOf(data);
-  const limits = plan?.ok ? plan.plan.instances : [];
   return (
     <div className="charts" data-testid="charts">
       <div className="windows" role="group" aria-label="Time window">
@@ -112,14 +113,47 @@ export const Charts = memo(function Charts({
           <button
             key={option.label}
             type="button"
-            aria-pressed={windowMs === option.ms}
-            className={windowMs === option.ms ? 'selected' : ''}
-            onClick={() => setWindowMs(option.ms)}
+            aria-pressed={span === option}
+            className={span === option ? 'selected' : ''}
+            onClick={() => setSpan(option)}
           >
             {option.label}
           </button>
         ))}
       </div>
+      <ChartGrid
+        data={data}
+        roles={roles}
+        settings={settings}
+        totalGb={totalGb}
+        unified={resources?.gpu.unified ?? false}
+        plan={plan}
+      />
+    </div>
+  );
+});
+
+/** The charts themselves, drawn again only when their points, lines or limits change. */
+const ChartGrid = memo(function ChartGrid({
+  data,
+  roles,
+  settings,
+  totalGb,
+  unified,
+  plan,
+}: {
+  data: ChartPoint[];
+  roles: readonly Role[];
+  settings: Settings | undefined;
+  totalGb: number;
+  unified: boolean;
+  plan: PanelState['plan'];
+}) {
+  const hasGpu = data.some((entry) => entry.gpuPercent !== null || entry.gpuLoad !== null);
+  const zones = zonesOf(data);
+  const limits = plan?.ok ? plan.plan.instances : [];
+  return (
+    <>
       <ChartCard
         title="Board memory (GB): each instance stacked on the rest of the system"
         label="Board memory over time"
@@ -241,6 +275,6 @@ export const Charts = memo(function Charts({
       </ChartCard>
       {!hasGpu && <p className="muted">GPU: none found on this board, so every layer runs on the CPU.</p>}
       {zones.length === 0 && <p className="muted">Temperatures: this board reports no thermal zones.</p>}
-    </div>
+    </>
   );
 });

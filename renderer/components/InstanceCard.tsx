@@ -1,5 +1,6 @@
 import { memo, useEffect, useState } from 'react';
 
+import type { Role } from '../../shared/instances.js';
 import type { Call } from '../App.js';
 import type { InstanceView } from '../state/panelState.js';
 import { formatBytes, plural } from './format.js';
@@ -26,21 +27,37 @@ function useNow(active: boolean): number {
   return Date.now();
 }
 
-export const InstanceCard = memo(function InstanceCard({
-  view,
-  call,
-  held,
-  layerCap,
-  limitBytes,
-  watched,
-}: {
+interface Watched {
+  instance: Role;
+  deaths: number;
+}
+
+interface CardProps {
   view: InstanceView;
   call: Call;
   held: string | null;
   layerCap: number | null;
   limitBytes: number | null;
-  watched: InstanceView[];
-}) {
+  watched: Watched[];
+}
+
+/** The same card unless something on it changed: `watched` is rebuilt on every render, so it is compared by content. */
+function sameCard(before: CardProps, after: CardProps): boolean {
+  return (
+    before.view === after.view &&
+    before.call === after.call &&
+    before.held === after.held &&
+    before.layerCap === after.layerCap &&
+    before.limitBytes === after.limitBytes &&
+    before.watched.length === after.watched.length &&
+    before.watched.every(
+      (other, index) =>
+        other.instance === after.watched[index]!.instance && other.deaths === after.watched[index]!.deaths,
+    )
+  );
+}
+
+export const InstanceCard = memo(function InstanceCard({ view, call, held, layerCap, limitBytes, watched }: CardProps) {
   const running = view.state === 'loading' || view.state === 'thinking' || view.state === 'dying';
   const now = useNow(view.resurrectAt !== null);
   const role = view.instance;
@@ -172,4 +189,4 @@ export const InstanceCard = memo(function InstanceCard({
       </div>
     </article>
   );
-});
+}, sameCard);

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef } from 'react';
+import { memo, useLayoutEffect, useRef } from 'react';
 
 import type { Observation, PartialReflection, ReflectionRecord, Role } from '../../shared/instances.js';
 import { plural } from './format.js';
@@ -33,6 +33,20 @@ function Shown({ shown }: { shown: Observation[] }) {
     </details>
   );
 }
+
+/** The finished thoughts: redrawn when one is added, not for every streamed token. */
+const Thoughts = memo(function Thoughts({ reflections }: { reflections: ReflectionRecord[] }) {
+  return reflections.map((record) => (
+    <p key={`${record.n}-${record.endedAt}`} className={record.complete ? 'thought' : 'thought cut'}>
+      <span className="meta">
+        #{record.n} · after {record.deaths} {record.deaths === 1 ? 'death' : 'deaths'}
+        {record.complete ? '' : ' · cut off'}
+      </span>
+      {record.shown && record.shown.length > 0 && <Shown shown={record.shown} />}
+      {record.text}
+    </p>
+  ));
+});
 
 /**
  * The scrolling transcript of one instance. It follows new text while the reader is at the bottom, and stays put
@@ -70,16 +84,7 @@ export function Transcript({
       }}
     >
       {reflections.length === 0 && !partial && <p className="empty">No thoughts yet.</p>}
-      {reflections.map((record) => (
-        <p key={`${record.n}-${record.endedAt}`} className={record.complete ? 'thought' : 'thought cut'}>
-          <span className="meta">
-            #{record.n} · after {record.deaths} {record.deaths === 1 ? 'death' : 'deaths'}
-            {record.complete ? '' : ' · cut off'}
-          </span>
-          {record.shown && record.shown.length > 0 && <Shown shown={record.shown} />}
-          {record.text}
-        </p>
-      ))}
+      <Thoughts reflections={reflections} />
       {partial && (
         <p className="thought streaming" data-testid="streaming">
           <span className="meta">#{partial.n}</span>

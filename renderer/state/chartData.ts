@@ -2,16 +2,24 @@ import type { Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
 
 /**
- * Chart points from the metrics frames: only the chosen window, at most `maxPoints` of them (frames are merged in
- * buckets keeping the worst value, so a spike never disappears when zoomed out), and null where an instance had no
- * worker (a gap, not a drop to zero). Pure, so it is tested in Node.
+ * Chart points from the metrics frames: only the chosen window, one point per bucket of time (frames are merged
+ * keeping the worst value, so a spike never disappears when zoomed out), and null where an instance had no worker (a
+ * gap, not a drop to zero). Buckets are aligned to the clock, so a new frame changes only the last point, and the
+ * charts need redrawing only when a new bucket opens. Pure, so it is tested in Node.
  */
 
-export const WINDOWS = [
-  { label: '1 min', ms: 60_000 },
-  { label: '10 min', ms: 600_000 },
-  { label: '1 h', ms: 3_600_000 },
-] as const;
+export interface ChartWindow {
+  label: string;
+  ms: number;
+  /** One point per bucket: the 1 h window draws 180 points, not 3600 (recharts is slow to draw many). */
+  bucketMs: number;
+}
+
+export const WINDOWS: readonly [ChartWindow, ChartWindow, ChartWindow] = [
+  { label: '1 min', ms: 60_000, bucketMs: 1000 },
+  { label: '10 min', ms: 600_000, bucketMs: 5000 },
+  { label: '1 h', ms: 3_600_000, bucketMs: 20_000 },
+];
 
 export interface ChartPoint {
   t: number;
@@ -70,22 +78,24 @@ function merge(into: ChartPoint, from: ChartPoint, roles: readonly Role[]): void
   }
 }
 
+/** The bucket the newest frame falls in: the charts redraw when it changes. */
+export function newestBucket(metrics: readonly MetricsFrame[], window: ChartWindow): number {
+  return Math.floor((metrics.at(-1)?.t ?? 0) / window.bucketMs);
+}
+
 export function chartPoints(
   metrics: readonly MetricsFrame[],
   roles: readonly Role[],
-  windowMs: number,
-  maxPoints = 600,
+  window: ChartWindow,
 ): ChartPoint[] {
   const end = metrics.at(-1)?.t ?? 0;
   let first = metrics.length;
-  while (first > 0 && metrics[first - 1]!.t > end - windowMs) first--;
+  while (first > 0 && metrics[first - 1]!.t > end - window.ms) first--;
   const frames = metrics.slice(first);
-  const bucketMs = Math.max(1, windowMs / maxPoints);
   const points: ChartPoint[] = [];
   let bucket = Number.NaN;
   for (const frame of frames) {
-    // Buckets counted back from the newest frame: 0 .. maxPoints - 1 for a window (start, end].
-    const index = Math.floor((end - frame.t) / bucketMs);
+    const index = Math.floor(frame.t / window.bucketMs);
     const next = point(frame, roles);
     if (index === bucket && points.length > 0) merge(points.at(-1)!, next, roles);
     else {
