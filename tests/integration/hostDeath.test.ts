@@ -11,56 +11,67 @@ describe('when the host itself dies', { timeout: 120_000 }, () => {
 
   it('leaves no worker alive after 2 s: no orphan holds model memory', async () => {
     const host = HostProcess.start(['--model', models.good]);
-    const { pid: worker } = await host.waitFor('instance.loaded');
-    assert.ok(isAlive(worker));
-    host.child.kill('SIGKILL');
-    const tookMs = await waitForProcessGone(worker, 2000);
-    assert.ok(tookMs <= 2000, `the worker lived ${tookMs} ms after its host`);
+    try {
+      const { pid: worker } = await host.waitFor('instance.loaded');
+      assert.ok(isAlive(worker));
+      host.child.kill('SIGKILL');
+      const tookMs = await waitForProcessGone(worker, 2000);
+      assert.ok(tookMs <= 2000, `the worker lived ${tookMs} ms after its host`);
+    } finally {
+      await host.stop();
+    }
   });
 
   it('a kill -9 mid-stream loses no record the host reported written, and the file parses to the end', async () => {
     const host = HostProcess.start(['--model', models.good, '--max-tokens', '24']);
-    // Let several reflections land, then kill while tokens are streaming.
-    await host.waitUntil(
-      () =>
-        host.of('transcript.written').filter((event) => event.kind === 'reflection').length >= 5 ? true : undefined,
-      'five written reflections',
-    );
-    const streaming = host.events.length;
-    await host.waitFor('instance.tokens', () => true, 10_000, streaming);
-    host.child.kill('SIGKILL');
-    await host.waitUntil(() => (host.exited ? true : undefined), 'the host to die');
+    try {
+      // Let several reflections land, then kill while tokens are streaming.
+      await host.waitUntil(
+        () =>
+          host.of('transcript.written').filter((event) => event.kind === 'reflection').length >= 5 ? true : undefined,
+        'five written reflections',
+      );
+      const streaming = host.events.length;
+      await host.waitFor('instance.tokens', () => true, 10_000, streaming);
+      host.child.kill('SIGKILL');
+      await host.waitUntil(() => (host.exited ? true : undefined), 'the host to die');
 
-    const reported = host.of('transcript.written');
-    const file = reported[0]!.file;
-    const text = fs.readFileSync(file, 'utf8');
-    assert.ok(text.endsWith('\n'), 'the last line is whole');
-    const records = text
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as TranscriptRecord);
-    for (const written of reported) {
-      const record = records[written.line - 1];
-      assert.ok(record, `line ${written.line} (${written.kind}) is in the file`);
-      assert.equal(record.kind, written.kind);
-    }
-    const reflections = host.of('instance.reflection');
-    for (const { record } of reflections) {
-      const onDisk = records.find((line) => line.kind === 'reflection' && line.n === record.n);
-      assert.ok(onDisk && onDisk.kind === 'reflection' && onDisk.text === record.text, `reflection ${record.n}`);
+      const reported = host.of('transcript.written');
+      const file = reported[0]!.file;
+      const text = fs.readFileSync(file, 'utf8');
+      assert.ok(text.endsWith('\n'), 'the last line is whole');
+      const records = text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as TranscriptRecord);
+      for (const written of reported) {
+        const record = records[written.line - 1];
+        assert.ok(record, `line ${written.line} (${written.kind}) is in the file`);
+        assert.equal(record.kind, written.kind);
+      }
+      const reflections = host.of('instance.reflection');
+      for (const { record } of reflections) {
+        const onDisk = records.find((line) => line.kind === 'reflection' && line.n === record.n);
+        assert.ok(onDisk && onDisk.kind === 'reflection' && onDisk.text === record.text, `reflection ${record.n}`);
+      }
+    } finally {
+      await host.stop();
     }
   });
 
   it('keeps the death count across a restart, and the mind remembers its earlier thoughts', async () => {
     const first = HostProcess.start(['--model', models.good, '--resurrect-delay', '0.2']);
-    const { pid } = await first.waitFor('instance.loaded');
-    await first.waitFor('instance.reflection');
-    process.kill(pid, 'SIGKILL');
-    await first.waitFor('instance.death');
-    await first.waitFor('instance.life', (event) => event.deaths === 1);
-    await first.stop();
-    assert.equal(first.of('instance.death').length, 1, 'a graceful stop is not a death');
-
+    try {
+      const { pid } = await first.waitFor('instance.loaded');
+      await first.waitFor('instance.reflection');
+      process.kill(pid, 'SIGKILL');
+      await first.waitFor('instance.death');
+      await first.waitFor('instance.life', (event) => event.deaths === 1);
+      await first.stop();
+      assert.equal(first.of('instance.death').length, 1, 'a graceful stop is not a death');
+    } finally {
+      await first.stop();
+    }
     const second = HostProcess.start(['--model', models.good], { dataDir: first.dataDir });
     try {
       const life = await second.waitFor('instance.life');
