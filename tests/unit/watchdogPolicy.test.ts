@@ -191,6 +191,15 @@ describe('victims, holds and layers', () => {
     assert.equal(stillRising(crossing, at(5.8), at(5.5)), false);
   });
 
+  it("sees a fill over the RAM threshold in a worker's own memory while the board's figure stands still", () => {
+    const crossing = { reason: 'ram-threshold' as const, instance: null, value: 91, threshold: 90 };
+    const before = board([instance('SUBJECT', 2, 6), instance('GOD', 3, 7)], 91);
+    const workerGrew = board([instance('SUBJECT', 2, 6), instance('GOD', 3.01, 7)], 91);
+    assert.equal(stillRising(crossing, before, workerGrew), true, 'GOD grew by 10 MB');
+    assert.equal(stillRising(crossing, before, board(before.instances, 91.1)), true, 'the board grew by 32 MB');
+    assert.equal(stillRising(crossing, before, board(before.instances, 91)), false, 'nothing grew');
+  });
+
   it('samples at the base interval far from every line, and at 100 ms when a fill is about to cross it', () => {
     assert.equal(nextIntervalMs(board([instance('SUBJECT', 2, 10)], 40), 0, config), 2000);
     const near = board([instance('SUBJECT', 2, 10)], 89.5);

@@ -120,17 +120,20 @@ export function chooseVictim(
 
 /**
  * Whether the crossing's own measure grew between two reads: a fill still under way (kill now), as against a spike
- * that stands still or falls (give it the rest of one sample to recover).
+ * that stands still or falls (give it the rest of one sample to recover). For the RAM threshold, the board's use or
+ * any worker's own: MemAvailable is folded from per-CPU counters and can stand still for a short re-read while a
+ * worker's RSS, counted per process, already shows the fill.
  */
 export function stillRising(crossing: Crossing, before: WatchdogSample, after: WatchdogSample): boolean {
-  const measure = (sample: WatchdogSample): number | null => {
-    if (crossing.reason === 'ram-threshold') return sample.ramUsedBytes;
-    if (crossing.reason === 'gpu-threshold') return sample.gpuUsedBytes;
-    return sample.instances.find((instance) => instance.role === crossing.instance)?.rssBytes ?? null;
-  };
-  const a = measure(before);
-  const b = measure(after);
-  return a !== null && b !== null && b - a > RISING_NOISE_BYTES;
+  const rssOf = (sample: WatchdogSample, role: InstanceSample['role'] | null): number | null =>
+    sample.instances.find((instance) => instance.role === role)?.rssBytes ?? null;
+  const grew = (a: number | null, b: number | null) => a !== null && b !== null && b - a > RISING_NOISE_BYTES;
+  if (crossing.reason === 'ram-limit') return grew(rssOf(before, crossing.instance), rssOf(after, crossing.instance));
+  if (crossing.reason === 'gpu-threshold') return grew(before.gpuUsedBytes, after.gpuUsedBytes);
+  return (
+    grew(before.ramUsedBytes, after.ramUsedBytes) ||
+    after.instances.some((instance) => grew(rssOf(before, instance.role), instance.rssBytes))
+  );
 }
 
 /** Growth smaller than this between two reads is noise, not a fill. */
