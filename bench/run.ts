@@ -45,7 +45,7 @@ for (const name of selected) {
 for (const name of selected) {
   if (name === 'watchdog') {
     log('watchdog: running...');
-    const result = await benchWatchdog({ runs: 7, log });
+    const result = await benchWatchdog({ runs: 11, log });
     results.watchdog = result;
     if (!json) log(`\n${printWatchdog(result)}\n`);
   }
@@ -53,7 +53,7 @@ for (const name of selected) {
 for (const name of selected) {
   if (name === 'admission') {
     log('admission: running...');
-    const result = await benchAdmission({ runs: 3, log });
+    const result = await benchAdmission({ runs: 5, log });
     results.admission = result;
     if (!json) log(`\n${printAdmission(result)}\n`);
   }

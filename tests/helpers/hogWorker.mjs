@@ -34,7 +34,10 @@ function take(list, bytes) {
   for (let taken = 0; taken < bytes; taken += CHUNK) list.push(Buffer.alloc(Math.min(CHUNK, bytes - taken), 1));
 }
 
-/** Fills at the configured rate: every tick, enough chunks to keep up with rate x elapsed time. */
+/**
+ * Fills at the configured rate: every 2 ms, enough chunks to keep up with rate x elapsed time. A timer rather than a
+ * spin, so that on a small machine the hog does not take the core the watchdog it is measured against needs.
+ */
 function fill() {
   const rate = setting('BIJ_HOG_RATE_MBPS', 0) * 2 ** 20;
   const max = setting('BIJ_HOG_MAX_MB', 1e9) * 2 ** 20;
@@ -52,7 +55,7 @@ function fill() {
     if (stopping) return;
     const target = Math.min(max, startBytes + (rate * (Date.now() - started)) / 1000);
     while (held.length * CHUNK < target) held.push(Buffer.alloc(CHUNK, 1));
-    if (held.length * CHUNK < max) setImmediate(step);
+    if (held.length * CHUNK < max) setTimeout(step, 2);
   };
   step();
 }
