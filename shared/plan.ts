@@ -13,8 +13,10 @@ export type Strategy = (typeof STRATEGIES)[number];
 export interface MemoryFigures {
   /** Allocated through the GPU backend; on a Jetson this comes from the same RAM. */
   gpuBytes: number;
-  /** Resident in the worker process. */
+  /** Resident in the worker process while it thinks (its peak): what its RAM limit must hold. */
   ramBytes: number;
+  /** Resident in the worker process once the model is loaded, before the first prompt. */
+  ramLoadedBytes: number;
 }
 
 export interface InstancePlan {

@@ -5,6 +5,7 @@ import type { Role } from '../../shared/instances.js';
 import { STRATEGIES, type InstancePlan, type PlanOutcome, type Strategy } from '../../shared/plan.js';
 import type { Settings } from '../../shared/settings.js';
 import type { Call } from '../App.js';
+import { formatBytes } from './format.js';
 
 /** One budget bar: the estimate against what it may use; red when over. */
 function Bar({ label, used, of, testId }: { label: string; used: number; of: number | null; testId: string }) {
@@ -49,6 +50,7 @@ function ManualForm({ plan, call, role }: { plan: InstancePlan; call: Call; role
   return (
     <form
       className="manual"
+      aria-label={`${role} manual plan`}
       onSubmit={(event) => {
         event.preventDefault();
         void apply();
@@ -108,7 +110,11 @@ function InstancePlanRow({
       </div>
       <p className="plan-numbers" data-testid="plan-numbers">
         {plan.gpuLayers}/{plan.totalLayers} layers on GPU · context {plan.contextSize} · batch {plan.batchSize} ·{' '}
-        {plan.threads} threads
+        {plan.threads} {plan.threads === 1 ? 'thread' : 'threads'}
+      </p>
+      <p className="plan-numbers" data-testid="plan-ram">
+        RAM {formatBytes(plan.estimate.ramLoadedBytes)} once loaded, {formatBytes(plan.estimate.ramBytes)} while
+        thinking
       </p>
       <p className="plan-limited">Limited by: {plan.limitedBy}</p>
       {plan.warnings.map((warning) => (

@@ -128,6 +128,46 @@ describe('the controls in Chromium against the headless host', { timeout: 240_00
     assert.equal(await limitsForm().getByRole('textbox', { name: 'SUBJECT' }).inputValue(), old);
   });
 
+  it('shows the plan with both RAM estimates, and a manual context changes the plan and its estimate', async () => {
+    await page.getByRole('tab', { name: 'Plan' }).click();
+    const row = page.getByTestId('plan-SUBJECT');
+    const numbers = row.getByTestId('plan-numbers');
+    const ram = row.getByTestId('plan-ram');
+    await ram.waitFor();
+    assert.match((await ram.textContent()) ?? '', /^RAM \d+ MB once loaded, \d+ MB while thinking$/);
+    const fitted = /context (\d+)/.exec((await numbers.textContent()) ?? '')![1]!;
+    const ramBefore = await ram.textContent();
+    const context = fitted === '512' ? '1024' : '512';
+
+    const from = host.events.length;
+    await row.getByRole('combobox', { name: 'SUBJECT planner strategy' }).selectOption('manual');
+    const form = page.getByRole('form', { name: 'SUBJECT manual plan' });
+    await form.getByLabel('Context').fill(context);
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await numbers.getByText(`context ${context}`).waitFor();
+    const planned = await host.waitFor(
+      'plan.changed',
+      (event) => event.outcome.ok && event.outcome.plan.instances[0]!.contextSize === Number(context),
+      10_000,
+      from,
+    );
+    assert.ok(planned.outcome.ok);
+    assert.equal(planned.outcome.plan.instances[0]!.strategy, 'manual');
+    assert.notEqual(await ram.textContent(), ramBefore, 'another context, another estimate');
+
+    await form.getByLabel('Context').fill('100');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await form
+      .getByRole('alert')
+      .getByText(/contextSize/)
+      .waitFor();
+    assert.match((await numbers.textContent()) ?? '', new RegExp(`context ${context} `), 'the refusal changed nothing');
+
+    await row.getByRole('combobox', { name: 'SUBJECT planner strategy' }).selectOption('fit');
+    await numbers.getByText(`context ${fitted}`).waitFor();
+    await screenshot(page, 'panel-plan-1920x1080');
+  });
+
   it('has no script errors and no Content-Security-Policy violations', () => {
     // Checked before the restart: while the host is down the page's reconnect attempts fail, as they should.
     assert.deepEqual(problems, []);

@@ -330,6 +330,25 @@ describe('fit strategy on recorded boards', () => {
   });
 });
 
+describe('memory estimate', () => {
+  it('puts the weights and KV cache where the layers run, and adds the compute buffers only while thinking', () => {
+    const cpu = estimateMemory(MODELS.medium, { gpuLayers: 0, contextSize: 4096, batchSize: 512 });
+    assert.equal(cpu.gpuBytes, 0);
+    // Loaded: every weight and the whole KV cache are resident, the compute buffers are reserved but untouched.
+    const loadedModel = cpu.parts.weightsRam + cpu.parts.kvRam;
+    assert.ok(cpu.ramLoadedBytes > loadedModel && cpu.ramLoadedBytes < loadedModel + cpu.parts.runtime);
+    assert.equal(
+      cpu.ramBytes - cpu.ramLoadedBytes - cpu.parts.computeRam,
+      cpu.parts.runtime - (cpu.ramLoadedBytes - loadedModel),
+    );
+
+    const half = estimateMemory(MODELS.medium, { gpuLayers: 14, contextSize: 4096, batchSize: 512 });
+    assert.ok(half.parts.weightsGpu > 0 && half.parts.kvGpu > 0);
+    assert.ok(half.ramLoadedBytes < cpu.ramLoadedBytes, 'offloaded layers leave the RAM');
+    assert.ok(half.ramLoadedBytes < half.ramBytes);
+  });
+});
+
 describe('manual and seed plans are estimated the same way', () => {
   it("checks the operator's numbers and refuses them with the field named when they do not fit", () => {
     const req = request('orin-nano-8gb', [MODELS.medium], { limitsGb: [4.5], strategy: 'manual' });

@@ -13,6 +13,8 @@ import type { ModelProfile } from './modelProfile.js';
 
 /** Node, node-llama-cpp and llama.cpp's CPU backend, with the JS heap of a thinking worker: measured ~120 MB. */
 export const RUNTIME_RAM_BYTES = 120 * MIB;
+/** The same right after the load, before the first prompt has grown the JS heap: measured 94-98 MB. */
+export const RUNTIME_LOADED_RAM_BYTES = 96 * MIB;
 /** A CUDA context with cuBLAS workspaces, on the GPU side. */
 export const GPU_CONTEXT_BYTES = 320 * MIB;
 /** The CUDA libraries mapped into the process and their pinned host buffers, on the RAM side. */
@@ -31,8 +33,13 @@ export interface PlanShape {
 export interface MemoryEstimate {
   /** Allocated through the GPU backend (on a Jetson: from the same RAM). */
   gpuBytes: number;
-  /** Resident in the worker process (RssAnon + RssFile). */
+  /** Resident in the worker process (RssAnon + RssFile) while it thinks: its peak, what its limit must hold. */
   ramBytes: number;
+  /**
+   * Resident once the model is loaded, before the first prompt: the compute buffers are reserved but not yet
+   * touched, and the JS heap has not grown.
+   */
+  ramLoadedBytes: number;
   parts: {
     runtime: number;
     weightsRam: number;
@@ -82,11 +89,13 @@ export function estimateMemory(model: ModelProfile, shape: PlanShape): MemoryEst
   const computeGpu = onGpu ? compute : 0;
   // With every layer offloaded the CPU still embeds the input; a small fraction of the buffer.
   const computeRam = repeating === model.blockCount && onGpu ? Math.ceil(compute / 8) : compute;
-  const runtime = RUNTIME_RAM_BYTES + (onGpu ? GPU_BACKEND_RAM_BYTES : 0);
+  const backendRam = onGpu ? GPU_BACKEND_RAM_BYTES : 0;
+  const runtime = RUNTIME_RAM_BYTES + backendRam;
   const gpuRuntime = onGpu ? GPU_CONTEXT_BYTES : 0;
   return {
     gpuBytes: weightsGpu + kvGpu + computeGpu + gpuRuntime,
     ramBytes: runtime + weightsRam + kvRam + computeRam,
+    ramLoadedBytes: RUNTIME_LOADED_RAM_BYTES + backendRam + weightsRam + kvRam,
     parts: { runtime, weightsRam, weightsGpu, kvRam, kvGpu, computeRam, computeGpu, gpuRuntime },
   };
 }

@@ -223,7 +223,11 @@ export function makePlan(request: PlanRequest): PlanOutcome {
       threads: instance.strategy === 'seed' ? seed.threads : threads,
       useMmap: true,
       useMlock: false,
-      estimate: { gpuBytes: result.estimate.gpuBytes, ramBytes: result.estimate.ramBytes },
+      estimate: {
+        gpuBytes: result.estimate.gpuBytes,
+        ramBytes: result.estimate.ramBytes,
+        ramLoadedBytes: result.estimate.ramLoadedBytes,
+      },
       ramLimitBytes: instance.ramLimitBytes,
       limitedBy,
       warnings: warnings[index]!,
