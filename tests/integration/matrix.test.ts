@@ -31,7 +31,7 @@ describe('matrix mode: SUBJECT, OBSERVER and GOD as three supervised instances',
     const held = host.of('instance.held').filter((event) => event.reason !== null);
     assert.ok(
       held.some(
-        (event) => event.instance === 'GOD' && /waiting for (SUBJECT|OBSERVER) to finish loading/.test(event.reason!),
+        (event) => event.instance === 'GOD' && /^(SUBJECT|OBSERVER) is still loading$/.test(event.reason!),
       ),
     );
   });

@@ -13,11 +13,11 @@ export class Admission {
   request(role: Role, states: ReadonlyMap<Role, InstanceState>, waiting: ReadonlySet<Role>): string | null {
     if (this.loading !== null && this.loading !== role) {
       const state = states.get(this.loading);
-      if (state === 'loading' || state === 'resurrecting') return `waiting for ${this.loading} to finish loading`;
+      if (state === 'loading' || state === 'resurrecting') return `${this.loading} is still loading`;
       this.loading = null;
     }
     const before = ROLE_ORDER.slice(0, ROLE_ORDER.indexOf(role)).find((earlier) => waiting.has(earlier));
-    if (before) return `waiting for ${before} to start first`;
+    if (before) return `${before} starts first`;
     this.loading = role;
     return null;
   }
