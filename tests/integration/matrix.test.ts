@@ -30,9 +30,7 @@ describe('matrix mode: SUBJECT, OBSERVER and GOD as three supervised instances',
     assert.ok(at('OBSERVER', 'thinking') < at('GOD', 'loading'), 'GOD loads after OBSERVER has loaded');
     const held = host.of('instance.held').filter((event) => event.reason !== null);
     assert.ok(
-      held.some(
-        (event) => event.instance === 'GOD' && /^(SUBJECT|OBSERVER) is still loading$/.test(event.reason!),
-      ),
+      held.some((event) => event.instance === 'GOD' && /^(SUBJECT|OBSERVER) is still loading$/.test(event.reason!)),
     );
   });
 
