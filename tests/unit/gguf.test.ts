@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,5 +111,29 @@ describe('GGUF', () => {
       assert.equal(bindings.getTypeSizeForGgmlType!(type), info.typeSize, `${info.name} type size`);
     }
     await llama.dispose();
+  });
+});
+
+describe('npm run generate-model', () => {
+  const script = path.join(import.meta.dirname, '../../scripts/generate-model.ts');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it('writes a model of the size asked for, that the validator accepts, into a new folder', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bij-generate-')), 'new/bigger.gguf');
+    const result = run(file, '--layers', '3', '--embedding', '128');
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /3 layers x 128/);
+    const check = validateModel(file);
+    assert.ok(check.ok, JSON.stringify(check));
+    assert.equal(check.check.blockCount, 3);
+  });
+
+  it('refuses a bad size with the flag named, and writes nothing', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bij-generate-')), 'bad.gguf');
+    const result = run(file, '--layers', 'x');
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--layers must be a whole number above 0, not "x"/);
+    assert.equal(fs.existsSync(file), false);
   });
 });
