@@ -509,7 +509,9 @@ export function usage(command: Command = 'run', program = 'brain-in-jar'): strin
     `Usage: ${program} ${command === 'run' ? '[run]' : command} [flags]`,
     '',
     SUMMARIES[command],
-    command === 'run' ? `Other commands: ${program} doctor --help, ${program} plan --help` : '',
+    command === 'run'
+      ? `Other commands: ${program} doctor --help, ${program} plan --help, ${program} service --help`
+      : '',
     '',
     'Flags:',
   ];
