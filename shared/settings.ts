@@ -88,31 +88,43 @@ export const SETTING_APPLIES: Record<keyof Settings, 'live' | 'next start'> = {
   watchdogTiming: 'live',
 };
 
-const gigabytes = s.number({ min: 0.1, max: 4096, unit: ' GB' });
-const manualPlan = s.object({
+/** What each setting accepts: one definition for the api (SETTINGS_PATCH) and the command-line flags. */
+export const SETTING_SCHEMAS = {
+  gigabytes: s.number({ min: 0.1, max: 4096, unit: ' GB' }),
   gpuLayers: s.number({ min: 0, max: 10_000, integer: true }),
   contextSize: s.number({ min: 512, max: 1_048_576, integer: true }),
-});
+  gpuThreshold: s.number({ min: 1, max: 100, unit: '%' }),
+  ramThreshold: s.number({ min: 1, max: 100, unit: '%' }),
+  warnThreshold: s.number({ min: 1, max: 99, unit: '%' }),
+  intervalS: s.number({ min: 0.1, max: 60, unit: ' s' }),
+  graceS: s.number({ min: 0.1, max: 60, unit: ' s' }),
+  thermalC: s.number({ min: 40, max: 120, unit: ' C' }),
+  strategy: s.literalUnion(STRATEGIES),
+  victimPolicy: s.literalUnion(['largest', 'role-order'] as const),
+  watchdogTiming: s.literalUnion(['adaptive', 'original'] as const),
+};
+const field = SETTING_SCHEMAS;
+const manualPlan = s.object({ gpuLayers: field.gpuLayers, contextSize: field.contextSize });
 
 /** A change to the settings: any subset of the fields; role records are merged role by role. */
 export const SETTINGS_PATCH = s.object({
   mode: s.optional(s.literalUnion(['single', 'matrix'] as const)),
   models: s.optional(s.partialRecord(ROLES, s.string({ minLength: 1, maxLength: 4096 }))),
-  ramLimitsGb: s.optional(s.partialRecord(ROLES, gigabytes)),
-  strategies: s.optional(s.partialRecord(ROLES, s.literalUnion(STRATEGIES))),
+  ramLimitsGb: s.optional(s.partialRecord(ROLES, field.gigabytes)),
+  strategies: s.optional(s.partialRecord(ROLES, field.strategy)),
   manual: s.optional(s.partialRecord(ROLES, manualPlan)),
   aggressive: s.optional(s.boolean()),
-  contextSize: s.optional(s.nullable(s.number({ min: 512, max: 1_048_576, integer: true }))),
-  reserveGb: s.optional(s.nullable(gigabytes)),
-  gpuThreshold: s.optional(s.number({ min: 1, max: 100, unit: '%' })),
-  ramThreshold: s.optional(s.number({ min: 1, max: 100, unit: '%' })),
-  warnThreshold: s.optional(s.number({ min: 1, max: 99, unit: '%' })),
-  intervalS: s.optional(s.number({ min: 0.1, max: 60, unit: ' s' })),
-  graceS: s.optional(s.number({ min: 0.1, max: 60, unit: ' s' })),
-  victimPolicy: s.optional(s.literalUnion(['largest', 'role-order'] as const)),
+  contextSize: s.optional(s.nullable(field.contextSize)),
+  reserveGb: s.optional(s.nullable(field.gigabytes)),
+  gpuThreshold: s.optional(field.gpuThreshold),
+  ramThreshold: s.optional(field.ramThreshold),
+  warnThreshold: s.optional(field.warnThreshold),
+  intervalS: s.optional(field.intervalS),
+  graceS: s.optional(field.graceS),
+  victimPolicy: s.optional(field.victimPolicy),
   spare: s.optional(s.partialRecord(ROLES, s.boolean())),
-  thermalC: s.optional(s.number({ min: 40, max: 120, unit: ' C' })),
-  watchdogTiming: s.optional(s.literalUnion(['adaptive', 'original'] as const)),
+  thermalC: s.optional(field.thermalC),
+  watchdogTiming: s.optional(field.watchdogTiming),
 });
 export type SettingsPatch = s.Infer<typeof SETTINGS_PATCH>;
 

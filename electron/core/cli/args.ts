@@ -1,8 +1,9 @@
 import path from 'node:path';
 
 import type { Role } from '../../../shared/instances.js';
-import { STRATEGIES, type Strategy } from '../../../shared/plan.js';
+import type { Strategy } from '../../../shared/plan.js';
 import * as s from '../../../shared/schema.js';
+import { SETTING_SCHEMAS } from '../../../shared/settings.js';
 
 /**
  * The one command-line parser, shared by the Electron shell, the headless host and the bin. Every flag is declared
@@ -99,7 +100,7 @@ const PLANNING: readonly Command[] = ['run', 'plan'];
 const RECORDED: readonly Command[] = ['doctor', 'plan', 'service'];
 const SERVICE: readonly Command[] = ['service'];
 const seconds = (max: number) => s.number({ min: 0, max, unit: ' s' });
-const gigabytes = s.number({ min: 0.1, max: 4096, unit: ' GB' });
+const field = SETTING_SCHEMAS;
 
 function roleFlags(prefix: string, key: 'roleModels' | 'ramLimitsGb' | 'spare', spec: Omit<FlagSpec, 'key' | 'role'>) {
   return Object.fromEntries(
@@ -128,7 +129,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   ...roleFlags('--model', 'roleModels', { commands: PLANNING, kind: 'path', value: 'PATH', help: "ROLE's model file" }),
   ...roleFlags('--ram-limit', 'ramLimitsGb', {
     commands: PLANNING,
-    schema: gigabytes,
+    schema: field.gigabytes,
     kind: 'number',
     value: 'GB',
     help: "ROLE's RAM limit (default: the original's 6/7/7 GB scaled to this board)",
@@ -136,7 +137,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--strategy': {
     key: 'strategy',
     commands: PLANNING,
-    schema: s.literalUnion(STRATEGIES),
+    schema: field.strategy,
     value: 'seed|fit|manual',
     help: "offload plan: fit (default) fits every instance in the budgets; seed is the original's tiers; manual uses --gpu-layers and --context",
   },
@@ -144,7 +145,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--gpu-layers': {
     key: 'gpuLayers',
     commands: PLANNING,
-    schema: s.number({ min: 0, max: 10_000, integer: true }),
+    schema: field.gpuLayers,
     kind: 'number',
     value: 'N',
     help: 'layers on the GPU, for the manual strategy',
@@ -152,7 +153,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--context': {
     key: 'contextSize',
     commands: PLANNING,
-    schema: s.number({ min: 512, max: 1_048_576, integer: true }),
+    schema: field.contextSize,
     kind: 'number',
     value: 'TOKENS',
     help: "context size: manual's, or where fit starts (default 4096, or the model's own if smaller)",
@@ -160,7 +161,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--gpu-threshold': {
     key: 'gpuThreshold',
     commands: PLANNING,
-    schema: s.number({ min: 1, max: 100, unit: '%' }),
+    schema: field.gpuThreshold,
     kind: 'number',
     value: 'PCT',
     help: 'GPU memory use that is too much (default 85); the plan stays under it',
@@ -168,7 +169,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--ram-threshold': {
     key: 'ramThreshold',
     commands: RUN,
-    schema: s.number({ min: 1, max: 100, unit: '%' }),
+    schema: field.ramThreshold,
     kind: 'number',
     value: 'PCT',
     help: 'system RAM use at which the watchdog stops an instance (default 90)',
@@ -176,7 +177,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--warn-threshold': {
     key: 'warnThreshold',
     commands: RUN,
-    schema: s.number({ min: 1, max: 99, unit: '%' }),
+    schema: field.warnThreshold,
     kind: 'number',
     value: 'PCT',
     help: 'above this the watchdog samples faster and nothing starts or comes back (default 70)',
@@ -184,7 +185,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--interval': {
     key: 'intervalS',
     commands: RUN,
-    schema: s.number({ min: 0.1, max: 60, unit: ' s' }),
+    schema: field.intervalS,
     kind: 'number',
     value: 'S',
     help: "the watchdog's sampling interval far from every limit, seconds (default 2; it speeds up to 0.1 s near one)",
@@ -192,7 +193,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--grace': {
     key: 'graceS',
     commands: RUN,
-    schema: s.number({ min: 0.1, max: 60, unit: ' s' }),
+    schema: field.graceS,
     kind: 'number',
     value: 'S',
     help: 'time between SIGTERM and SIGKILL, seconds (default 2)',
@@ -200,7 +201,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--victim-policy': {
     key: 'victimPolicy',
     commands: RUN,
-    schema: s.literalUnion(['largest', 'role-order'] as const),
+    schema: field.victimPolicy,
     value: 'largest|role-order',
     help: 'who the watchdog stops first at a board threshold: the largest user, or SUBJECT, OBSERVER, GOD (default largest)',
   },
@@ -212,7 +213,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--thermal-threshold': {
     key: 'thermalC',
     commands: RUN,
-    schema: s.number({ min: 40, max: 120, unit: ' C' }),
+    schema: field.thermalC,
     kind: 'number',
     value: 'C',
     help: 'above this temperature generation pauses until the board is 5 C cooler (default 85)',
@@ -220,14 +221,14 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--watchdog-timing': {
     key: 'watchdogTiming',
     commands: RUN,
-    schema: s.literalUnion(['adaptive', 'original'] as const),
+    schema: field.watchdogTiming,
     value: 'adaptive|original',
     help: "original: the original's polling (2 s, 1 s above 70%, no re-read), for comparison (default adaptive)",
   },
   '--reserve': {
     key: 'reserveGb',
     commands: ALL,
-    schema: gigabytes,
+    schema: field.gigabytes,
     kind: 'number',
     value: 'GB',
     help: 'RAM kept for the system, never given to instances (default the larger of 2 GB and 25% of the RAM)',
@@ -329,7 +330,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--memory-max': {
     key: 'memoryMaxGb',
     commands: SERVICE,
-    schema: gigabytes,
+    schema: field.gigabytes,
     kind: 'number',
     value: 'GB',
     help: "the unit's MemoryMax (default 24G on a 32 GB board, scaled: 75% of the RAM)",
@@ -337,7 +338,7 @@ export const FLAG_SPECS: Record<string, FlagSpec> = {
   '--memory-high': {
     key: 'memoryHighGb',
     commands: SERVICE,
-    schema: gigabytes,
+    schema: field.gigabytes,
     kind: 'number',
     value: 'GB',
     help: "the unit's MemoryHigh (default 22G on a 32 GB board, scaled)",
