@@ -7,19 +7,9 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
 import type { HostEvent } from '../shared/events.js';
+import { onLines } from '../electron/core/lines.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-export function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let pending = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    pending += chunk;
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const part of parts) if (part.trim() !== '') onLine(part);
-  });
-}
 
 /** The built headless host (as shipped, no tsx) with --json-events, for the benchmarks. */
 export class BenchHost {
@@ -43,7 +33,7 @@ export class BenchHost {
       ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
     );
-    lines(this.child.stdout!, (line) => {
+    onLines(this.child.stdout!, (line) => {
       this.events.push(JSON.parse(line) as HostEvent);
       for (const waiter of [...this.waiters]) waiter();
     });

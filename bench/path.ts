@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 
 import type { ServerPush } from '../shared/api.js';
 import type { HostEvent } from '../shared/events.js';
+import { onLines } from '../electron/core/lines.js';
 import { DEMO_MODEL_SPEC, generateModel } from '../electron/core/gguf/generateModel.js';
 import { cpuSeconds, formatTable, median, round } from './stats.js';
 
@@ -36,17 +37,6 @@ interface RunFigures {
   generationMs: number;
 }
 
-function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let pending = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    pending += chunk;
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const part of parts) if (part.trim() !== '') onLine(part);
-  });
-}
-
 async function baselineRun(model: string, reflections: number): Promise<RunFigures> {
   const started = Date.now();
   const child = spawn(
@@ -59,7 +49,7 @@ async function baselineRun(model: string, reflections: number): Promise<RunFigur
   );
   return new Promise((resolve, reject) => {
     let firstTokenMs = 0;
-    lines(child.stdout!, (line) => {
+    onLines(child.stdout!, (line) => {
       const message = JSON.parse(line) as { kind: string; tokens?: number; generationMs?: number };
       if (message.kind === 'first-token') firstTokenMs = Date.now() - started;
       if (message.kind === 'done')
@@ -96,7 +86,7 @@ class BenchHost {
       ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    lines(this.child.stdout, (line) => {
+    onLines(this.child.stdout, (line) => {
       this.events.push(JSON.parse(line) as HostEvent);
       for (const waiter of this.waiters) waiter();
     });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { HostEvent } from '../../shared/events.js';
+import { onLines } from '../../electron/core/lines.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -29,20 +30,12 @@ export class HostProcess {
     dataDir: string,
   ) {
     this.dataDir = dataDir;
-    let pending = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        try {
-          this.events.push(JSON.parse(line) as HostEvent);
-          this.arrivals.push(Date.now());
-        } catch {
-          this.stderr.push(`(stdout, not JSON) ${line}`);
-        }
+    onLines(child.stdout!, (line) => {
+      try {
+        this.events.push(JSON.parse(line) as HostEvent);
+        this.arrivals.push(Date.now());
+      } catch {
+        this.stderr.push(`(stdout, not JSON) ${line}`);
       }
       this.notify();
     });

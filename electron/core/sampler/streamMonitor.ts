@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
+import { onLines } from '../lines.js';
+
 /**
  * One long-running child that prints a line per sample (nvidia-smi -lms, tegrastats --interval), read line by line.
  * Never one process per sample: it is restarted only when it dies, or when it stops printing for `staleAfterMs`
@@ -53,18 +55,10 @@ export class StreamMonitor {
     const child = spawn(this.options.command, this.options.args, { stdio: ['ignore', 'pipe', 'ignore'] });
     this.child = child;
     this.lastLineAt = Date.now();
-    let pending = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        this.lastLineAt = Date.now();
-        this.retryMs = 500;
-        this.options.onLine(line);
-      }
+    onLines(child.stdout!, (line) => {
+      this.lastLineAt = Date.now();
+      this.retryMs = 500;
+      this.options.onLine(line);
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') {

@@ -2,6 +2,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { onLines } from '../lines.js';
 import { isWorkerMessage, type HostMessage, type WorkerMessage } from '../../worker/protocol.js';
 
 export interface WorkerExit {
@@ -85,17 +86,11 @@ export class WorkerProcess {
     // A send to a worker that just died fails asynchronously; the exit handler deals with the death.
     child.on('error', () => undefined);
     for (const stream of ['stdout', 'stderr'] as const) {
-      let pending = '';
-      child[stream]?.setEncoding('utf8');
-      child[stream]?.on('data', (chunk: string) => {
-        pending += chunk;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          if (line.trim() === '') continue;
-          if (stream === 'stderr') worker.rememberStderr(line);
-          options.onOutput(stream, line);
-        }
+      const output = child[stream];
+      if (!output) continue;
+      onLines(output, (line) => {
+        if (stream === 'stderr') worker.rememberStderr(line);
+        options.onOutput(stream, line);
       });
     }
     return worker;
