@@ -17,6 +17,17 @@ export interface GpuInfo {
   count: number;
 }
 
+/** A board with no GPU found: every layer runs on the CPU. */
+export const NO_GPU: Readonly<GpuInfo> = {
+  kind: 'none',
+  name: null,
+  memoryTotalBytes: null,
+  memoryUsedBytes: null,
+  unified: false,
+  loadPercent: null,
+  count: 0,
+};
+
 /** The llama.cpp backend node-llama-cpp can use here, and its own view of the VRAM. */
 export interface BackendInfo {
   backend: 'cpu' | 'cuda' | 'vulkan' | 'metal';

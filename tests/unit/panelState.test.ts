@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { HostSnapshot } from '../../shared/api.js';
-import type { BoardResources } from '../../shared/board.js';
+import { NO_GPU, type BoardResources } from '../../shared/board.js';
 import { DEFAULT_SETTINGS, SETTING_APPLIES } from '../../shared/settings.js';
 import type { HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot } from '../../shared/instances.js';
@@ -29,15 +29,7 @@ const resources: BoardResources = {
   ramTotalBytes: 8 * 2 ** 30,
   ramAvailableBytes: 6 * 2 ** 30,
   cores: 4,
-  gpu: {
-    kind: 'none',
-    name: null,
-    memoryTotalBytes: null,
-    memoryUsedBytes: null,
-    unified: false,
-    loadPercent: null,
-    count: 0,
-  },
+  gpu: NO_GPU,
   backend: null,
   source: 'test',
 };

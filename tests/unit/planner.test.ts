@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { GIB, MIB, type BoardResources } from '../../shared/board.js';
+import { GIB, MIB, NO_GPU, type BoardResources } from '../../shared/board.js';
 import type { Role } from '../../shared/instances.js';
 import type { Strategy } from '../../shared/plan.js';
 import { DEMO_MODEL_SPEC, generateModel, type ModelSpec } from '../../electron/core/gguf/generateModel.js';
@@ -23,15 +23,7 @@ function resources(gpuMb: number | null, ramGb: number, cores = 8): BoardResourc
     cores,
     gpu:
       gpuMb === null
-        ? {
-            kind: 'none',
-            name: null,
-            memoryTotalBytes: null,
-            memoryUsedBytes: null,
-            unified: false,
-            loadPercent: null,
-            count: 0,
-          }
+        ? NO_GPU
         : {
             kind: 'nvidia',
             name: 'GPU',

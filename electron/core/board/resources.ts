@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 
-import type { BackendInfo, BoardResources, GpuInfo } from '../../../shared/board.js';
+import { NO_GPU, type BackendInfo, type BoardResources, type GpuInfo } from '../../../shared/board.js';
 import { parseMeminfo } from '../sampler/procfs.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
 import { HOST_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
@@ -80,15 +80,7 @@ export function resourcesFrom(inputs: ResourceInputs): BoardResources {
       count: gpus.length,
     };
   } else {
-    gpu = {
-      kind: 'none',
-      name: null,
-      memoryTotalBytes: null,
-      memoryUsedBytes: null,
-      unified: false,
-      loadPercent: null,
-      count: 0,
-    };
+    gpu = { ...NO_GPU };
   }
   return { ramTotalBytes, ramAvailableBytes, cores: inputs.cores, gpu, backend: inputs.backend, source: inputs.source };
 }
