@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
 import type { ServerPush } from '../shared/api.js';
-import type { HostEvent } from '../shared/events.js';
 import { onLines } from '../electron/core/lines.js';
 import { DEMO_MODEL_SPEC, generateModel } from '../electron/core/gguf/generateModel.js';
+import { BenchHost } from './benchHost.js';
 import { cpuSeconds, formatTable, median, round } from './stats.js';
 
 /**
@@ -59,67 +59,23 @@ async function baselineRun(model: string, reflections: number): Promise<RunFigur
   });
 }
 
-class BenchHost {
-  readonly events: HostEvent[] = [];
-  private waiters: Array<() => void> = [];
-  readonly child;
-
-  constructor(model: string, dataDir: string) {
-    this.child = spawn(
-      process.execPath,
-      [
-        path.join(root, 'dist/electron/headless.js'),
-        '--json-events',
-        '--no-autostart',
-        '--web-port',
-        '0',
-        '--data-dir',
-        dataDir,
-        '--model',
-        model,
-        '--threads',
-        '1',
-        '--think-pause',
-        '0',
-        '--max-tokens',
-        String(MAX_TOKENS),
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    onLines(this.child.stdout, (line) => {
-      this.events.push(JSON.parse(line) as HostEvent);
-      for (const waiter of this.waiters) waiter();
-    });
-  }
-
-  waitFor<T>(probe: () => T | undefined): Promise<T> {
-    return new Promise((resolve) => {
-      const check = () => {
-        const value = probe();
-        if (value === undefined) return;
-        this.waiters = this.waiters.filter((waiter) => waiter !== check);
-        resolve(value);
-      };
-      this.waiters.push(check);
-      check();
-    });
-  }
-
-  stop(): Promise<void> {
-    this.child.kill('SIGTERM');
-    return new Promise((resolve) => this.child.once('exit', () => resolve()));
-  }
-}
-
 async function pathRun(
   model: string,
   reflections: number,
   measureIdle: boolean,
 ): Promise<RunFigures & { idleCpu: number | null; streamingCpu: number }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-bench-'));
-  const host = new BenchHost(model, dataDir);
-  const ready = await host.waitFor(() => host.events.find((event) => event.type === 'host.ready'));
-  const url = new URL(ready.type === 'host.ready' ? ready.url : '');
+  const host = new BenchHost([
+    '--no-autostart',
+    '--model',
+    model,
+    '--threads',
+    '1',
+    '--think-pause',
+    '0',
+    '--max-tokens',
+    String(MAX_TOKENS),
+  ]);
+  const url = new URL((await host.event('host.ready')).url);
 
   let idleCpu: number | null = null;
   if (measureIdle) {
@@ -156,7 +112,6 @@ async function pathRun(
   const streamingCpu = ((cpuSeconds(host.child.pid!) - cpuAtFirstToken) / ((endedAt - firstTokenAt) / 1000)) * 100;
   socket.close();
   await host.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
   return {
     firstTokenMs: firstTokenAt - startedAt,
     tokens,
