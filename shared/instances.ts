@@ -1,3 +1,5 @@
+import type { LoadShape } from './plan.js';
+
 /** The roles of the experiment. Single mode runs SUBJECT alone; matrix mode runs all three. */
 export const ROLES = ['SUBJECT', 'OBSERVER', 'GOD'] as const;
 export type Role = (typeof ROLES)[number];
@@ -34,15 +36,8 @@ export type DeathCause = (typeof DEATH_CAUSES)[number];
 export type Backend = 'cpu' | 'cuda' | 'vulkan' | 'metal';
 
 /** What a worker reports once its model is loaded. */
-export interface LoadInfo {
+export interface LoadInfo extends LoadShape {
   backend: Backend;
-  gpuLayers: number;
-  totalLayers: number;
-  contextSize: number;
-  batchSize: number;
-  threads: number;
-  useMmap: boolean;
-  useMlock: boolean;
   loadMs: number;
   modelPath: string;
   /** The model's own name from its metadata, or the file name. */

@@ -19,11 +19,8 @@ export interface MemoryFigures {
   ramLoadedBytes: number;
 }
 
-export interface InstancePlan {
-  instance: Role;
-  strategy: Strategy;
-  modelPath: string;
-  modelName: string;
+/** How a model is loaded: what the plan decides and what the worker reports back once loaded. */
+export interface LoadShape {
   gpuLayers: number;
   totalLayers: number;
   contextSize: number;
@@ -31,6 +28,13 @@ export interface InstancePlan {
   threads: number;
   useMmap: boolean;
   useMlock: boolean;
+}
+
+export interface InstancePlan extends LoadShape {
+  instance: Role;
+  strategy: Strategy;
+  modelPath: string;
+  modelName: string;
   estimate: MemoryFigures;
   /** The instance's RAM limit. On unified memory it bounds RAM + GPU together (one pool). */
   ramLimitBytes: number;

@@ -1,4 +1,5 @@
 import type { LoadInfo, Observation, Role } from '../../shared/instances.js';
+import type { LoadShape } from '../../shared/plan.js';
 
 /**
  * Messages between the host and one worker process (over the child_process IPC channel). Each carries a sequence
@@ -7,15 +8,8 @@ import type { LoadInfo, Observation, Role } from '../../shared/instances.js';
  * back (thermal pause, admission) without the worker knowing why.
  */
 
-/** How the model is loaded: exactly these values reach node-llama-cpp. */
-export interface LoadPlan {
-  gpuLayers: number;
-  contextSize: number;
-  batchSize: number;
-  threads: number;
-  useMmap: boolean;
-  useMlock: boolean;
-}
+/** How the model is loaded: exactly these values reach node-llama-cpp (the model says how many layers it has). */
+export type LoadPlan = Omit<LoadShape, 'totalLayers'>;
 
 export interface GenerationSettings {
   maxTokens: number;
