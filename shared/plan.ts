@@ -15,7 +15,10 @@ export interface MemoryFigures {
   gpuBytes: number;
   /** Resident in the worker process while it thinks (its peak): what its RAM limit must hold. */
   ramBytes: number;
-  /** Resident in the worker process once the model is loaded, before the first prompt. */
+  /**
+   * Resident in the worker process once the model is loaded, before the first prompt: the compute buffers are
+   * reserved but not yet touched, and the JS heap has not grown.
+   */
   ramLoadedBytes: number;
 }
 

@@ -1,4 +1,5 @@
 import { MIB } from '../../../shared/board.js';
+import type { MemoryFigures } from '../../../shared/plan.js';
 import type { ModelProfile } from './modelProfile.js';
 
 /**
@@ -30,16 +31,8 @@ export interface PlanShape {
   batchSize: number;
 }
 
-export interface MemoryEstimate {
-  /** Allocated through the GPU backend (on a Jetson: from the same RAM). */
-  gpuBytes: number;
-  /** Resident in the worker process (RssAnon + RssFile) while it thinks: its peak, what its limit must hold. */
-  ramBytes: number;
-  /**
-   * Resident once the model is loaded, before the first prompt: the compute buffers are reserved but not yet
-   * touched, and the JS heap has not grown.
-   */
-  ramLoadedBytes: number;
+/** The figures a plan carries (see MemoryFigures), and the parts they are the sums of. */
+export interface MemoryEstimate extends MemoryFigures {
   parts: {
     runtime: number;
     weightsRam: number;

@@ -197,6 +197,7 @@ export function makePlan(request: PlanRequest): PlanOutcome {
   const threads = fitThreads(resources.cores, instances.length);
   const plans: InstancePlan[] = instances.map((instance, index) => {
     const result = results[index]!;
+    const { gpuBytes, ramBytes, ramLoadedBytes } = result.estimate;
     let limitedBy = result.limitedBy;
     if (
       instance.maxGpuLayers !== undefined &&
@@ -223,11 +224,7 @@ export function makePlan(request: PlanRequest): PlanOutcome {
       threads: instance.strategy === 'seed' ? seed.threads : threads,
       useMmap: true,
       useMlock: false,
-      estimate: {
-        gpuBytes: result.estimate.gpuBytes,
-        ramBytes: result.estimate.ramBytes,
-        ramLoadedBytes: result.estimate.ramLoadedBytes,
-      },
+      estimate: { gpuBytes, ramBytes, ramLoadedBytes },
       ramLimitBytes: instance.ramLimitBytes,
       limitedBy,
       warnings: warnings[index]!,
