@@ -9,6 +9,14 @@ import tseslint from 'typescript-eslint';
  */
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'http', 'net', 'crypto', 'url', 'events'];
 
+const rendererImports = [
+  {
+    group: ['**/electron/**', 'electron'],
+    message: 'The renderer reaches the host only through shared/ and the client.',
+  },
+  { group: nodeBuiltins, message: 'The renderer runs in a browser: no Node modules.' },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test-results/**'] },
   js.configs.recommended,
@@ -24,16 +32,21 @@ export default tseslint.config(
   {
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
+    rules: { 'no-restricted-imports': ['error', { patterns: rendererImports }] },
+  },
+  {
+    // A later block replaces the rule's options rather than adding to them, hence the renderer's list again.
+    files: ['renderer/*/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            ...rendererImports,
             {
-              group: ['**/electron/**', 'electron'],
-              message: 'The renderer reaches the host only through shared/ and the client.',
+              group: ['**/App', '**/App.js', '**/App.tsx'],
+              message: 'App composes the components, so importing it is a cycle: take Call from client/call.',
             },
-            { group: nodeBuiltins, message: 'The renderer runs in a browser: no Node modules.' },
           ],
         },
       ],

@@ -1,16 +1,13 @@
-import { useCallback, useEffect, useReducer, useState } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useState } from 'react';
 
-import type { MethodName, MethodParams, ServerPush } from '../shared/api.js';
-import type { ApiError } from '../shared/errors.js';
+import type { ServerPush } from '../shared/api.js';
+import { callThrough, type Call } from './client/call.js';
 import type { Connection } from './client/connect.js';
 import type { ConnectionStatus } from './client/webSocketClient.js';
 import { Header } from './components/Header.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { SidePanel } from './components/SidePanel.js';
 import { applyPush, initialPanelState, type PanelState } from './state/panelState.js';
-
-/** Runs an api call; resolves with its error (for an inline message), or null when it went through. */
-export type Call = <M extends MethodName>(method: M, params: MethodParams<M>) => Promise<ApiError | null>;
 
 const applyPushes = (state: PanelState, pushes: ServerPush[]): PanelState => pushes.reduce(applyPush, state);
 
@@ -51,13 +48,7 @@ export function App({ connection }: { connection: Connection }) {
   useEffect(() => subscribeByFrame(connection, dispatch), [connection]);
   useEffect(() => connection.onStatus(setStatus), [connection]);
 
-  const call: Call = useCallback(
-    async (method, params) => {
-      const result = await connection.client.call(method, params);
-      return result.ok ? null : result.error;
-    },
-    [connection],
-  );
+  const call = useMemo(() => callThrough(connection.client), [connection]);
   /** For buttons without a field of their own: the error goes to the banner. */
   const act: Call = useCallback(
     async (method, params) => {

@@ -4,7 +4,7 @@ import type { MethodParams } from '../../shared/api.js';
 import type { ApiError } from '../../shared/errors.js';
 import type { Role } from '../../shared/instances.js';
 import type { Settings } from '../../shared/settings.js';
-import type { Call } from '../App.js';
+import type { Call } from '../client/call.js';
 import type { PanelState } from '../state/panelState.js';
 import { formatBytes, GB } from './format.js';
 

@@ -1,4 +1,4 @@
-import type { Call } from '../App.js';
+import type { Call } from '../client/call.js';
 import type { ConnectionStatus } from '../client/webSocketClient.js';
 import type { PanelState } from '../state/panelState.js';
 import { formatBytes } from './format.js';

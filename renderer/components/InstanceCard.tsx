@@ -1,7 +1,7 @@
 import { memo, useEffect, useState } from 'react';
 
 import type { Role } from '../../shared/instances.js';
-import type { Call } from '../App.js';
+import type { Call } from '../client/call.js';
 import type { InstanceView } from '../state/panelState.js';
 import { formatBytes, plural } from './format.js';
 import { Transcript } from './Transcript.js';

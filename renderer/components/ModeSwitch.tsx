@@ -1,18 +1,15 @@
 import { useState } from 'react';
 
-import type { Call } from '../App.js';
+import type { Call } from '../client/call.js';
+import { useCall } from '../client/useCall.js';
 
 /** Single or matrix, switched live after a confirmation: the running instances stop gracefully first. */
 export function ModeSwitch({ mode, call }: { mode: 'single' | 'matrix'; call: Call }) {
   const [asking, setAsking] = useState<'single' | 'matrix' | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, pending: busy, error, clear } = useCall(call);
   const confirm = async () => {
     if (!asking) return;
-    setBusy(true);
-    const failure = await call('mode.switch', { mode: asking });
-    setBusy(false);
-    setError(failure?.message ?? null);
+    await run('mode.switch', { mode: asking });
     setAsking(null);
   };
   return (
@@ -25,7 +22,7 @@ export function ModeSwitch({ mode, call }: { mode: 'single' | 'matrix'; call: Ca
           className={mode === option ? 'selected' : ''}
           disabled={busy}
           onClick={() => {
-            setError(null);
+            clear();
             if (option !== mode) setAsking(option);
           }}
         >
@@ -45,7 +42,7 @@ export function ModeSwitch({ mode, call }: { mode: 'single' | 'matrix'; call: Ca
       )}
       {error && (
         <span className="field-error" role="alert" data-testid="mode-error">
-          {error}
+          {error.message}
         </span>
       )}
     </div>

@@ -4,7 +4,8 @@ import { formatGb, type BoardResources } from '../../shared/board.js';
 import type { Role } from '../../shared/instances.js';
 import { STRATEGIES, type InstancePlan, type PlanOutcome, type Strategy } from '../../shared/plan.js';
 import type { Settings } from '../../shared/settings.js';
-import type { Call } from '../App.js';
+import type { Call } from '../client/call.js';
+import { useCall } from '../client/useCall.js';
 import { formatBytes } from './format.js';
 
 /** One budget bar: the estimate against what it may use; red when over. */
@@ -38,15 +39,13 @@ function asNumber(text: string): number | string {
 function ManualForm({ plan, call, role }: { plan: InstancePlan; call: Call; role: Role }) {
   const [layers, setLayers] = useState(String(plan.gpuLayers));
   const [context, setContext] = useState(String(plan.contextSize));
-  const [error, setError] = useState<string | null>(null);
-  const apply = async () => {
-    const failure = await call('settings.set', {
+  const { run, error } = useCall(call);
+  const apply = () =>
+    run('settings.set', {
       strategies: { [role]: 'manual' },
       // What was typed goes to the host as it is (a number if it reads as one): the host says what is wrong.
       manual: { [role]: { gpuLayers: asNumber(layers), contextSize: asNumber(context) } } as never,
     });
-    setError(failure?.message ?? null);
-  };
   return (
     <form
       className="manual"
@@ -67,7 +66,7 @@ function ManualForm({ plan, call, role }: { plan: InstancePlan; call: Call; role
       <button type="submit">Apply</button>
       {error && (
         <span className="field-error" role="alert">
-          {error}
+          {error.message}
         </span>
       )}
     </form>

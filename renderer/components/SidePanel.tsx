@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 
 import type { Role } from '../../shared/instances.js';
 
-import type { Call } from '../App.js';
+import type { Call } from '../client/call.js';
 import type { PanelState } from '../state/panelState.js';
 import { Charts } from './Charts.js';
 import { Controls } from './Controls.js';
