@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { DEMO_MODEL_SPEC, generateModel } from '../electron/core/gguf/generateModel.js';
 import { readMeminfo } from '../electron/core/sampler/procfs.js';
-import { BenchHost } from './benchHost.js';
+import { HostProcess } from '../tests/helpers/hostProcess.js';
 import { formatTable, median, round } from './stats.js';
 
 /**
@@ -27,7 +27,7 @@ export interface AdmissionResult {
 async function startRun(models: string[], admission: boolean): Promise<{ peakMb: number; allLoadedMs: number }> {
   const before = readMeminfo();
   const baseline = before.totalBytes - before.availableBytes;
-  const host = new BenchHost([
+  const host = HostProcess.startBuilt([
     '--mode',
     'matrix',
     '--model-subject',
@@ -49,8 +49,7 @@ async function startRun(models: string[], admission: boolean): Promise<{ peakMb:
     while (Date.now() - started < 120_000) {
       const now = readMeminfo();
       peak = Math.max(peak, now.totalBytes - now.availableBytes);
-      if (!loadedAt && host.events.filter((event) => event.type === 'instance.loaded').length >= 3)
-        loadedAt = Date.now();
+      if (!loadedAt && host.of('instance.loaded').length >= 3) loadedAt = Date.now();
       // Keep measuring a little after the last load: the first prompts fill the compute buffers.
       if (loadedAt && Date.now() - loadedAt > 3000) break;
       await new Promise((resolve) => setTimeout(resolve, 5));

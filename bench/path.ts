@@ -4,12 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import WebSocket from 'ws';
-
-import type { ServerPush } from '../shared/api.js';
 import { onLines } from '../electron/core/lines.js';
 import { DEMO_MODEL_SPEC, generateModel } from '../electron/core/gguf/generateModel.js';
-import { BenchHost } from './benchHost.js';
+import { HostProcess } from '../tests/helpers/hostProcess.js';
+import { WsClient } from '../tests/helpers/wsClient.js';
 import { cpuSeconds, formatTable, median, round } from './stats.js';
 
 /**
@@ -64,7 +62,7 @@ async function pathRun(
   reflections: number,
   measureIdle: boolean,
 ): Promise<RunFigures & { idleCpu: number | null; streamingCpu: number }> {
-  const host = new BenchHost([
+  const host = HostProcess.startBuilt([
     '--no-autostart',
     '--model',
     model,
@@ -75,30 +73,28 @@ async function pathRun(
     '--max-tokens',
     String(MAX_TOKENS),
   ]);
-  const url = new URL((await host.event('host.ready')).url);
+  const { url } = await host.waitFor('host.ready');
 
   let idleCpu: number | null = null;
   if (measureIdle) {
     // Let start-up work settle, then measure ten seconds with no instance running.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const before = cpuSeconds(host.child.pid!);
+    const before = cpuSeconds(host.pid);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
-    idleCpu = ((cpuSeconds(host.child.pid!) - before) / 10) * 100;
+    idleCpu = ((cpuSeconds(host.pid) - before) / 10) * 100;
   }
 
-  const socket = new WebSocket(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`);
-  await new Promise((resolve) => socket.once('open', resolve));
+  const client = await WsClient.connect(url);
   let firstTokenAt = 0;
   let tokens = 0;
   let cpuAtFirstToken = 0;
   const done = new Promise<number>((resolve) => {
-    socket.on('message', (data) => {
-      const push = JSON.parse(String(data)) as ServerPush & { id?: number };
+    client.onPush((push) => {
       if (push.kind !== 'event') return;
       const event = push.event;
       if (event.type === 'instance.tokens' && firstTokenAt === 0) {
         firstTokenAt = Date.now();
-        cpuAtFirstToken = cpuSeconds(host.child.pid!);
+        cpuAtFirstToken = cpuSeconds(host.pid);
       }
       if (event.type === 'instance.reflection' && event.record.n <= reflections) {
         tokens += event.record.tokens;
@@ -107,10 +103,10 @@ async function pathRun(
     });
   });
   const startedAt = Date.now();
-  socket.send(JSON.stringify({ id: 1, method: 'instances.start', params: {} }));
+  void client.call('instances.start', {});
   const endedAt = await done;
-  const streamingCpu = ((cpuSeconds(host.child.pid!) - cpuAtFirstToken) / ((endedAt - firstTokenAt) / 1000)) * 100;
-  socket.close();
+  const streamingCpu = ((cpuSeconds(host.pid) - cpuAtFirstToken) / ((endedAt - firstTokenAt) / 1000)) * 100;
+  client.close();
   await host.stop();
   return {
     firstTokenMs: firstTokenAt - startedAt,

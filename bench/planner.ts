@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { DEMO_MODEL_SPEC, generateModel, type ModelSpec } from '../electron/core/gguf/generateModel.js';
 import { readProcessMemory } from '../electron/core/sampler/procfs.js';
-import { BenchHost } from './benchHost.js';
+import { HostProcess } from '../tests/helpers/hostProcess.js';
 import { formatTable, median, round } from './stats.js';
 
 /**
@@ -54,12 +54,12 @@ async function measure(
   model: string,
   thinkSeconds: number,
 ): Promise<{ estimate: number; loadedEstimate: number; contextSize: number; afterLoad: number; peak: number }> {
-  const host = new BenchHost(['--model', model, '--threads', '1', '--think-pause', '0']);
+  const host = HostProcess.startBuilt(['--model', model, '--threads', '1', '--think-pause', '0']);
   try {
-    const planned = await host.event('plan.changed', (event) => event.outcome.ok);
+    const planned = await host.waitFor('plan.changed', (event) => event.outcome.ok);
     if (!planned.outcome.ok) throw new Error(planned.outcome.error.message);
     const plan = planned.outcome.plan.instances[0]!;
-    const loaded = await host.event('instance.loaded');
+    const loaded = await host.waitFor('instance.loaded');
     const rss = () => readProcessMemory(loaded.pid)?.rssBytes ?? 0;
     const afterLoad = rss();
     let peak = afterLoad;

@@ -3,14 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { CDPSession, Page } from 'playwright-core';
-import WebSocket from 'ws';
 
 import { findRendererDir, WebServer } from '../electron/core/web/webServer.js';
-import type { HostSnapshot, ServerPush } from '../shared/api.js';
+import type { HostSnapshot } from '../shared/api.js';
 import type { HostEvent } from '../shared/events.js';
 import type { MetricsFrame } from '../shared/metrics.js';
 import { launchBrowser } from '../tests/helpers/browser.js';
-import { BenchHost } from './benchHost.js';
+import { HostProcess } from '../tests/helpers/hostProcess.js';
+import { WsClient } from '../tests/helpers/wsClient.js';
 import { formatTable, median, round } from './stats.js';
 
 /**
@@ -66,20 +66,27 @@ export interface Recording {
 
 /** A real matrix host at full speed, recorded from its WebSocket as the panel would receive it. */
 async function record(log: (line: string) => void): Promise<Recording> {
-  const host = new BenchHost(['--mode', 'matrix', '--threads', '1', '--think-pause', '0', '--max-tokens', '64']);
+  const host = HostProcess.startBuilt([
+    '--mode',
+    'matrix',
+    '--threads',
+    '1',
+    '--think-pause',
+    '0',
+    '--max-tokens',
+    '64',
+  ]);
   try {
-    await host.waitFor(
-      () => (host.events.filter((event) => event.type === 'instance.loaded').length >= 3 ? true : undefined),
+    await host.waitUntil(
+      () => (host.of('instance.loaded').length >= 3 ? true : undefined),
+      'three loaded instances',
       120_000,
     );
-    const ready = await host.event('host.ready');
-    const url = new URL(ready.url);
-    const socket = new WebSocket(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`);
+    const client = await WsClient.connect((await host.waitFor('host.ready')).url);
     let snapshot: HostSnapshot | null = null;
     const events: Recording['events'] = [];
     let started = 0;
-    socket.on('message', (data) => {
-      const push = JSON.parse(String(data)) as ServerPush;
+    client.onPush((push) => {
       if (push.kind === 'snapshot') {
         snapshot = push.snapshot;
         started = Date.now();
@@ -87,7 +94,7 @@ async function record(log: (line: string) => void): Promise<Recording> {
     });
     log(`renderer: recording ${RECORD_MS / 1000} s of a matrix host streaming at full speed...`);
     await new Promise((resolve) => setTimeout(resolve, RECORD_MS));
-    socket.close();
+    client.close();
     if (!snapshot) throw new Error('renderer bench: no snapshot from the host');
     return { snapshot, events };
   } finally {

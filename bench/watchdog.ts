@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Sampler } from '../electron/core/sampler/sampler.js';
 import { readMeminfo, readProcessMemory } from '../electron/core/sampler/procfs.js';
 import { eventLogger } from '../electron/core/logger.js';
-import { BenchHost } from './benchHost.js';
+import { HostProcess, isGone } from '../tests/helpers/hostProcess.js';
+import { WsClient } from '../tests/helpers/wsClient.js';
 import { cpuSeconds, formatTable, median, round } from './stats.js';
 
 /**
@@ -71,30 +72,24 @@ function warmUp(gigabytes: number): void {
   void blocks;
 }
 
-function isGone(pid: number): boolean {
-  try {
-    return /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
 async function fillRun(rateMbps: number, timing: 'adaptive' | 'original', headroomMb: number): Promise<FillRun> {
   const go = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bij-go-')), 'go');
-  const host = new BenchHost(['--interval', '2', '--watchdog-timing', timing, '--resurrect-delay', '60'], {
+  const host = HostProcess.startBuilt(['--interval', '2', '--watchdog-timing', timing, '--resurrect-delay', '60'], {
     BRAIN_IN_JAR_WORKER_SCRIPT: HOG,
     BIJ_HOG_RATE_MBPS: String(rateMbps),
     BIJ_HOG_MAX_MB: String(headroomMb * 6),
     BIJ_HOG_GO_FILE: go,
   });
   try {
-    const loaded = await host.event('instance.loaded');
+    const loaded = await host.waitFor('instance.loaded');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const meminfo = readMeminfo();
     const used = meminfo.totalBytes - meminfo.availableBytes;
     const thresholdBytes = used + headroomMb * MB;
     const threshold = (thresholdBytes / meminfo.totalBytes) * 100;
-    const set = await host.call('settings.set', { ramThreshold: threshold, warnThreshold: threshold - 0.5 });
+    const client = await WsClient.connect((await host.waitFor('host.ready')).url);
+    const set = await client.call('settings.set', { ramThreshold: threshold, warnThreshold: threshold - 0.5 });
+    client.close();
     if (!set.ok) throw new Error(JSON.stringify(set));
 
     // A fill starts at a random moment of the watchdog's sampling cycle, as it does on a board; a fixed start would
@@ -128,7 +123,7 @@ async function fillRun(rateMbps: number, timing: 'adaptive' | 'original', headro
       // Every 2 ms, not a spin: on a 2-core machine a spinning observer would slow the watchdog it observes.
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    const kill = await host.event('watchdog.kill', (event) => event.signal === 'SIGTERM');
+    const kill = await host.waitFor('watchdog.kill', (event) => event.signal === 'SIGTERM');
     if (!crossingAt || !exitAt) throw new Error(`no crossing or no exit (crossing ${crossingAt}, exit ${exitAt})`);
     return {
       reactionToSigtermMs: kill.at - crossingAt,
@@ -161,19 +156,17 @@ function figures(runs: FillRun[]): PolicyFigures {
 
 /** Host CPU at steady state with three quiet workers, and the cost of one sample taken here. */
 async function samplerCost(): Promise<WatchdogBenchResult['sampler']> {
-  const host = new BenchHost(['--mode', 'matrix', '--interval', '2'], {
+  const host = HostProcess.startBuilt(['--mode', 'matrix', '--interval', '2'], {
     BRAIN_IN_JAR_WORKER_SCRIPT: HOG,
     BIJ_HOG_BASE_MB: '50',
   });
   let cpu = 0;
   try {
-    await host.waitFor(() =>
-      host.events.filter((event) => event.type === 'instance.loaded').length >= 3 ? true : undefined,
-    );
+    await host.waitUntil(() => (host.of('instance.loaded').length >= 3 ? true : undefined), 'three loaded instances');
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const before = cpuSeconds(host.child.pid!);
+    const before = cpuSeconds(host.pid);
     await new Promise((resolve) => setTimeout(resolve, 20_000));
-    cpu = ((cpuSeconds(host.child.pid!) - before) / 20) * 100;
+    cpu = ((cpuSeconds(host.pid) - before) / 20) * 100;
   } finally {
     await host.stop();
   }

@@ -11,26 +11,42 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 type EventOf<T extends HostEvent['type']> = Extract<HostEvent, { type: T }>;
 
+interface Launch {
+  /** The entry script and its flags, after `node`. */
+  argv: string[];
+  dataDir: string;
+  env: NodeJS.ProcessEnv | undefined;
+  /** Piped and kept (for the failure messages of tests), or passed to the terminal (benchmarks, as they run). */
+  stderr: 'pipe' | 'inherit';
+  /** How long a wait lasts unless told otherwise. */
+  waitMs: number;
+  /** A benchmark's data is never looked at afterwards; a test's may be, by the next host or the test itself. */
+  removeDataDirOnStop: boolean;
+}
+
 /**
- * A real headless host in its own process (run from source through tsx), with --json-events parsed line by line.
- * Tests wait for the events the host emits, never for sleeps.
+ * A real headless host in its own process, with --json-events parsed line by line: run from source (tsx) for the
+ * tests, or built (dist/, as shipped) for the benchmarks. Both wait for the events the host emits, never for sleeps.
  */
 export class HostProcess {
   readonly events: HostEvent[] = [];
   /** When each event arrived (Date.now()), parallel to `events`. */
   readonly arrivals: number[] = [];
   readonly stderr: string[] = [];
+  readonly child: ChildProcess;
+  readonly dataDir: string;
   private readonly waiters = new Set<() => void>();
   private exitCode: number | null | undefined = undefined;
   private exitSignal: NodeJS.Signals | null = null;
-  readonly dataDir: string;
 
-  private constructor(
-    readonly child: ChildProcess,
-    dataDir: string,
-  ) {
-    this.dataDir = dataDir;
-    onLines(child.stdout!, (line) => {
+  private constructor(private readonly launch: Launch) {
+    this.dataDir = launch.dataDir;
+    this.child = spawn(process.execPath, launch.argv, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', launch.stderr],
+      env: { ...process.env, ...launch.env },
+    });
+    onLines(this.child.stdout!, (line) => {
       try {
         this.events.push(JSON.parse(line) as HostEvent);
         this.arrivals.push(Date.now());
@@ -39,24 +55,23 @@ export class HostProcess {
       }
       this.notify();
     });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (chunk: string) => {
       this.stderr.push(chunk);
       this.notify();
     });
-    child.on('exit', (code, signal) => {
+    this.child.on('exit', (code, signal) => {
       this.exitCode = code;
       this.exitSignal = signal;
       this.notify();
     });
   }
 
-  /** Starts a host with a fresh data directory unless one is given. Threads 1, no pause between thoughts. */
+  /** A host from source, with a fresh data directory unless one is given. Threads 1, no pause between thoughts. */
   static start(args: string[], options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): HostProcess {
     const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bij-data-'));
-    const child = spawn(
-      process.execPath,
-      [
+    return new HostProcess({
+      argv: [
         '--import',
         'tsx',
         path.join(root, 'electron/headless.ts'),
@@ -73,9 +88,36 @@ export class HostProcess {
         '48',
         ...args,
       ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
-    );
-    return new HostProcess(child, dataDir);
+      dataDir,
+      env: options.env,
+      stderr: 'pipe',
+      waitMs: 30_000,
+      removeDataDirOnStop: false,
+    });
+  }
+
+  /**
+   * The built host (`npm run build`), without tsx or the tests' defaults, as a benchmark measures it; its stderr goes
+   * to the terminal and its data directory is removed when it stops.
+   */
+  static startBuilt(args: string[], env?: NodeJS.ProcessEnv): HostProcess {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-bench-'));
+    return new HostProcess({
+      argv: [
+        path.join(root, 'dist/electron/headless.js'),
+        '--json-events',
+        '--web-port',
+        '0',
+        '--data-dir',
+        dataDir,
+        ...args,
+      ],
+      dataDir,
+      env,
+      stderr: 'inherit',
+      waitMs: 60_000,
+      removeDataDirOnStop: true,
+    });
   }
 
   /** When `event` (one of `events`) arrived. */
@@ -99,7 +141,7 @@ export class HostProcess {
   waitFor<T extends HostEvent['type']>(
     type: T,
     predicate: (event: EventOf<T>) => boolean = () => true,
-    timeoutMs = 30_000,
+    timeoutMs = this.launch.waitMs,
     fromIndex = 0,
   ): Promise<EventOf<T>> {
     return this.waitUntil(
@@ -113,7 +155,7 @@ export class HostProcess {
   }
 
   /** Resolves with the first non-undefined value of `probe`, checked on every output of the host. */
-  waitUntil<T>(probe: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+  waitUntil<T>(probe: () => T | undefined, what: string, timeoutMs = this.launch.waitMs): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const value = probe();
@@ -146,14 +188,16 @@ export class HostProcess {
 
   /** Asks the host to stop (SIGTERM) and waits for it; SIGKILL if it takes longer than `timeoutMs`. */
   async stop(timeoutMs = 10_000): Promise<void> {
-    if (this.exited) return;
-    this.child.kill('SIGTERM');
-    try {
-      await this.waitUntil(() => (this.exited ? true : undefined), 'exit', timeoutMs);
-    } catch {
-      this.child.kill('SIGKILL');
-      await this.waitUntil(() => (this.exited ? true : undefined), 'exit after SIGKILL', 5000);
+    if (!this.exited) {
+      this.child.kill('SIGTERM');
+      try {
+        await this.waitUntil(() => (this.exited ? true : undefined), 'exit', timeoutMs);
+      } catch {
+        this.child.kill('SIGKILL');
+        await this.waitUntil(() => (this.exited ? true : undefined), 'exit after SIGKILL', 5000);
+      }
     }
+    if (this.launch.removeDataDirOnStop) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   private notify(): void {
@@ -171,17 +215,21 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** True once the process has exited: gone, or a zombie its parent has not reaped (which holds no memory). */
+export function isGone(pid: number): boolean {
+  return !isAlive(pid) || isZombie(pid);
+}
+
 /** Polls until the process is gone; resolves with how long it took, or rejects after `timeoutMs`. */
 export async function waitForProcessGone(pid: number, timeoutMs: number): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
-    if (!isAlive(pid) || isZombie(pid)) return Date.now() - started;
+    if (isGone(pid)) return Date.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`process ${pid} still alive after ${timeoutMs} ms`);
 }
 
-/** An exited child whose parent has not reaped it holds no memory; /proc says Z. */
 function isZombie(pid: number): boolean {
   try {
     return /^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));

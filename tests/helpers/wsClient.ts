@@ -3,9 +3,10 @@ import WebSocket from 'ws';
 import type { ServerPush } from '../../shared/api.js';
 import type { ApiResult } from '../../shared/errors.js';
 
-/** A WebSocket client of the host's api, as the renderer's transport speaks it. */
+/** A WebSocket client of the host's api, as the renderer's transport speaks it; the tests' and the benchmarks'. */
 export class WsClient {
   readonly pushes: ServerPush[] = [];
+  private readonly listeners = new Set<(push: ServerPush) => void>();
   private nextId = 1;
   private readonly pending = new Map<number, (reply: unknown) => void>();
   /** Replies that carry no id (malformed requests). */
@@ -24,7 +25,14 @@ export class WsClient {
         return;
       }
       this.pushes.push(message as ServerPush);
+      for (const listener of this.listeners) listener(message as ServerPush);
     });
+  }
+
+  /** Hears each push as it arrives (a benchmark times them); returns its own unsubscribe. */
+  onPush(listener: (push: ServerPush) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Connects to the host's /ws with the token of `panelUrl` (or another, to test refusals). */
