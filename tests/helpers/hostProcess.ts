@@ -220,12 +220,15 @@ export function isGone(pid: number): boolean {
   return !isAlive(pid) || isZombie(pid);
 }
 
-/** Polls until the process is gone; resolves with how long it took, or rejects after `timeoutMs`. */
+/**
+ * Polls every 10 ms until the process is gone; resolves with the moment (Date.now()) it was first seen gone, so that
+ * the caller measures from its own moment; rejects after `timeoutMs`.
+ */
 export async function waitForProcessGone(pid: number, timeoutMs: number): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
-    if (isGone(pid)) return Date.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    if (isGone(pid)) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`process ${pid} still alive after ${timeoutMs} ms`);
 }
