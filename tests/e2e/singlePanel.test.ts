@@ -8,6 +8,13 @@ import { openPanel, screenshot, waitForText } from '../helpers/browser.js';
 import { HostProcess } from '../helpers/hostProcess.js';
 import { testModels } from '../helpers/models.js';
 
+/** Width and height from a PNG's header chunk (IHDR, right after the 8-byte signature and the chunk's length and type). */
+function pngSize(file: string): { width: number; height: number } {
+  const header = fs.readFileSync(file).subarray(0, 24);
+  assert.equal(header.toString('latin1', 12, 16), 'IHDR', `${file} is a PNG`);
+  return { width: header.readUInt32BE(16), height: header.readUInt32BE(20) };
+}
+
 describe('the panel in Chromium against the headless host, single mode', { timeout: 180_000 }, () => {
   const models = testModels();
   const host = HostProcess.start(['--model', models.good, '--resurrect-delay', '1.5', '--think-pause', '0.3']);
@@ -58,7 +65,18 @@ describe('the panel in Chromium against the headless host, single mode', { timeo
       .waitFor({ timeout: 30_000 });
     await card().getByTestId('state').filter({ hasText: 'Thinking' }).waitFor();
     const file = await screenshot(page, 'panel-single-1920x1080');
-    assert.ok(fs.statSync(file).size > 10_000);
+    assert.deepEqual(pngSize(file), { width: 1920, height: 1080 }, 'the screenshot is of the whole display');
+    const transcript = await card().getByTestId('transcript').boundingBox();
+    assert.ok(transcript && transcript.width > 0 && transcript.height > 0, 'the streamed text is on the page');
+    assert.ok(
+      transcript.x >= 0 &&
+        transcript.y >= 0 &&
+        transcript.x + transcript.width <= 1920 &&
+        transcript.y + transcript.height <= 1080,
+      `the streamed text is in view (${JSON.stringify(transcript)})`,
+    );
+    const scrollWidth = await page.locator('html').evaluate((html) => html.scrollWidth);
+    assert.ok(scrollWidth <= 1920, `the panel fits the display's width (it is ${scrollWidth} px wide)`);
   });
 
   it('stays whole at 1280x720', async () => {
