@@ -3,18 +3,18 @@
  * else is the host (electron/core), which runs the same way headless.
  */
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 import { app, BrowserWindow, dialog, ipcMain, session, type WebContents } from 'electron';
 
 import { IPC_CHANNELS, type ServerPush } from '../shared/api.js';
 import { parseArgs, usage } from './core/cli/args.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
-import { isAppUrl, mainWindowOptions } from './security.js';
+import { appFiles, openAppWindow } from './appWindow.js';
+import { isAppUrl } from './security.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const rendererIndex = path.resolve(here, '../renderer/index.html');
-const appUrl = pathToFileURL(rendererIndex).href;
+const files = appFiles(path.dirname(fileURLToPath(import.meta.url)));
+const appUrl = files.appUrl;
 
 // Packaged, argv is [app, ...flags]; in development it is [electron, main.js, ...flags].
 const parsed = parseArgs(process.argv.slice(app.isPackaged ? 1 : 2));
@@ -73,27 +73,9 @@ if (!parsed.ok) {
     });
   }
 
-  function createWindow(): void {
-    const window = new BrowserWindow(mainWindowOptions(path.join(here, 'preload.cjs'), flags.kiosk));
-    const contents = window.webContents;
-    contents.on('will-navigate', (event, url) => {
-      if (!isAppUrl(url, appUrl)) event.preventDefault();
-    });
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    contents.on('will-attach-webview', (event) => event.preventDefault());
-    window.once('ready-to-show', () => window.show());
-    void window.loadFile(rendererIndex);
-  }
-
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-redirect', (event, url) => {
-      if (!isAppUrl(url, appUrl)) event.preventDefault();
-    });
-  });
+  const createWindow = () => openAppWindow({ BrowserWindow, session }, files, flags.kiosk);
 
   void app.whenReady().then(async () => {
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    session.defaultSession.setPermissionCheckHandler(() => false);
     try {
       running = await startHost({ ...flags, dataDir: flags.dataDir ?? app.getPath('userData') });
     } catch (error) {
