@@ -37,6 +37,16 @@ export interface BackendInfo {
   note: string | null;
 }
 
+/** What the machine is, for a person to read (the panel's board line, doctor); taken once, never sampled. */
+export interface BoardInventory {
+  /** e.g. "AMD EPYC, 2 cores", "ARM Cortex-A78AE, 12 cores". */
+  cpu: string;
+  /** e.g. "Debian GNU/Linux 12 (bookworm)", "Ubuntu 22.04.4 LTS (jammy)". */
+  os: string;
+  /** e.g. "NVIDIA Jetson AGX Orin Developer Kit", "Docker Container (virtual, KVM)". */
+  system: string;
+}
+
 export interface BoardResources {
   ramTotalBytes: number;
   ramAvailableBytes: number;
@@ -46,6 +56,11 @@ export interface BoardResources {
   backend: BackendInfo | null;
   /** Where the figures came from: "this machine" or the recorded files given. */
   source: string;
+  /**
+   * This machine's inventory; null while it is not taken yet or when it could not be taken in time. Absent for a
+   * recorded board, which is not this machine.
+   */
+  inventory?: BoardInventory | null;
 }
 
 export const GIB = 2 ** 30;

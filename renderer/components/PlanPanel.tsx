@@ -170,6 +170,11 @@ export const PlanPanel = memo(function PlanPanel({
           {resources.backend ? resources.backend.backend.toUpperCase() : 'backend not probed yet'}
         </p>
       )}
+      {resources?.inventory && (
+        <p className="board" data-testid="inventory">
+          {resources.inventory.system} · {resources.inventory.cpu} · {resources.inventory.os}
+        </p>
+      )}
       {!plan ? (
         <p>Planning…</p>
       ) : !plan.ok ? (

@@ -42,6 +42,14 @@ describe('the panel in Chromium against the headless host, single mode', { timeo
     assert.match((await page.getByRole('status').textContent()) ?? '', /Connected/);
   });
 
+  it('names the board in the Plan tab: its system, CPU and OS', async () => {
+    await page.getByRole('tab', { name: 'Plan' }).click();
+    const inventory = page.getByTestId('inventory');
+    await inventory.waitFor();
+    assert.match((await inventory.textContent()) ?? '', /\S · .+, \d+ cores? · Debian GNU\/Linux \d+/);
+    await page.getByRole('tab', { name: 'Charts' }).click();
+  });
+
   it('shows the death of an external SIGKILL, then new text from the next life', async () => {
     const { pid } = await host.waitFor('instance.loaded');
     process.kill(pid, 'SIGKILL');

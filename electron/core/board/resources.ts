@@ -2,8 +2,15 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 
-import { NO_GPU, type BackendInfo, type BoardResources, type GpuInfo } from '../../../shared/board.js';
+import {
+  NO_GPU,
+  type BackendInfo,
+  type BoardInventory,
+  type BoardResources,
+  type GpuInfo,
+} from '../../../shared/board.js';
 import { parseMeminfo } from '../sampler/procfs.js';
+import { thisBoardInventorySoFar } from './inventory.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
 import { HOST_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
 import { parseTegrastats } from './tegrastats.js';
@@ -24,6 +31,8 @@ export interface ResourceInputs {
   jetson: boolean;
   backend: BackendInfo | null;
   source: string;
+  /** This machine's; recordings have none. */
+  inventory?: BoardInventory | null;
 }
 
 export function resourcesFrom(inputs: ResourceInputs): BoardResources {
@@ -82,7 +91,15 @@ export function resourcesFrom(inputs: ResourceInputs): BoardResources {
   } else {
     gpu = { ...NO_GPU };
   }
-  return { ramTotalBytes, ramAvailableBytes, cores: inputs.cores, gpu, backend: inputs.backend, source: inputs.source };
+  return {
+    ramTotalBytes,
+    ramAvailableBytes,
+    cores: inputs.cores,
+    gpu,
+    backend: inputs.backend,
+    source: inputs.source,
+    ...(inputs.inventory !== undefined && { inventory: inputs.inventory }),
+  };
 }
 
 /** A recording of a loop (-l, -lms) repeats each GPU; the last sample of each is the current one. */
@@ -123,5 +140,6 @@ export async function readLiveInputs(backend: BackendInfo | null): Promise<Resou
     jetson: false,
     backend,
     source: 'this machine',
+    inventory: thisBoardInventorySoFar(),
   };
 }

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { formatGb, GIB, MIB, type BoardResources } from '../../../shared/board.js';
+import { formatGb, GIB, MIB, type BoardInventory, type BoardResources } from '../../../shared/board.js';
 import { ROLES } from '../../../shared/instances.js';
 import type { Plan, PlanOutcome } from '../../../shared/plan.js';
 import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
+import { INVENTORY_DEADLINE_MS, thisBoardInventory } from '../board/inventory.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
 import { flagsToSettingsPatch, planForSettings, resourcesForFlags, rolesOf } from '../planner/planInputs.js';
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
@@ -62,6 +63,11 @@ function describeResources(resources: BoardResources): string[] {
   ];
 }
 
+function describeInventory(inventory: BoardInventory | null): string[] {
+  if (!inventory) return [`  Inventory: systeminformation did not answer within ${INVENTORY_DEADLINE_MS / 1000} s`];
+  return [`  CPU: ${inventory.cpu}`, `  OS: ${inventory.os}`, `  System: ${inventory.system}`];
+}
+
 function describeSeed(title: string, config: SeedConfig, gpu: boolean): string[] {
   return [
     `[ModelConfig] Recommended Configuration (${title}):`,
@@ -74,7 +80,9 @@ function describeSeed(title: string, config: SeedConfig, gpu: boolean): string[]
 }
 
 export async function doctor(flags: Flags): Promise<CommandOutput> {
-  const resources = await resourcesForFlags(flags);
+  // Worth its wait here (up to its deadline), unlike at the host's start; a recorded board has no inventory field.
+  const [measured, inventory] = await Promise.all([resourcesForFlags(flags), thisBoardInventory()]);
+  const resources = measured.inventory === undefined ? measured : { ...measured, inventory };
   const enforcement = detectEnforcement();
   enforcement.dispose?.();
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
@@ -96,6 +104,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
   const gpu = resources.gpu.kind !== 'none';
   const lines = [
     ...describeResources(resources),
+    ...(resources.inventory === undefined ? [] : describeInventory(resources.inventory)),
     '',
     ...describeSeed('single mode, 1 model', single, gpu),
     '',
