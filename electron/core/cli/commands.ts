@@ -7,7 +7,13 @@ import { ROLES } from '../../../shared/instances.js';
 import type { Plan, PlanOutcome } from '../../../shared/plan.js';
 import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
-import { flagsToSettingsPatch, planForSettings, resourcesForFlags, rolesOf } from '../planner/planInputs.js';
+import {
+  flagsToSettingsPatch,
+  planForSettings,
+  resourcesFor,
+  rolesOf,
+  type RecordedInputs,
+} from '../planner/planInputs.js';
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
 import { defaultDataDir } from '../store/dataDir.js';
 import { detectEnforcement } from '../enforcement/enforcement.js';
@@ -23,6 +29,13 @@ import type { Flags } from './args.js';
 export interface CommandOutput {
   text: string;
   exitCode: number;
+}
+
+/** The board the flags describe: their recordings, else this machine (--cores overrides its count either way). */
+function boardOf(flags: Flags, probe = true): Promise<BoardResources> {
+  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson } = flags;
+  const recorded: RecordedInputs = { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson };
+  return resourcesFor(Object.values(recorded).some(Boolean) ? recorded : null, { cores: flags.cores, probe });
 }
 
 function describeGpu(resources: BoardResources): string[] {
@@ -74,7 +87,7 @@ function describeSeed(title: string, config: SeedConfig, gpu: boolean): string[]
 }
 
 export async function doctor(flags: Flags): Promise<CommandOutput> {
-  const resources = await resourcesForFlags(flags);
+  const resources = await boardOf(flags);
   const enforcement = detectEnforcement();
   enforcement.dispose?.();
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
@@ -174,7 +187,7 @@ export async function planCommand(flags: Flags): Promise<CommandOutput> {
       exitCode: 2,
     };
   }
-  const resources = await resourcesForFlags(flags);
+  const resources = await boardOf(flags);
   const outcome: PlanOutcome = planForSettings({ settings, resources, modelOf: (role) => settings.models[role]! });
   if (flags.json) {
     const body = outcome.ok
@@ -197,7 +210,7 @@ function headlessScript(): string {
 }
 
 export async function serviceCommand(flags: Flags): Promise<CommandOutput> {
-  const resources = await resourcesForFlags(flags, { probe: false });
+  const resources = await boardOf(flags, false);
   const defaults = defaultServiceLimits(resources.ramTotalBytes, resources.cores);
   const limits: ServiceLimits = {
     memoryMaxBytes: flags.memoryMaxGb !== undefined ? flags.memoryMaxGb * GIB : defaults.memoryMaxBytes,

@@ -18,35 +18,47 @@ import { makePlan } from './planner.js';
  * turned into a plan request. Shared by the host and the `plan`/`doctor` commands so both plan the same way.
  */
 
-/** True when the command line gave recordings in place of this machine. */
-export function usesRecordings(flags: Flags): boolean {
-  return Boolean(
-    flags.meminfo || flags.nvidiaSmi || flags.tegrastats || flags.gpuLoadFile || flags.nvTegraRelease || flags.jetson,
-  );
+/** Recorded files that stand in for this machine's (doctor, plan and service reproduce another board with them). */
+export interface RecordedInputs {
+  meminfo: string | undefined;
+  nvidiaSmi: string | undefined;
+  tegrastats: string | undefined;
+  gpuLoadFile: string | undefined;
+  nvTegraRelease: string | undefined;
+  /** Told it is a Jetson without a release file. */
+  jetson: boolean;
 }
 
-/** The board from the recorded files given on the command line, else from this machine (with the backend probe). */
-export async function resourcesForFlags(
-  flags: Flags,
-  options: { probe: boolean } = { probe: true },
+/** The board from recordings, else from this machine (with the backend probe); `cores` overrides the count. */
+export async function resourcesFor(
+  recorded: RecordedInputs | null,
+  options: { cores?: number | undefined; probe?: boolean } = {},
 ): Promise<BoardResources> {
-  if (!usesRecordings(flags)) {
-    const inputs = await readLiveInputs(options.probe ? await probeBackend() : null);
-    return resourcesFrom({ ...inputs, cores: flags.cores ?? inputs.cores });
+  if (!recorded) {
+    const inputs = await readLiveInputs((options.probe ?? true) ? await probeBackend() : null);
+    return resourcesFrom({ ...inputs, cores: options.cores ?? inputs.cores });
   }
   const read = (file: string | undefined) => (file ? fs.readFileSync(file, 'utf8') : null);
-  const given = [flags.meminfo, flags.nvidiaSmi, flags.tegrastats, flags.gpuLoadFile, flags.nvTegraRelease].filter(
-    Boolean,
-  );
+  const given = [
+    recorded.meminfo,
+    recorded.nvidiaSmi,
+    recorded.tegrastats,
+    recorded.gpuLoadFile,
+    recorded.nvTegraRelease,
+  ].filter(Boolean);
   return resourcesFrom({
     // Recorded boards without a meminfo (a tegrastats log) take their RAM from the recording, not from here.
-    meminfo: flags.meminfo ? read(flags.meminfo) : flags.tegrastats ? null : fs.readFileSync('/proc/meminfo', 'utf8'),
-    cores: flags.cores ?? os.availableParallelism(),
-    nvidiaSmi: read(flags.nvidiaSmi),
-    tegrastats: read(flags.tegrastats),
-    gpuLoad: read(flags.gpuLoadFile),
-    nvTegraRelease: read(flags.nvTegraRelease),
-    jetson: flags.jetson,
+    meminfo: recorded.meminfo
+      ? read(recorded.meminfo)
+      : recorded.tegrastats
+        ? null
+        : fs.readFileSync('/proc/meminfo', 'utf8'),
+    cores: options.cores ?? os.availableParallelism(),
+    nvidiaSmi: read(recorded.nvidiaSmi),
+    tegrastats: read(recorded.tegrastats),
+    gpuLoad: read(recorded.gpuLoadFile),
+    nvTegraRelease: read(recorded.nvTegraRelease),
+    jetson: recorded.jetson,
     backend: null,
     source: `recorded: ${given.join(', ') || '--jetson'}`,
   });
