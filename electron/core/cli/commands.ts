@@ -7,18 +7,13 @@ import { ROLES } from '../../../shared/instances.js';
 import type { Plan, PlanOutcome } from '../../../shared/plan.js';
 import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
-import {
-  flagsToSettingsPatch,
-  planForSettings,
-  resourcesFor,
-  rolesOf,
-  type RecordedInputs,
-} from '../planner/planInputs.js';
+import { planForSettings, resourcesFor, rolesOf, type RecordedInputs } from '../planner/planInputs.js';
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
 import { defaultDataDir } from '../store/dataDir.js';
 import { detectEnforcement } from '../enforcement/enforcement.js';
 import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
 import type { Flags } from './args.js';
+import { flagsToSettingsPatch } from './settingFlags.js';
 
 /**
  * `brain-in-jar doctor` and `brain-in-jar plan`: the board and the plan, printed for a person (in the shape of the

@@ -4,10 +4,9 @@ import os from 'node:os';
 import { GIB, type BoardResources } from '../../../shared/board.js';
 import type { Role } from '../../../shared/instances.js';
 import type { PlanOutcome } from '../../../shared/plan.js';
-import type { Settings, SettingsPatch } from '../../../shared/settings.js';
+import type { Settings } from '../../../shared/settings.js';
 import { probeBackend } from '../board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from '../board/resources.js';
-import type { Flags } from '../cli/args.js';
 import { validateModel } from '../gguf/validateModel.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from './budget.js';
 import { modelProfile, type ModelProfile } from './modelProfile.js';
@@ -62,38 +61,6 @@ export async function resourcesFor(
     backend: null,
     source: `recorded: ${given.join(', ') || '--jetson'}`,
   });
-}
-
-/** Settings as the command line states them, to lay over the saved settings for one run. */
-export function flagsToSettingsPatch(flags: Flags): SettingsPatch {
-  const patch: SettingsPatch = {};
-  const roles: Role[] = ['SUBJECT', 'OBSERVER', 'GOD'];
-  if (flags.mode) patch.mode = flags.mode;
-  const models: Partial<Record<Role, string>> = {};
-  for (const role of roles) {
-    const model = flags.roleModels[role] ?? flags.model;
-    if (model) models[role] = model;
-  }
-  if (Object.keys(models).length > 0) patch.models = models;
-  if (Object.keys(flags.ramLimitsGb).length > 0) patch.ramLimitsGb = { ...flags.ramLimitsGb };
-  if (flags.strategy) patch.strategies = Object.fromEntries(roles.map((role) => [role, flags.strategy]));
-  if (flags.strategy === 'manual' || flags.gpuLayers !== undefined) {
-    const manual = { gpuLayers: flags.gpuLayers ?? 0, contextSize: flags.contextSize ?? 2048 };
-    patch.manual = Object.fromEntries(roles.map((role) => [role, manual]));
-  }
-  if (flags.contextSize !== undefined) patch.contextSize = flags.contextSize;
-  if (flags.aggressive) patch.aggressive = true;
-  if (flags.reserveGb !== undefined) patch.reserveGb = flags.reserveGb;
-  if (flags.gpuThreshold !== undefined) patch.gpuThreshold = flags.gpuThreshold;
-  if (flags.ramThreshold !== undefined) patch.ramThreshold = flags.ramThreshold;
-  if (flags.warnThreshold !== undefined) patch.warnThreshold = flags.warnThreshold;
-  if (flags.intervalS !== undefined) patch.intervalS = flags.intervalS;
-  if (flags.graceS !== undefined) patch.graceS = flags.graceS;
-  if (flags.victimPolicy !== undefined) patch.victimPolicy = flags.victimPolicy;
-  if (Object.keys(flags.spare).length > 0) patch.spare = { ...flags.spare };
-  if (flags.thermalC !== undefined) patch.thermalC = flags.thermalC;
-  if (flags.watchdogTiming !== undefined) patch.watchdogTiming = flags.watchdogTiming;
-  return patch;
 }
 
 export function rolesOf(mode: Settings['mode']): Role[] {
