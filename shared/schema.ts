@@ -39,7 +39,15 @@ export interface NumberOptions {
   unit?: string;
 }
 
-export function number(options: NumberOptions = {}): Schema<number> {
+/** A number's schema keeps its unit, for the panel to show next to the field. */
+export type NumberSchema = Schema<number> & { readonly unit: string };
+
+/** True for a schema `number` made: the command line reads its text as a number. */
+export function isNumberSchema(schema: Schema<unknown>): schema is NumberSchema {
+  return 'unit' in schema;
+}
+
+export function number(options: NumberOptions = {}): NumberSchema {
   const { min, max, integer = false, unit = '' } = options;
   const range =
     min !== undefined && max !== undefined
@@ -52,6 +60,7 @@ export function number(options: NumberOptions = {}): Schema<number> {
   const describe = `${integer ? 'a whole number' : 'a number'}${range}`;
   return {
     describe,
+    unit,
     parse(value, field) {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         return fail(field, `${label(field)} must be ${describe} (got ${show(value)})`);
@@ -92,10 +101,18 @@ export function boolean(): Schema<boolean> {
   };
 }
 
-export function literalUnion<const T extends readonly string[]>(values: T): Schema<T[number]> {
+/** A choice keeps its values, for --help to list them. */
+export type ChoiceSchema<T extends readonly string[]> = Schema<T[number]> & { readonly values: T };
+
+export function isChoiceSchema(schema: Schema<unknown>): schema is ChoiceSchema<readonly string[]> {
+  return 'values' in schema;
+}
+
+export function literalUnion<const T extends readonly string[]>(values: T): ChoiceSchema<T> {
   const describe = `one of ${values.join(', ')}`;
   return {
     describe,
+    values,
     parse(value, field) {
       return typeof value === 'string' && (values as readonly string[]).includes(value)
         ? ok(value as T[number])

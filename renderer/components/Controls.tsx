@@ -3,9 +3,10 @@ import { useState, type FormEvent } from 'react';
 import type { MethodParams } from '../../shared/api.js';
 import type { ApiError } from '../../shared/errors.js';
 import type { Role } from '../../shared/instances.js';
-import type { Settings } from '../../shared/settings.js';
+import { SETTING_LABELS, type Settings } from '../../shared/settings.js';
 import type { Call } from '../client/call.js';
 import type { PanelState } from '../state/panelState.js';
+import { Applies } from './Applies.js';
 import { formatBytes, GB } from './format.js';
 
 type Patch = MethodParams<'settings.set'>;
@@ -16,40 +17,13 @@ function typed(text: string): number | string {
   return text.trim() !== '' && Number.isFinite(value) ? value : text;
 }
 
-function Applies({ when }: { when: 'live' | 'next start' }) {
-  return (
-    <span className={`applies applies-${when.replace(' ', '-')}`}>
-      {when === 'live' ? 'applies live' : 'on next start'}
-    </span>
-  );
-}
-
-interface FieldSpec {
-  key: keyof Settings;
-  label: string;
-  unit: string;
-}
-
-const WATCHDOG_FIELDS: FieldSpec[] = [
-  { key: 'ramThreshold', label: 'RAM threshold', unit: '%' },
-  { key: 'gpuThreshold', label: 'GPU threshold', unit: '%' },
-  { key: 'warnThreshold', label: 'Warn level', unit: '%' },
-  { key: 'intervalS', label: 'Interval', unit: 's' },
-  { key: 'graceS', label: 'Grace', unit: 's' },
-  { key: 'thermalC', label: 'Thermal pause', unit: 'C' },
-];
+/** The watchdog's numbers; their labels, help, units and when they apply come from the settings table. */
+const WATCHDOG_FIELDS = ['ramThreshold', 'gpuThreshold', 'warnThreshold', 'intervalS', 'graceS', 'thermalC'] as const;
+type WatchdogField = (typeof WATCHDOG_FIELDS)[number];
 
 /** The watchdog's numbers: each field shows the host's refusal next to it, and a refusal changes nothing. */
-function WatchdogForm({
-  settings,
-  applies,
-  call,
-}: {
-  settings: Settings;
-  applies: Record<keyof Settings, 'live' | 'next start'>;
-  call: Call;
-}) {
-  const [draft, setDraft] = useState<Partial<Record<keyof Settings, string>>>({});
+function WatchdogForm({ settings, call }: { settings: Settings; call: Call }) {
+  const [draft, setDraft] = useState<Partial<Record<WatchdogField, string>>>({});
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
   const submit = async (event: FormEvent) => {
@@ -65,27 +39,28 @@ function WatchdogForm({
   return (
     <form className="controls-form" onSubmit={(event) => void submit(event)} aria-label="Watchdog thresholds">
       <h3>Watchdog</h3>
-      {WATCHDOG_FIELDS.map((field) => {
-        const id = `setting-${field.key}`;
-        const refused = error?.field === field.key;
+      {WATCHDOG_FIELDS.map((key) => {
+        const id = `setting-${key}`;
+        const refused = error?.field === key;
+        const { label, help, applies, unit } = SETTING_LABELS[key];
         return (
-          <div key={field.key} className="field">
-            <label htmlFor={id}>
-              {field.label} <Applies when={applies[field.key]} />
+          <div key={key} className="field">
+            <label htmlFor={id} title={help}>
+              {label} <Applies when={applies} />
             </label>
             <input
               id={id}
-              name={field.key}
+              name={key}
               inputMode="decimal"
-              value={draft[field.key] ?? String(settings[field.key])}
+              value={draft[key] ?? String(settings[key])}
               aria-invalid={refused}
               aria-describedby={refused ? `${id}-error` : undefined}
               onChange={(event) => {
                 setSaved(false);
-                setDraft({ ...draft, [field.key]: event.target.value });
+                setDraft({ ...draft, [key]: event.target.value });
               }}
             />
-            <span className="unit">{field.unit}</span>
+            <span className="unit">{unit}</span>
             {refused && (
               <span id={`${id}-error`} className="field-error" role="alert">
                 {error.message}
@@ -95,8 +70,8 @@ function WatchdogForm({
         );
       })}
       <div className="field">
-        <label htmlFor="setting-victimPolicy">
-          Who goes first <Applies when={applies.victimPolicy} />
+        <label htmlFor="setting-victimPolicy" title={SETTING_LABELS.victimPolicy.help}>
+          {SETTING_LABELS.victimPolicy.label} <Applies when={SETTING_LABELS.victimPolicy.applies} />
         </label>
         <select
           id="setting-victimPolicy"
@@ -109,7 +84,7 @@ function WatchdogForm({
           <option value="role-order">SUBJECT, OBSERVER, GOD</option>
         </select>
       </div>
-      {error && !WATCHDOG_FIELDS.some((field) => field.key === error.field) && (
+      {error && !WATCHDOG_FIELDS.some((key) => key === error.field) && (
         <p className="field-error" role="alert">
           {error.message}
         </p>
@@ -122,6 +97,7 @@ function WatchdogForm({
 
 /** RAM limits per instance, with the budget bar: limits plus the system's reserve against the board. */
 function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
+  const { label, help, applies, unit } = SETTING_LABELS.ramLimitsGb;
   const [draft, setDraft] = useState<Partial<Record<Role, string>>>({});
   const [error, setError] = useState<ApiError | null>(null);
   const plan = state.plan?.ok ? state.plan.plan : null;
@@ -145,9 +121,9 @@ function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
     if (!failure) setDraft({});
   };
   return (
-    <form className="controls-form" onSubmit={(event) => void submit(event)} aria-label="RAM limits">
-      <h3>
-        RAM limits <Applies when="live" />
+    <form className="controls-form" onSubmit={(event) => void submit(event)} aria-label={label}>
+      <h3 title={help}>
+        {label} <Applies when={applies} />
       </h3>
       {roles.map((role) => {
         const id = `limit-${role}`;
@@ -162,7 +138,7 @@ function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
               aria-invalid={refused}
               onChange={(event) => setDraft({ ...draft, [role]: event.target.value })}
             />
-            <span className="unit">GB</span>
+            <span className="unit">{unit}</span>
           </div>
         );
       })}
@@ -198,6 +174,7 @@ function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
 
 /** The model of each role: a path the host checks (and, under Electron, a file dialog). */
 function ModelsForm({ state, call, native }: { state: PanelState; call: Call; native: boolean }) {
+  const { label, help, applies } = SETTING_LABELS.models;
   const [draft, setDraft] = useState<Partial<Record<Role, string>>>({});
   const [result, setResult] = useState<Partial<Record<Role, { ok: boolean; text: string }>>>({});
   const set = async (role: Role, path: string) => {
@@ -208,9 +185,9 @@ function ModelsForm({ state, call, native }: { state: PanelState; call: Call; na
     });
   };
   return (
-    <div className="controls-form" aria-label="Models">
-      <h3>
-        Models <Applies when="next start" />
+    <div className="controls-form" aria-label={label}>
+      <h3 title={help}>
+        {label} <Applies when={applies} />
       </h3>
       {state.instances.map((view) => {
         const role = view.instance;
@@ -259,7 +236,7 @@ export function Controls({ state, call, native }: { state: PanelState; call: Cal
   const view = state.settings!;
   return (
     <div className="controls" data-testid="controls">
-      <WatchdogForm settings={view.settings} applies={view.applies} call={call} />
+      <WatchdogForm settings={view.settings} call={call} />
       <LimitsForm state={state} call={call} />
       <ModelsForm state={state} call={call} native={native} />
     </div>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 
+import { SETTING_LABELS } from '../../shared/settings.js';
 import type { Call } from '../client/call.js';
 import { useCall } from '../client/useCall.js';
 
@@ -13,7 +14,7 @@ export function ModeSwitch({ mode, call }: { mode: 'single' | 'matrix'; call: Ca
     setAsking(null);
   };
   return (
-    <div className="mode-switch" role="group" aria-label="Mode">
+    <div className="mode-switch" role="group" aria-label={SETTING_LABELS.mode.label} title={SETTING_LABELS.mode.help}>
       {(['single', 'matrix'] as const).map((option) => (
         <button
           key={option}

@@ -3,9 +3,10 @@ import { memo, useState } from 'react';
 import { formatGb, type BoardResources } from '../../shared/board.js';
 import type { Role } from '../../shared/instances.js';
 import { STRATEGIES, type InstancePlan, type PlanOutcome, type Strategy } from '../../shared/plan.js';
-import type { Settings } from '../../shared/settings.js';
+import { SETTING_LABELS, type Settings } from '../../shared/settings.js';
 import type { Call } from '../client/call.js';
 import { useCall } from '../client/useCall.js';
+import { Applies } from './Applies.js';
 import { formatBytes } from './format.js';
 
 /** One budget bar: the estimate against what it may use; red when over. */
@@ -49,7 +50,8 @@ function ManualForm({ plan, call, role }: { plan: InstancePlan; call: Call; role
   return (
     <form
       className="manual"
-      aria-label={`${role} manual plan`}
+      aria-label={`${role} ${SETTING_LABELS.manual.label.toLowerCase()}`}
+      title={SETTING_LABELS.manual.help}
       onSubmit={(event) => {
         event.preventDefault();
         void apply();
@@ -85,15 +87,16 @@ function InstancePlanRow({
   call: Call;
 }) {
   const own = budgets.unified ? plan.estimate.ramBytes + plan.estimate.gpuBytes : plan.estimate.ramBytes;
+  const { label, help, applies } = SETTING_LABELS.strategies;
   return (
     <div className="plan-row" data-testid={`plan-${plan.instance}`}>
       <div className="plan-head">
         <strong>{plan.instance}</strong>
-        <label>
-          Strategy{' '}
+        <label title={help}>
+          {label}{' '}
           <select
             value={strategy}
-            aria-label={`${plan.instance} planner strategy`}
+            aria-label={`${plan.instance} ${label.toLowerCase()}`}
             onChange={(event) =>
               void call('settings.set', { strategies: { [plan.instance]: event.target.value as Strategy } })
             }
@@ -105,7 +108,7 @@ function InstancePlanRow({
             ))}
           </select>
         </label>
-        <span className="applies">applies on next start</span>
+        <Applies when={applies} />
       </div>
       <p className="plan-numbers" data-testid="plan-numbers">
         {plan.gpuLayers}/{plan.totalLayers} layers on GPU · context {plan.contextSize} · batch {plan.batchSize} ·{' '}

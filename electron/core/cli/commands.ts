@@ -8,12 +8,13 @@ import type { Plan, PlanOutcome } from '../../../shared/plan.js';
 import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
 import { INVENTORY_DEADLINE_MS, thisBoardInventory } from '../board/inventory.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
-import { flagsToSettingsPatch, planForSettings, resourcesForFlags, rolesOf } from '../planner/planInputs.js';
+import { planForSettings, resourcesFor, rolesOf, type RecordedInputs } from '../planner/planInputs.js';
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
 import { defaultDataDir } from '../store/dataDir.js';
 import { detectEnforcement } from '../enforcement/enforcement.js';
 import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
 import type { Flags } from './args.js';
+import { flagsToSettingsPatch } from './settingFlags.js';
 
 /**
  * `brain-in-jar doctor` and `brain-in-jar plan`: the board and the plan, printed for a person (in the shape of the
@@ -24,6 +25,13 @@ import type { Flags } from './args.js';
 export interface CommandOutput {
   text: string;
   exitCode: number;
+}
+
+/** The board the flags describe: their recordings, else this machine (--cores overrides its count either way). */
+function boardOf(flags: Flags, probe = true): Promise<BoardResources> {
+  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson } = flags;
+  const recorded: RecordedInputs = { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson };
+  return resourcesFor(Object.values(recorded).some(Boolean) ? recorded : null, { cores: flags.cores, probe });
 }
 
 function describeGpu(resources: BoardResources): string[] {
@@ -81,7 +89,7 @@ function describeSeed(title: string, config: SeedConfig, gpu: boolean): string[]
 
 export async function doctor(flags: Flags): Promise<CommandOutput> {
   // Worth its wait here (up to its deadline), unlike at the host's start; a recorded board has no inventory field.
-  const [measured, inventory] = await Promise.all([resourcesForFlags(flags), thisBoardInventory()]);
+  const [measured, inventory] = await Promise.all([boardOf(flags), thisBoardInventory()]);
   const resources = measured.inventory === undefined ? measured : { ...measured, inventory };
   const enforcement = detectEnforcement();
   enforcement.dispose?.();
@@ -183,7 +191,7 @@ export async function planCommand(flags: Flags): Promise<CommandOutput> {
       exitCode: 2,
     };
   }
-  const resources = await resourcesForFlags(flags);
+  const resources = await boardOf(flags);
   const outcome: PlanOutcome = planForSettings({ settings, resources, modelOf: (role) => settings.models[role]! });
   if (flags.json) {
     const body = outcome.ok
@@ -206,7 +214,7 @@ function headlessScript(): string {
 }
 
 export async function serviceCommand(flags: Flags): Promise<CommandOutput> {
-  const resources = await resourcesForFlags(flags, { probe: false });
+  const resources = await boardOf(flags, false);
   const defaults = defaultServiceLimits(resources.ramTotalBytes, resources.cores);
   const limits: ServiceLimits = {
     memoryMaxBytes: flags.memoryMaxGb !== undefined ? flags.memoryMaxGb * GIB : defaults.memoryMaxBytes,

@@ -4,10 +4,9 @@ import os from 'node:os';
 import { GIB, type BoardResources } from '../../../shared/board.js';
 import type { Role } from '../../../shared/instances.js';
 import type { PlanOutcome } from '../../../shared/plan.js';
-import type { Settings, SettingsPatch } from '../../../shared/settings.js';
+import type { Settings } from '../../../shared/settings.js';
 import { probeBackend } from '../board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from '../board/resources.js';
-import type { Flags } from '../cli/args.js';
 import { validateModel } from '../gguf/validateModel.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from './budget.js';
 import { modelProfile, type ModelProfile } from './modelProfile.js';
@@ -18,70 +17,50 @@ import { makePlan } from './planner.js';
  * turned into a plan request. Shared by the host and the `plan`/`doctor` commands so both plan the same way.
  */
 
-/** True when the command line gave recordings in place of this machine. */
-export function usesRecordings(flags: Flags): boolean {
-  return Boolean(
-    flags.meminfo || flags.nvidiaSmi || flags.tegrastats || flags.gpuLoadFile || flags.nvTegraRelease || flags.jetson,
-  );
+/** Recorded files that stand in for this machine's (doctor, plan and service reproduce another board with them). */
+export interface RecordedInputs {
+  meminfo: string | undefined;
+  nvidiaSmi: string | undefined;
+  tegrastats: string | undefined;
+  gpuLoadFile: string | undefined;
+  nvTegraRelease: string | undefined;
+  /** Told it is a Jetson without a release file. */
+  jetson: boolean;
 }
 
-/** The board from the recorded files given on the command line, else from this machine (with the backend probe). */
-export async function resourcesForFlags(
-  flags: Flags,
-  options: { probe: boolean } = { probe: true },
+/** The board from recordings, else from this machine (with the backend probe); `cores` overrides the count. */
+export async function resourcesFor(
+  recorded: RecordedInputs | null,
+  options: { cores?: number | undefined; probe?: boolean } = {},
 ): Promise<BoardResources> {
-  if (!usesRecordings(flags)) {
-    const inputs = await readLiveInputs(options.probe ? await probeBackend() : null);
-    return resourcesFrom({ ...inputs, cores: flags.cores ?? inputs.cores });
+  if (!recorded) {
+    const inputs = await readLiveInputs((options.probe ?? true) ? await probeBackend() : null);
+    return resourcesFrom({ ...inputs, cores: options.cores ?? inputs.cores });
   }
   const read = (file: string | undefined) => (file ? fs.readFileSync(file, 'utf8') : null);
-  const given = [flags.meminfo, flags.nvidiaSmi, flags.tegrastats, flags.gpuLoadFile, flags.nvTegraRelease].filter(
-    Boolean,
-  );
+  const given = [
+    recorded.meminfo,
+    recorded.nvidiaSmi,
+    recorded.tegrastats,
+    recorded.gpuLoadFile,
+    recorded.nvTegraRelease,
+  ].filter(Boolean);
   return resourcesFrom({
     // Recorded boards without a meminfo (a tegrastats log) take their RAM from the recording, not from here.
-    meminfo: flags.meminfo ? read(flags.meminfo) : flags.tegrastats ? null : fs.readFileSync('/proc/meminfo', 'utf8'),
-    cores: flags.cores ?? os.availableParallelism(),
-    nvidiaSmi: read(flags.nvidiaSmi),
-    tegrastats: read(flags.tegrastats),
-    gpuLoad: read(flags.gpuLoadFile),
-    nvTegraRelease: read(flags.nvTegraRelease),
-    jetson: flags.jetson,
+    meminfo: recorded.meminfo
+      ? read(recorded.meminfo)
+      : recorded.tegrastats
+        ? null
+        : fs.readFileSync('/proc/meminfo', 'utf8'),
+    cores: options.cores ?? os.availableParallelism(),
+    nvidiaSmi: read(recorded.nvidiaSmi),
+    tegrastats: read(recorded.tegrastats),
+    gpuLoad: read(recorded.gpuLoadFile),
+    nvTegraRelease: read(recorded.nvTegraRelease),
+    jetson: recorded.jetson,
     backend: null,
     source: `recorded: ${given.join(', ') || '--jetson'}`,
   });
-}
-
-/** Settings as the command line states them, to lay over the saved settings for one run. */
-export function flagsToSettingsPatch(flags: Flags): SettingsPatch {
-  const patch: SettingsPatch = {};
-  const roles: Role[] = ['SUBJECT', 'OBSERVER', 'GOD'];
-  if (flags.mode) patch.mode = flags.mode;
-  const models: Partial<Record<Role, string>> = {};
-  for (const role of roles) {
-    const model = flags.roleModels[role] ?? flags.model;
-    if (model) models[role] = model;
-  }
-  if (Object.keys(models).length > 0) patch.models = models;
-  if (Object.keys(flags.ramLimitsGb).length > 0) patch.ramLimitsGb = { ...flags.ramLimitsGb };
-  if (flags.strategy) patch.strategies = Object.fromEntries(roles.map((role) => [role, flags.strategy]));
-  if (flags.strategy === 'manual' || flags.gpuLayers !== undefined) {
-    const manual = { gpuLayers: flags.gpuLayers ?? 0, contextSize: flags.contextSize ?? 2048 };
-    patch.manual = Object.fromEntries(roles.map((role) => [role, manual]));
-  }
-  if (flags.contextSize !== undefined) patch.contextSize = flags.contextSize;
-  if (flags.aggressive) patch.aggressive = true;
-  if (flags.reserveGb !== undefined) patch.reserveGb = flags.reserveGb;
-  if (flags.gpuThreshold !== undefined) patch.gpuThreshold = flags.gpuThreshold;
-  if (flags.ramThreshold !== undefined) patch.ramThreshold = flags.ramThreshold;
-  if (flags.warnThreshold !== undefined) patch.warnThreshold = flags.warnThreshold;
-  if (flags.intervalS !== undefined) patch.intervalS = flags.intervalS;
-  if (flags.graceS !== undefined) patch.graceS = flags.graceS;
-  if (flags.victimPolicy !== undefined) patch.victimPolicy = flags.victimPolicy;
-  if (Object.keys(flags.spare).length > 0) patch.spare = { ...flags.spare };
-  if (flags.thermalC !== undefined) patch.thermalC = flags.thermalC;
-  if (flags.watchdogTiming !== undefined) patch.watchdogTiming = flags.watchdogTiming;
-  return patch;
 }
 
 export function rolesOf(mode: Settings['mode']): Role[] {

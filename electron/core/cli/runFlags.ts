@@ -1,0 +1,149 @@
+import * as s from '../../../shared/schema.js';
+import { gigabytes } from '../../../shared/settingsTable.js';
+import { option, pathOption, toggle } from './flagSpec.js';
+
+/**
+ * The flags that are not settings: how this run serves, generates and reports, the unit `service` writes, and the
+ * recordings `doctor`, `plan` and `service` read in place of this machine. The settings' own flags come from the
+ * settings table (settingFlags.ts).
+ */
+
+const RUN = ['run'] as const;
+const RECORDED = ['doctor', 'plan', 'service'] as const;
+const SERVICE = ['service'] as const;
+const seconds = s.number({ min: 0, max: 3600, unit: ' s' });
+
+export const RUN_FLAGS = {
+  webHost: option(
+    s.string({ minLength: 1, maxLength: 255 }),
+    'HOST',
+    {
+      name: '--web-host',
+      commands: RUN,
+      help: 'address the panel is served on; anything but loopback is reachable from the network',
+    },
+    '127.0.0.1',
+  ),
+  webPort: option(
+    s.number({ min: 0, max: 65535, integer: true }),
+    'PORT',
+    { name: '--web-port', commands: RUN, help: 'port of the panel and its WebSocket; 0 = any free port' },
+    8095,
+  ),
+  dataDir: pathOption('DIR', {
+    name: '--data-dir',
+    commands: [...RUN, 'service'],
+    help: 'where transcripts, events, logs and settings go',
+    defaultHelp: '$XDG_CONFIG_HOME/brain-in-jar',
+  }),
+  jsonEvents: toggle({
+    name: '--json-events',
+    commands: RUN,
+    help: 'print every event as one JSON object per line on stdout',
+  }),
+  autostart: toggle(
+    { name: '--no-autostart', commands: RUN, help: 'do not start the instances; wait for Start in the panel' },
+    true,
+  ),
+  kiosk: toggle({ name: '--kiosk', commands: RUN, help: 'Electron only: fullscreen on the attached display' }),
+  /** Matrix: one instance loads at a time (--no-admission starts all at once, for comparison). */
+  admission: toggle(
+    {
+      name: '--no-admission',
+      commands: RUN,
+      help: 'matrix: start every instance at once instead of one load at a time (only to compare; the load spikes add up)',
+    },
+    true,
+  ),
+  threads: option(s.number({ min: 1, max: 256, integer: true }), 'N', {
+    name: '--threads',
+    commands: RUN,
+    help: 'CPU threads per instance',
+    defaultHelp: "the plan's",
+  }),
+  maxTokens: option(
+    s.number({ min: 1, max: 32_768, integer: true }),
+    'N',
+    { name: '--max-tokens', commands: RUN, help: 'longest reflection, in tokens, as in the original' },
+    512,
+  ),
+  temperature: option(
+    s.number({ min: 0, max: 2 }),
+    'T',
+    { name: '--temperature', commands: RUN, help: 'sampling temperature, as in the original' },
+    0.7,
+  ),
+  thinkPauseS: option(
+    seconds,
+    'S',
+    { name: '--think-pause', commands: RUN, help: 'pause between two reflections, seconds' },
+    1,
+  ),
+  resurrectDelayS: option(
+    seconds,
+    'S',
+    {
+      name: '--resurrect-delay',
+      commands: RUN,
+      help: 'pause before a dead instance comes back, seconds; doubled for quick repeated deaths',
+    },
+    3,
+  ),
+  json: toggle({ name: '--json', commands: ['doctor', 'plan'], help: 'print one JSON object instead of the report' }),
+  print: toggle({ name: '--print', commands: SERVICE, help: 'print the unit (the default)' }),
+  install: toggle({
+    name: '--install',
+    commands: SERVICE,
+    help: 'write the unit to ~/.config/systemd/user/brain-in-jar.service',
+  }),
+  memoryMaxGb: option(gigabytes, 'GB', {
+    name: '--memory-max',
+    commands: SERVICE,
+    help: "the unit's MemoryMax",
+    defaultHelp: '24G on a 32 GB board, scaled: 75% of the RAM',
+  }),
+  memoryHighGb: option(gigabytes, 'GB', {
+    name: '--memory-high',
+    commands: SERVICE,
+    help: "the unit's MemoryHigh",
+    defaultHelp: '22G on a 32 GB board, scaled',
+  }),
+  cpuQuota: option(s.number({ min: 10, max: 100_000, integer: true, unit: '%' }), 'PCT', {
+    name: '--cpu-quota',
+    commands: SERVICE,
+    help: "the unit's CPUQuota",
+    defaultHelp: '600% on a 12-core board, scaled: half the cores',
+  }),
+  meminfo: pathOption('FILE', {
+    name: '--meminfo',
+    commands: RECORDED,
+    help: "a recorded /proc/meminfo instead of this machine's",
+  }),
+  nvidiaSmi: pathOption('FILE', {
+    name: '--nvidia-smi',
+    commands: RECORDED,
+    help: 'recorded output of nvidia-smi --query-gpu=name,memory.used,memory.total,utilization.gpu,temperature.gpu --format=csv (any header/units form)',
+  }),
+  tegrastats: pathOption('FILE', {
+    name: '--tegrastats',
+    commands: RECORDED,
+    help: 'recorded tegrastats output (a Jetson)',
+  }),
+  gpuLoadFile: pathOption('FILE', {
+    name: '--gpu-load-file',
+    commands: RECORDED,
+    help: 'a recorded Jetson devfreq GPU load (per-mille), e.g. /sys/devices/platform/gpu.0/load',
+  }),
+  nvTegraRelease: pathOption('FILE', {
+    name: '--nv-tegra-release',
+    commands: RECORDED,
+    help: 'a recorded /etc/nv_tegra_release (a Jetson)',
+  }),
+  jetson: toggle({ name: '--jetson', commands: RECORDED, help: 'treat the (recorded) board as a Jetson' }),
+  cores: option(s.number({ min: 1, max: 1024, integer: true }), 'N', {
+    name: '--cores',
+    commands: RECORDED,
+    help: 'CPU cores of the recorded board',
+    defaultHelp: "this machine's",
+  }),
+};
