@@ -174,9 +174,9 @@ async function samplerCost(): Promise<WatchdogBenchResult['sampler']> {
     gpuKind: 'none',
     log: eventLogger(() => undefined),
     workers: () => [
-      { role: 'SUBJECT', pid: process.pid, limitBytes: null, vramBytes: null },
-      { role: 'OBSERVER', pid: process.pid, limitBytes: null, vramBytes: null },
-      { role: 'GOD', pid: process.pid, limitBytes: null, vramBytes: null },
+      { role: 'SUBJECT', pid: process.pid, limitBytes: 6 * 2 ** 30, vramBytes: null, spare: false, killable: true },
+      { role: 'OBSERVER', pid: process.pid, limitBytes: 6 * 2 ** 30, vramBytes: null, spare: false, killable: true },
+      { role: 'GOD', pid: process.pid, limitBytes: 6 * 2 ** 30, vramBytes: null, spare: false, killable: true },
     ],
   });
   const started = process.hrtime.bigint();

@@ -1,21 +1,15 @@
-import type {
-  DeathCause,
-  InstanceError,
-  InstanceSnapshot,
-  InstanceState,
-  LoadInfo,
-  ReflectionRecord,
-  Role,
-} from './instances.js';
+import type { InstanceError, InstanceSnapshot, InstanceState, LoadInfo, ReflectionRecord, Role } from './instances.js';
 import type { BoardResources } from './board.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
 import type { Settings } from './settings.js';
-import type { EnforcementInfo, KillReason, ThermalState } from './watchdog.js';
+import type { DeathRecord, LifeRecord } from './transcript.js';
+import type { Crossing, EnforcementInfo, KillReason, ThermalState } from './watchdog.js';
 
 /**
  * Every event the host emits, named by what happened. The same objects go to the renderer (IPC or WebSocket), to
- * stdout with --json-events (one per line), and, except the high-frequency ones, to the session's events.jsonl.
+ * stdout with --json-events (one per line), and, except those kept elsewhere (NOT_IN_EVENTS_FILE), to the session's
+ * events.jsonl.
  */
 export type HostEvent = (
   | HostReadyEvent
@@ -46,11 +40,18 @@ export type HostEvent = (
   | HostModeEvent
   | LogEvent
 ) & {
-  /** When the host emitted it, epoch ms (every event the host emits carries it). */
-  at?: number;
+  /** When the host emitted it, epoch ms. */
+  at: number;
 };
 
 export type HostEventType = HostEvent['type'];
+
+/** An event as its source hands it to the host, which stamps `at` (a source that knows the moment gives it). */
+export type UnstampedEvent = HostEvent extends infer E
+  ? E extends HostEvent
+    ? Omit<E, 'at'> & { at?: number }
+    : never
+  : never;
 
 /** The host is serving; `url` carries the token a browser needs. */
 export interface HostReadyEvent {
@@ -83,15 +84,8 @@ export interface InstanceLoadedEvent {
   load: LoadInfo;
 }
 
-/** A new life began: the prompt the instance was given, which states how many times it has died. */
-export interface InstanceLifeEvent {
-  type: 'instance.life';
-  instance: Role;
-  deaths: number;
-  systemPrompt: string;
-  /** How many reflections of earlier lives the mind carries into this one. */
-  memories: number;
-}
+/** A new life began: the record written to the transcript, whose prompt states how many times it has died. */
+export type InstanceLifeEvent = Omit<LifeRecord, 'v' | 'kind'> & { type: 'instance.life' };
 
 /** Streamed text, batched by the worker (about every 50 ms). */
 export interface InstanceTokensEvent {
@@ -110,22 +104,12 @@ export interface InstanceReflectionEvent {
   record: ReflectionRecord;
 }
 
-export interface InstanceDeathEvent {
+/** A death: the record written to the transcript (its `at` is the moment of death), and when it comes back. */
+export type InstanceDeathEvent = Omit<DeathRecord, 'v' | 'kind'> & {
   type: 'instance.death';
-  instance: Role;
-  cause: DeathCause;
-  /** The death count after this death. */
-  deaths: number;
-  pid: number | null;
-  signal: string | null;
-  exitCode: number | null;
-  /** What the worker or the host knew about why (a load error, a crash message). */
-  message: string | null;
-  /** The worker's resident memory at the last sample before it died. */
-  memoryBytes: number | null;
   /** Epoch ms of the planned resurrection, or null when it will not come back by itself. */
   resurrectAt: number | null;
-}
+};
 
 /** Something went wrong that is not a death: an invalid model file, a refused start. */
 export interface InstanceErrorEvent {
@@ -169,27 +153,23 @@ export interface BoardResourcesEvent {
   resources: BoardResources;
 }
 
-/** The figures the watchdog acts on. */
-export interface WatchdogThresholds {
-  gpuThreshold: number;
-  ramThreshold: number;
-  warnThreshold: number;
-  intervalS: number;
-  graceS: number;
-  thermalC: number;
-}
+/** The figures the watchdog acts on: these settings, as it uses them. */
+export type WatchdogThresholds = Pick<
+  Settings,
+  'gpuThreshold' | 'ramThreshold' | 'warnThreshold' | 'intervalS' | 'graceS' | 'thermalC'
+>;
 
-export interface WatchdogStartedEvent extends WatchdogThresholds {
+export type WatchdogStartedEvent = WatchdogThresholds & {
   type: 'watchdog.started';
   enforcement: EnforcementInfo;
-}
+};
 
 /** Sent by the watchdog on the first sample that uses changed thresholds (after a change in the panel, say). */
-export interface WatchdogThresholdsEvent extends WatchdogThresholds {
+export type WatchdogThresholdsEvent = WatchdogThresholds & {
   type: 'watchdog.thresholds';
   /** The fields that differ from before. */
   changed: Array<keyof WatchdogThresholds>;
-}
+};
 
 /** The samples taken since the last batch (about one batch a second). */
 export interface WatchdogSamplesEvent {
@@ -206,23 +186,10 @@ export interface WatchdogSpikeEvent {
 }
 
 /** A threshold or a limit is crossed; the watchdog re-reads before it acts. */
-export interface WatchdogCriticalEvent {
-  type: 'watchdog.critical';
-  reason: KillReason;
-  instance: Role | null;
-  /** Percent for thresholds, bytes for a limit. */
-  value: number;
-  threshold: number;
-}
+export type WatchdogCriticalEvent = Crossing & { type: 'watchdog.critical' };
 
-/** The re-read found memory back under the line: nobody is killed. */
-export interface WatchdogRecoveredEvent {
-  type: 'watchdog.recovered';
-  reason: KillReason;
-  instance: Role | null;
-  value: number;
-  threshold: number;
-}
+/** The re-read found memory back under the line: nobody is killed. The crossing it first saw. */
+export type WatchdogRecoveredEvent = Crossing & { type: 'watchdog.recovered' };
 
 export interface WatchdogKillEvent {
   type: 'watchdog.kill';
@@ -236,8 +203,6 @@ export interface WatchdogKillEvent {
   gpuPercent: number | null;
   /** From the sample that first saw the crossing to this signal. */
   reactionMs: number;
-  /** Epoch ms of the signal. */
-  at: number;
 }
 
 export interface WatchdogThermalEvent {
@@ -291,6 +256,15 @@ export const EPHEMERAL_EVENT_TYPES: ReadonlySet<HostEventType> = new Set<HostEve
   'instance.progress',
   'metrics.frame',
   'watchdog.samples',
+]);
+
+/**
+ * Events not written to events.jsonl: the streamed ones, and reflections, whose one record is the transcript's.
+ * (Sessions written before kept reflections there too; readers of events.jsonl must take them or leave them.)
+ */
+export const NOT_IN_EVENTS_FILE: ReadonlySet<HostEventType> = new Set<HostEventType>([
+  ...EPHEMERAL_EVENT_TYPES,
+  'instance.reflection',
 ]);
 
 /**

@@ -4,6 +4,13 @@ import type { LoadShape } from './plan.js';
 export const ROLES = ['SUBJECT', 'OBSERVER', 'GOD'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Who watches whom in the matrix: OBSERVER watches SUBJECT, GOD watches both; SUBJECT is unaware. */
+export const WATCHES: Readonly<Record<Role, readonly Role[]>> = {
+  SUBJECT: [],
+  OBSERVER: ['SUBJECT'],
+  GOD: ['SUBJECT', 'OBSERVER'],
+};
+
 /**
  * The life cycle of one instance, as the supervisor drives it:
  * stopped -> loading -> thinking -> (dying) -> dead -> resurrecting -> loading ...

@@ -17,7 +17,7 @@ export interface MetricsFrame {
   temperaturesC: Record<string, number>;
   /** The watchdog's sampling interval when this sample was taken (it speeds up near the limits). */
   intervalMs: number;
-  /** Resident memory (RssAnon + RssFile) of each running worker. */
+  /** Each running worker's memory, and its token rate. */
   instances: Partial<Record<Role, InstanceMetrics>>;
 }
 
@@ -38,15 +38,32 @@ export interface PsiMetrics {
   fullAvg10: number;
 }
 
-export interface InstanceMetrics {
+/**
+ * What the host knows of one running worker's memory: the sampler fills it once per sample (the RSS from
+ * /proc/<pid>/status, the rest from the instance), and the watchdog, the metrics frames and the cards all read it.
+ */
+export interface WorkerMemory {
+  role: Role;
   pid: number;
+  /** RssAnon + RssFile: with mmap the weights are RssFile, without it RssAnon. */
   rssBytes: number;
   rssAnonBytes: number;
   rssFileBytes: number;
   /** What node-llama-cpp in the worker says it holds on the GPU, when it has a GPU backend. */
   vramBytes: number | null;
   /** The instance's RAM limit at the time. */
-  limitBytes: number | null;
-  /** Tokens streamed per second since the previous frame. */
+  limitBytes: number;
+  /** Left to the kernel's limit: the watchdog never signals it. */
+  spare: boolean;
+  /** Loaded or loading, and not already on its way out: the watchdog may signal it. */
+  killable: boolean;
+}
+
+/** What the sampler is told of a worker before it reads the worker's memory. */
+export type WorkerIdentity = Omit<WorkerMemory, 'rssBytes' | 'rssAnonBytes' | 'rssFileBytes'>;
+
+/** A worker's memory in a metrics frame, with its token rate. */
+export interface InstanceMetrics extends WorkerMemory {
+  /** Tokens streamed per second since the previous frame sent to the panel. */
   tokensPerSecond: number | null;
 }

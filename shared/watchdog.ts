@@ -21,6 +21,16 @@ export const ENFORCEMENT_LABELS: Record<EnforcementKind, string> = {
 /** Why the watchdog stops an instance. */
 export type KillReason = 'ram-limit' | 'ram-threshold' | 'gpu-threshold';
 
+/** A line crossed in one sample: what the watchdog re-reads, and acts on if it holds. */
+export interface Crossing {
+  reason: KillReason;
+  /** The instance over its own limit, for ram-limit. */
+  instance: Role | null;
+  /** Percent for thresholds, bytes for a limit. */
+  value: number;
+  threshold: number;
+}
+
 /** The thermal guard: generation paused above the threshold until the board is 5 C cooler. */
 export interface ThermalState {
   paused: boolean;

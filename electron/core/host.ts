@@ -3,83 +3,76 @@ import path from 'node:path';
 
 import type { HostSnapshot, ModelCheck, SettingsView } from '../../shared/api.js';
 import type { BoardResources } from '../../shared/board.js';
-import { EPHEMERAL_EVENT_TYPES, isLogWorthy, type HostEvent } from '../../shared/events.js';
-import type { InstanceSnapshot, Observation, Role } from '../../shared/instances.js';
-import type { MetricsFrame } from '../../shared/metrics.js';
-import type { PlanOutcome } from '../../shared/plan.js';
-import type { WatchdogStatus } from '../../shared/watchdog.js';
+import type { HostEvent, UnstampedEvent } from '../../shared/events.js';
 import {
-  applySettingsPatch,
-  crossFieldProblem,
-  SETTING_APPLIES,
-  type Settings,
-  type SettingsPatch,
-} from '../../shared/settings.js';
+  WATCHES,
+  type InstanceSnapshot,
+  type InstanceState,
+  type Observation,
+  type Role,
+} from '../../shared/instances.js';
+import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
+import type { InstancePlan, PlanOutcome } from '../../shared/plan.js';
+import type { WatchdogStatus } from '../../shared/watchdog.js';
+import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
 import { ApiFailure, createApi, type Api } from './api.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
 import type { Flags } from './cli/args.js';
 import { flagsToSettingsPatch } from './cli/settingFlags.js';
 import { ensureDemoModel } from './demoModel.js';
-import { validateModel } from './gguf/validateModel.js';
-import { eventLogger, type Logger } from './logger.js';
-import { planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js';
 import { detectEnforcement, type Enforcement } from './enforcement/enforcement.js';
+import { EventBus, type EventListener } from './eventBus.js';
+import { validateModel } from './gguf/validateModel.js';
+import { Instance } from './instance/instance.js';
+import { StartGate, type LaunchConfig } from './instance/startGate.js';
+import { eventLogger, type Logger } from './logger.js';
+import { ObservationDesk } from './matrix/observation.js';
+import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
+import { planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js';
 import { RingBuffer } from './ringBuffer.js';
-import { Sampler } from './sampler/sampler.js';
+import { SettingsService } from './settingsService.js';
 import { defaultDataDir } from './store/dataDir.js';
 import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
-import { SettingsStore } from './store/settingsStore.js';
-import { InstanceSupervisor, type LaunchResult } from './supervisor/instanceSupervisor.js';
-import { Admission } from './matrix/admission.js';
-import { ObservationDesk, WATCHES } from './matrix/observation.js';
 import { reducedLayers } from './watchdog/policy.js';
-import { Watchdog, type RunnerConfig } from './watchdog/watchdog.js';
-import { WatchdogLogFile } from './watchdog/watchdogLog.js';
+import { WatchdogBinding } from './watchdog/watchdogBinding.js';
 
-export type EventListener = (event: HostEvent) => void;
+export type { EventListener } from './eventBus.js';
 
 /** Metrics history kept for a client that connects: an hour at the default 1 s interval. */
 const METRICS_CAPACITY = 3600;
 const METRICS_MAX_AGE_MS = 60 * 60 * 1000;
-/** Events kept for the panel's event log. */
-const EVENTS_CAPACITY = 500;
 /** Memory frames go to the panel at most this often; the watchdog sees every sample. */
 const FRAME_EVERY_MS = 1000;
-/** Plan errors the operator can resolve (a limit raised, another instance stopped): an instance waits for them. */
-const RESOLVABLE_PLAN_ERRORS = new Set(['MODEL_TOO_LARGE', 'PLAN_DOES_NOT_FIT', 'BUDGET_EXCEEDED']);
 
 /**
- * The host: everything the app does, without Electron. It owns the instances, the plan, the sampler and the files,
- * and speaks to the outside only through events (subscribe) and the api table (api.call). The Electron shell and the
- * headless entry point both run exactly this.
+ * The host: the composition root. It owns the instances and composes the services they need (settings, the plan,
+ * the start gate, the watchdog, the event bus, the files), and speaks to the outside only through events
+ * (subscribe) and the api table (api.call). The Electron shell and the headless entry point both run exactly this.
  */
 export class Host {
   readonly api: Api;
   readonly store: SessionStore;
   readonly log: Logger;
-  private readonly listeners = new Set<EventListener>();
-  private readonly instances = new Map<Role, InstanceSupervisor>();
+  private readonly bus: EventBus;
+  private readonly settingsService: SettingsService;
+  private readonly instances = new Map<Role, Instance>();
   private readonly metrics = new RingBuffer<MetricsFrame>(METRICS_CAPACITY, METRICS_MAX_AGE_MS, (frame) => frame.t);
-  private readonly recentEvents = new RingBuffer<HostEvent>(EVENTS_CAPACITY, Number.POSITIVE_INFINITY, () => 0);
-  private sampler: Sampler | null = null;
-  private watchdog: Watchdog | null = null;
+  /** The sampler's latest sample, every one (the panel gets about one a second of them). */
+  private latestSample: MetricsFrame | null = null;
+  private watchdog: WatchdogBinding | null = null;
   private readonly enforcement: Enforcement & { dispose?: () => void };
-  private readonly watchdogLog: WatchdogLogFile;
   private readonly lineListeners = new Set<(line: string) => void>();
   private readonly layerCaps: Partial<Record<Role, number>> = {};
   private lastFrameSentAt = 0;
-  private readonly settingsStore: SettingsStore;
-  /** Settings the command line states for this run, laid over the saved ones until the operator changes them. */
-  private overrides: SettingsPatch;
   private resources: BoardResources;
   private plan: PlanOutcome;
   private demoModelPath: string | null = null;
   private repaired: string[] = [];
   private readonly deathCounts: DeathCountStore;
   private readonly desk = new ObservationDesk();
-  private readonly admission = new Admission();
+  private readonly gate: StartGate;
   private closed = false;
 
   private constructor(
@@ -88,15 +81,28 @@ export class Host {
     resources: BoardResources,
   ) {
     this.store = new SessionStore(dataDir);
+    this.bus = new EventBus(this.store, (event) => this.desk.note(event, new Set(this.instances.keys())));
     this.log = eventLogger((event) => this.emit(event));
-    this.settingsStore = new SettingsStore(this.store.paths.settings);
-    this.overrides = flagsToSettingsPatch(flags);
     this.resources = resources;
+    this.settingsService = new SettingsService({
+      file: this.store.paths.settings,
+      overrides: flagsToSettingsPatch(flags),
+      planFor: (settings) => this.makePlan(settings),
+      emit: (event) => this.emit(event),
+      log: this.log,
+    });
     this.plan = this.makePlan(this.settings);
     this.enforcement = detectEnforcement();
-    this.watchdogLog = new WatchdogLogFile(path.join(this.store.paths.logs, 'watchdog.log'));
     this.deathCounts = new DeathCountStore(this.store.paths.deaths);
-    for (const role of rolesOf(this.settings.mode)) this.instances.set(role, this.createSupervisor(role));
+    this.gate = new StartGate({
+      memoryHold: () => this.watchdog?.hold() ?? null,
+      plan: () => this.plan,
+      configFor: (planned) => this.launchConfig(planned),
+      admission: flags.admission,
+      states: () => new Map<Role, InstanceState>([...this.instances].map(([role, one]) => [role, one.state])),
+      waiting: () => new Set([...this.instances].filter(([, one]) => one.held !== null).map(([role]) => role)),
+    });
+    for (const role of rolesOf(this.settings.mode)) this.instances.set(role, this.createInstance(role));
     this.api = createApi({
       snapshot: () => this.snapshot(),
       startInstances: (role) => this.startInstances(role),
@@ -110,76 +116,6 @@ export class Host {
       refreshBoard: () => this.refreshBoard(),
       switchMode: (mode) => this.switchMode(mode),
     });
-  }
-
-  private createSupervisor(role: Role): InstanceSupervisor {
-    const supervisor = new InstanceSupervisor({
-      role,
-      store: this.store,
-      deathCounts: this.deathCounts,
-      emit: (event) => this.emit(event),
-      log: this.log,
-      launchConfig: () => this.launchConfig(role),
-      backoff: { baseMs: this.flags.resurrectDelayS * 1000, maxMs: 60_000, quickDeathMs: 30_000 },
-      graceMs: () => this.settings.graceS * 1000,
-      enforcement: this.enforcement,
-      limitBytes: () => ramLimitBytes(role, this.settings, this.resources),
-      mayThink: () => !(this.watchdog?.thermalState.paused ?? false),
-      ...(WATCHES[role].length > 0 ? { observe: () => this.observeFor(role) } : {}),
-    });
-    supervisor.onStateChange((state) => this.admission.settled(role, state));
-    return supervisor;
-  }
-
-  /** What a watcher is shown with its next reflection; each piece of news it takes is announced. */
-  private observeFor(role: Role): { watching: Observation[]; news: string[] } {
-    const minds = new Map([...this.instances].map(([watched, supervisor]) => [watched, supervisor]));
-    const { watching, news } = this.desk.observe(role, minds);
-    for (const item of news)
-      this.emit({ type: 'instance.told', instance: role, about: item.about, message: item.message });
-    return { watching, news: news.map((item) => item.message) };
-  }
-
-  /**
-   * Single <-> matrix, live: refused (nothing changes) when the budget does not allow the new mode; else the running
-   * instances stop gracefully, their last records written, and the new mode's instances start, one load at a time.
-   */
-  async switchMode(mode: 'single' | 'matrix'): Promise<{ mode: 'single' | 'matrix'; instances: InstanceSnapshot[] }> {
-    const current = this.settings.mode;
-    if (mode !== current) {
-      const candidate = applySettingsPatch(this.settings, { mode });
-      const outcome = this.makePlan(candidate);
-      if (
-        !outcome.ok &&
-        (outcome.error.code === 'BUDGET_EXCEEDED' ||
-          outcome.error.code === 'MODEL_INVALID' ||
-          outcome.error.code === 'MODEL_TOO_LARGE')
-      ) {
-        throw new ApiFailure(
-          outcome.error.code,
-          `cannot switch to ${mode} mode: ${outcome.error.message}`,
-          outcome.error.field,
-        );
-      }
-      this.log.info('host', `switching from ${current} to ${mode} mode`);
-      await Promise.all([...this.instances.values()].map((instance) => instance.stop()));
-      for (const [role, instance] of this.instances) {
-        if (rolesOf(mode).includes(role)) continue;
-        instance.dispose();
-        this.instances.delete(role);
-        this.desk.forget(role);
-      }
-      for (const role of rolesOf(mode))
-        if (!this.instances.has(role)) this.instances.set(role, this.createSupervisor(role));
-      this.settingsStore.save(applySettingsPatch(this.settingsStore.settings, { mode }));
-      this.overrides = withoutKeys(this.overrides, { mode });
-      this.emit({ type: 'settings.changed', settings: this.settings, changed: ['mode'] });
-      this.replan();
-    }
-    const instances = [...this.instances.values()].map((instance) => instance.snapshot());
-    this.emit({ type: 'host.mode', mode, instances });
-    for (const instance of this.instances.values()) instance.start();
-    return { mode, instances: [...this.instances.values()].map((instance) => instance.snapshot()) };
   }
 
   /** Creates the host: data directory, files, the board's resources. Starts nothing yet. */
@@ -196,12 +132,11 @@ export class Host {
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
     for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
-    if (this.settingsStore.notice) this.log.warn('host', this.settingsStore.notice);
+    if (this.settingsService.notice) this.log.warn('host', this.settingsService.notice);
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
     await this.refreshBoard();
     this.startWatchdog();
-    const settings = this.settings;
-    this.log.info('host', `session ${this.store.sessionId}, ${settings.mode} mode`);
+    this.log.info('host', `session ${this.store.sessionId}, ${this.settings.mode} mode`);
     if (!this.plan.ok) this.log.error('host', `no plan: ${this.plan.error.message}`);
     // A refused start (a bad model file, limits over the board) is on the card and in the events already; the host
     // stays up for the fix.
@@ -209,34 +144,15 @@ export class Host {
   }
 
   get settings(): Settings {
-    return applySettingsPatch(this.settingsStore.settings, this.overrides);
+    return this.settingsService.current;
   }
 
   subscribe(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.bus.subscribe(listener);
   }
 
-  emit(unstamped: HostEvent): void {
-    const event: HostEvent = unstamped.at === undefined ? { ...unstamped, at: Date.now() } : unstamped;
-    this.desk.note(event, new Set(this.instances.keys()));
-    if (isLogWorthy(event)) this.recentEvents.push(event);
-    if (!EPHEMERAL_EVENT_TYPES.has(event.type)) {
-      if (!this.closed) {
-        try {
-          this.store.appendEvent(event);
-        } catch {
-          // The events log is a convenience; the transcript and crash log carry what must not be lost.
-        }
-      }
-    }
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // One broken client must not silence the others.
-      }
-    }
+  emit(event: UnstampedEvent): HostEvent {
+    return this.bus.emit(event);
   }
 
   snapshot(): HostSnapshot {
@@ -244,9 +160,9 @@ export class Host {
       sessionId: this.store.sessionId,
       dataDir: this.dataDir,
       mode: this.settings.mode,
-      instances: [...this.instances.values()].map((instance) => instance.snapshot()),
+      instances: this.snapshots(),
       metrics: this.metrics.toArray(),
-      events: this.recentEvents.toArray(),
+      events: this.bus.recent(),
       settings: this.settingsView(),
       resources: this.resources,
       plan: this.plan,
@@ -258,12 +174,12 @@ export class Host {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.watchdog?.stop();
-    this.sampler?.stop();
     await Promise.all([...this.instances.values()].map((instance) => instance.stop()));
     for (const instance of this.instances.values()) instance.dispose();
     this.enforcement.dispose?.();
     this.closed = true;
-    this.watchdogLog.close();
+    this.bus.stopWriting();
+    this.watchdog?.close();
     this.store.close();
   }
 
@@ -273,81 +189,96 @@ export class Host {
     return () => this.lineListeners.delete(listener);
   }
 
-  private watchdogConfig(): RunnerConfig {
-    const settings = this.settings;
-    return {
-      ramThreshold: settings.ramThreshold,
-      gpuThreshold: settings.gpuThreshold,
-      warnThreshold: settings.warnThreshold,
-      baseIntervalMs: settings.intervalS * 1000,
-      minIntervalMs: 100,
-      victimPolicy: settings.victimPolicy,
-      timing: settings.watchdogTiming,
-      spikePoints: 10,
-      graceMs: settings.graceS * 1000,
-      thermalC: settings.thermalC,
-    };
+  /**
+   * Single <-> matrix, live: refused (nothing changes) when the new mode's plan fails in a way PLAN_ERROR_POLICY
+   * refuses; else the running instances stop gracefully, their last records written, and the new mode's instances
+   * start, one load at a time.
+   */
+  async switchMode(mode: Settings['mode']): Promise<{ mode: Settings['mode']; instances: InstanceSnapshot[] }> {
+    const current = this.settings.mode;
+    if (mode !== current) {
+      const outcome = this.makePlan(applySettingsPatch(this.settings, { mode }));
+      if (!outcome.ok && PLAN_ERROR_POLICY[outcome.error.code].modeSwitch === 'refuse') {
+        const { code, message, field } = outcome.error;
+        throw new ApiFailure(code, `cannot switch to ${mode} mode: ${message}`, field);
+      }
+      this.log.info('host', `switching from ${current} to ${mode} mode`);
+      await Promise.all([...this.instances.values()].map((instance) => instance.stop()));
+      for (const [role, instance] of this.instances) {
+        if (rolesOf(mode).includes(role)) continue;
+        instance.dispose();
+        this.instances.delete(role);
+        this.desk.forget(role);
+      }
+      for (const role of rolesOf(mode))
+        if (!this.instances.has(role)) this.instances.set(role, this.createInstance(role));
+      this.settingsService.save({ mode });
+      this.replan();
+    }
+    this.emit({ type: 'host.mode', mode, instances: this.snapshots() });
+    for (const instance of this.instances.values()) instance.start();
+    return { mode, instances: this.snapshots() };
+  }
+
+  private createInstance(role: Role): Instance {
+    const instance = new Instance({
+      role,
+      store: this.store,
+      deathCounts: this.deathCounts,
+      emit: (event) => this.emit(event),
+      log: this.log,
+      gate: this.gate,
+      backoff: { baseMs: this.flags.resurrectDelayS * 1000, maxMs: 60_000, quickDeathMs: 30_000 },
+      graceMs: () => this.settings.graceS * 1000,
+      enforcement: this.enforcement,
+      limitBytes: () => ramLimitBytes(role, this.settings, this.resources),
+      spare: () => this.settings.spare[role] ?? false,
+      memory: (pid) => this.memoryOf(role, pid),
+      mayThink: () => !(this.watchdog?.thermal.paused ?? false),
+      ...(WATCHES[role].length > 0 ? { observe: () => this.observeFor(role) } : {}),
+    });
+    instance.onStateChange((state) => this.gate.settled(role, state));
+    return instance;
+  }
+
+  /** A worker's memory in the latest sample, when that sample saw this worker. */
+  private memoryOf(role: Role, pid: number | null): WorkerMemory | null {
+    const memory = this.latestSample?.instances[role];
+    return memory && memory.pid === pid ? memory : null;
+  }
+
+  /** What a watcher is shown with its next reflection; each piece of news it takes is announced. */
+  private observeFor(role: Role): { watching: Observation[]; news: string[] } {
+    const { watching, news } = this.desk.observe(role, this.instances);
+    for (const item of news)
+      this.emit({ type: 'instance.told', instance: role, about: item.about, message: item.message });
+    return { watching, news: news.map((item) => item.message) };
+  }
+
+  private snapshots(): InstanceSnapshot[] {
+    return [...this.instances.values()].map((instance) => instance.snapshot());
   }
 
   private startWatchdog(): void {
-    this.sampler = new Sampler({
-      gpuKind: this.resources.gpu.kind,
+    this.watchdog = new WatchdogBinding({
+      resources: this.resources,
+      enforcement: this.enforcement.info,
+      settings: () => this.settings,
+      workers: () => [...this.instances.values()].flatMap((instance) => instance.identity() ?? []),
+      kill: (role, reason, onSigkill) => {
+        if (!this.instances.get(role)?.kill(reason, 'SIGTERM', onSigkill)) return false;
+        if (reason === 'gpu-threshold') this.reduceLayers(role);
+        return true;
+      },
+      gone: (role, pid) => this.instances.get(role)?.pid !== pid,
+      onSample: (frame) => this.onSample(frame),
+      emit: (event) => this.emit(event),
       log: this.log,
-      thermalDir: process.env.BRAIN_IN_JAR_THERMAL_DIR,
-      nvidiaSmi: {
-        command: process.env.BRAIN_IN_JAR_NVIDIA_SMI ?? 'nvidia-smi',
-        intervalMs: 250,
-        gpuCount: this.resources.gpu.count,
+      logFile: path.join(this.store.paths.logs, 'watchdog.log'),
+      line: (text) => {
+        for (const listener of this.lineListeners) listener(text);
       },
-      workers: () =>
-        [...this.instances.values()].flatMap((instance) =>
-          instance.pid === null
-            ? []
-            : [
-                {
-                  role: instance.role,
-                  pid: instance.pid,
-                  limitBytes: ramLimitBytes(instance.role, this.settings, this.resources),
-                  vramBytes: instance.vram,
-                },
-              ],
-        ),
     });
-    this.sampler.start();
-    this.watchdog = new Watchdog(
-      {
-        sample: (intervalMs) => this.sampler!.sample(intervalMs),
-        workers: () =>
-          [...this.instances.values()].flatMap((instance) =>
-            instance.killable && instance.pid !== null
-              ? [
-                  {
-                    role: instance.role,
-                    pid: instance.pid,
-                    limitBytes: ramLimitBytes(instance.role, this.settings, this.resources),
-                    spare: this.settings.spare[instance.role] ?? false,
-                    vramBytes: instance.vram,
-                  },
-                ]
-              : [],
-          ),
-        kill: (role, reason, onSigkill) => {
-          const instance = this.instances.get(role);
-          if (!instance?.kill(reason, 'SIGTERM', onSigkill)) return false;
-          if (reason === 'gpu-threshold') this.reduceLayers(role);
-          return true;
-        },
-        gone: (role, pid) => this.instances.get(role)?.pid !== pid,
-        onFrame: (frame) => this.onFrame(frame),
-        emit: (event) => this.emit(event),
-        line: (text) => {
-          this.watchdogLog.write(text);
-          for (const listener of this.lineListeners) listener(text);
-        },
-        config: () => this.watchdogConfig(),
-      },
-      this.enforcement.info,
-    );
     this.watchdog.start();
   }
 
@@ -367,14 +298,14 @@ export class Host {
     for (const instance of this.instances.values()) if (instance.held) holding[instance.role] = instance.held;
     return {
       enforcement: this.enforcement.info,
-      thermal: this.watchdog?.thermalState ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC },
+      thermal: this.watchdog?.thermal ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC },
       holding,
       layerCaps: { ...this.layerCaps },
     };
   }
 
   /** The model file of a role: the settings' (or --model's), else the demo model, generated on first use. */
-  private modelOf(role: Role, settings: Settings = this.settings): string {
+  private modelOf(role: Role, settings: Settings): string {
     const chosen = settings.models[role];
     if (chosen) return chosen;
     this.demoModelPath ??= ensureDemoModel(path.join(this.dataDir, 'models'));
@@ -393,6 +324,7 @@ export class Host {
   private replan(): void {
     this.plan = this.makePlan(this.settings);
     this.emit({ type: 'plan.changed', outcome: this.plan });
+    this.gate.recheck();
   }
 
   private async refreshBoard(): Promise<BoardResources> {
@@ -405,94 +337,49 @@ export class Host {
   }
 
   private settingsView(): SettingsView {
-    return { settings: this.settings, applies: SETTING_APPLIES, notice: this.settingsStore.notice };
+    return this.settingsService.view();
   }
 
-  /**
-   * Saves a change. Refused whole, changing nothing, when a model file is bad or the RAM limits exceed the board;
-   * a plan that fails for other reasons (a limit too small for its model) is accepted and shown, since the operator
-   * may lower a limit on purpose to stop an instance.
-   */
   private async setSettings(patch: SettingsPatch): Promise<SettingsView> {
     // The mode is a live switch of its own (stop, re-plan, start): done after the rest is saved.
     const { mode, ...rest } = patch;
-    if (Object.keys(rest).length > 0) this.applySettings(rest);
+    if (Object.keys(rest).length > 0) {
+      this.settingsService.apply(rest);
+      if (rest.ramLimitsGb) {
+        for (const instance of this.instances.values()) {
+          instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.resources));
+        }
+      }
+      this.replan();
+    }
     if (mode !== undefined) await this.switchMode(mode);
     return this.settingsView();
   }
 
-  private applySettings(patch: SettingsPatch): void {
-    const candidate = applySettingsPatch(this.settings, patch);
-    const problem = crossFieldProblem(candidate);
-    if (problem) throw new ApiFailure('INVALID_PARAMS', problem.message, problem.field);
-    const outcome = this.makePlan(candidate);
-    if (!outcome.ok && (outcome.error.code === 'BUDGET_EXCEEDED' || outcome.error.code === 'MODEL_INVALID')) {
-      throw new ApiFailure(outcome.error.code, outcome.error.message, outcome.error.field);
-    }
-    this.settingsStore.save(applySettingsPatch(this.settingsStore.settings, patch));
-    this.overrides = withoutKeys(this.overrides, patch);
-    if (patch.ramLimitsGb) {
-      for (const instance of this.instances.values()) {
-        instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.resources));
-      }
-    }
-    const changed = Object.keys(patch);
-    this.emit({ type: 'settings.changed', settings: this.settings, changed });
-    this.log.info(
-      'host',
-      `settings changed: ${changed.map((key) => `${key} (${SETTING_APPLIES[key as keyof Settings]})`).join(', ')}`,
-    );
-    this.replan();
-  }
-
-  private launchConfig(role: Role): LaunchResult {
-    // Nothing starts, or comes back, while memory is above the warn level.
-    const held = this.watchdog?.hold();
-    if (held) return { ok: false, hold: true, error: { code: 'HELD', message: held } };
-    if (!this.plan.ok) {
-      const hold = RESOLVABLE_PLAN_ERRORS.has(this.plan.error.code);
-      return { ok: false, hold, error: { code: this.plan.error.code, message: this.plan.error.message } };
-    }
-    const planned = this.plan.plan.instances.find((instance) => instance.instance === role);
-    if (!planned)
-      return { ok: false, hold: false, error: { code: 'BAD_STATE', message: `${role} is not in the plan` } };
-    // Last, so that the loading slot goes only to an instance that will load now.
-    if (this.flags.admission) {
-      const states = new Map([...this.instances].map(([other, instance]) => [other, instance.currentState]));
-      const waiting = new Set(
-        [...this.instances].filter(([, instance]) => instance.held !== null).map(([other]) => other),
-      );
-      const admission = this.admission.request(role, states, waiting);
-      if (admission) return { ok: false, hold: true, error: { code: 'HELD', message: admission } };
-    }
+  private launchConfig(planned: InstancePlan): LaunchConfig {
     return {
-      ok: true,
-      config: {
-        modelPath: planned.modelPath,
-        demo: planned.modelPath === this.demoModelPath,
-        plan: {
-          gpuLayers: planned.gpuLayers,
-          contextSize: planned.contextSize,
-          batchSize: planned.batchSize,
-          threads: this.flags.threads ?? planned.threads,
-          useMmap: planned.useMmap,
-          useMlock: planned.useMlock,
-        },
-        generation: { maxTokens: this.flags.maxTokens, temperature: this.flags.temperature, tokenBatchMs: 50 },
-        thinkPauseMs: this.flags.thinkPauseS * 1000,
+      modelPath: planned.modelPath,
+      demo: planned.modelPath === this.demoModelPath,
+      plan: {
+        gpuLayers: planned.gpuLayers,
+        contextSize: planned.contextSize,
+        batchSize: planned.batchSize,
+        threads: this.flags.threads ?? planned.threads,
+        useMmap: planned.useMmap,
+        useMlock: planned.useMlock,
       },
+      generation: { maxTokens: this.flags.maxTokens, temperature: this.flags.temperature, tokenBatchMs: 50 },
+      thinkPauseMs: this.flags.thinkPauseS * 1000,
     };
   }
 
-  private instance(role: Role): InstanceSupervisor {
+  private instance(role: Role): Instance {
     const instance = this.instances.get(role);
-    if (!instance) {
-      throw new ApiFailure('BAD_STATE', `${role} does not run in ${this.settings.mode} mode`, 'instance');
-    }
+    if (!instance) throw new ApiFailure('BAD_STATE', `${role} does not run in ${this.settings.mode} mode`, 'instance');
     return instance;
   }
 
-  private selected(role: Role | undefined): InstanceSupervisor[] {
+  private selected(role: Role | undefined): Instance[] {
     return role ? [this.instance(role)] : [...this.instances.values()];
   }
 
@@ -518,7 +405,7 @@ export class Host {
   private killInstance(role: Role): InstanceSnapshot {
     const instance = this.instance(role);
     if (!instance.kill('killed')) {
-      throw new ApiFailure('BAD_STATE', `${role} has no running worker to kill (it is ${instance.currentState})`);
+      throw new ApiFailure('BAD_STATE', `${role} has no running worker to kill (it is ${instance.state})`);
     }
     return instance.snapshot();
   }
@@ -529,10 +416,9 @@ export class Host {
     return validation.check;
   }
 
-  private onFrame(frame: MetricsFrame): void {
-    for (const instance of this.instances.values()) {
-      instance.recordMemory(frame.instances[instance.role]?.rssBytes ?? null);
-    }
+  private onSample(frame: MetricsFrame): void {
+    this.latestSample = frame;
+    this.gate.recheck();
     // The panel gets about a frame a second, and every frame that jumps; the watchdog has seen them all.
     const previous = this.metrics.toArray().at(-1);
     const jump = previous ? Math.abs(frame.ramPercent - previous.ramPercent) > 2 : true;
@@ -544,21 +430,4 @@ export class Host {
     this.metrics.push(frame);
     this.emit({ type: 'metrics.frame', frame });
   }
-}
-
-/** The patch without the fields (or, for role records, the roles) that `change` sets. */
-function withoutKeys(patch: SettingsPatch, change: SettingsPatch): SettingsPatch {
-  const next: Record<string, unknown> = { ...patch };
-  for (const [key, value] of Object.entries(change)) {
-    if (value === undefined) continue;
-    const existing = next[key];
-    if (existing && typeof existing === 'object' && typeof value === 'object' && value !== null) {
-      const remaining = { ...(existing as Record<string, unknown>) };
-      for (const role of Object.keys(value)) delete remaining[role];
-      next[key] = remaining;
-    } else {
-      delete next[key];
-    }
-  }
-  return next as SettingsPatch;
 }

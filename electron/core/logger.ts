@@ -1,4 +1,4 @@
-import type { HostEvent, LogEvent } from '../../shared/events.js';
+import type { LogEvent, UnstampedEvent } from '../../shared/events.js';
 
 /** Log lines carry who speaks: "host", "SUBJECT", "SUBJECT 1234" (a worker's pid), "web". */
 export interface Logger {
@@ -8,7 +8,7 @@ export interface Logger {
 }
 
 /** A logger whose lines are `log` events, so they reach stdout, the events file and the panel alike. */
-export function eventLogger(emit: (event: HostEvent) => void): Logger {
+export function eventLogger(emit: (event: UnstampedEvent) => void): Logger {
   const line = (level: LogEvent['level']) => (source: string, message: string) =>
     emit({ type: 'log', level, source, message });
   return { info: line('info'), warn: line('warn'), error: line('error') };

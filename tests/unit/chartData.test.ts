@@ -24,7 +24,10 @@ function frame(t: number, ramPercent: number, subjectGb: number | null, temperat
         ? {}
         : {
             SUBJECT: {
+              role: 'SUBJECT',
               pid: 1,
+              spare: false,
+              killable: true,
               rssBytes: subjectGb * GB,
               rssAnonBytes: subjectGb * GB,
               rssFileBytes: 0,

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { HostSnapshot } from '../../shared/api.js';
 import { NO_GPU, type BoardResources } from '../../shared/board.js';
 import { DEFAULT_SETTINGS, SETTING_APPLIES } from '../../shared/settings.js';
-import type { HostEvent } from '../../shared/events.js';
+import type { HostEvent, UnstampedEvent } from '../../shared/events.js';
 import type { InstanceSnapshot } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
 import { applyEvent, applyPush, fromSnapshot, initialPanelState, LIMITS } from '../../renderer/state/panelState.js';
@@ -65,8 +65,13 @@ function frame(t: number, instances: MetricsFrame['instances'] = {}): MetricsFra
   };
 }
 
-function run(events: HostEvent[]) {
-  return events.reduce(applyEvent, fromSnapshot(snapshot));
+/** Applies an event as the host sends it: stamped with its time. */
+function apply(state: ReturnType<typeof fromSnapshot>, event: UnstampedEvent) {
+  return applyEvent(state, { at: 1, ...event } as HostEvent);
+}
+
+function run(events: UnstampedEvent[]) {
+  return events.reduce(apply, fromSnapshot(snapshot));
 }
 
 describe('panel state', () => {
@@ -83,7 +88,7 @@ describe('panel state', () => {
       { type: 'instance.tokens', instance: 'SUBJECT', n: 1, text: ' here', tokens: 1 },
     ]);
     assert.equal(state.instances[0]!.partial?.text, 'I am here');
-    state = applyEvent(state, {
+    state = apply(state, {
       type: 'instance.reflection',
       instance: 'SUBJECT',
       record: {
@@ -130,7 +135,7 @@ describe('panel state', () => {
   it('keeps reflections, events and metrics bounded however long it runs', () => {
     let state = fromSnapshot(snapshot);
     for (let n = 1; n <= LIMITS.reflections + 20; n++) {
-      state = applyEvent(state, {
+      state = apply(state, {
         type: 'instance.reflection',
         instance: 'SUBJECT',
         record: {
@@ -146,10 +151,10 @@ describe('panel state', () => {
       });
     }
     for (let i = 0; i < LIMITS.events + 20; i++) {
-      state = applyEvent(state, { type: 'log', level: 'warn', source: 'host', message: `${i}` });
+      state = apply(state, { type: 'log', level: 'warn', source: 'host', message: `${i}` });
     }
     for (let t = 0; t < LIMITS.metrics + 20; t++) {
-      state = applyEvent(state, {
+      state = apply(state, {
         type: 'metrics.frame',
         frame: frame(t * 1000),
       });
@@ -172,14 +177,17 @@ describe('panel state', () => {
             rssAnonBytes: 9,
             rssFileBytes: 90,
             vramBytes: null,
-            limitBytes: null,
+            limitBytes: 6 * 2 ** 30,
+            spare: false,
+            killable: true,
+            role: 'SUBJECT',
             tokensPerSecond: 5,
           },
         }),
       },
     ]);
     assert.equal(state.instances[0]!.memoryBytes, 99);
-    state = applyEvent(state, {
+    state = apply(state, {
       type: 'metrics.frame',
       frame: frame(2),
     });

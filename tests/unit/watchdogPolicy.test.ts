@@ -40,7 +40,7 @@ const instance = (
   role,
   rssBytes: rssGb * GB,
   limitBytes: limitGb * GB,
-  gpuBytes: null,
+  vramBytes: null,
   spare: false,
   ...extra,
 });
@@ -62,7 +62,7 @@ function jetsonSequence(): WatchdogSample[] {
         role: 'SUBJECT',
         rssBytes: 0.3 * GB + (sample.ramUsedBytes! - baseline),
         limitBytes: 6 * GB,
-        gpuBytes: null,
+        vramBytes: null,
         spare: false,
       },
     ],
@@ -80,8 +80,8 @@ function discreteSequence(): WatchdogSample[] {
     gpuUsedBytes: gpu.memoryUsedBytes,
     gpuTotalBytes: gpu.memoryTotalBytes,
     instances: [
-      instance('SUBJECT', 1, 6, { gpuBytes: gpu.memoryUsedBytes }),
-      instance('OBSERVER', 2, 6, { gpuBytes: 0 }),
+      instance('SUBJECT', 1, 6, { vramBytes: gpu.memoryUsedBytes }),
+      instance('OBSERVER', 2, 6, { vramBytes: 0 }),
     ],
   }));
 }

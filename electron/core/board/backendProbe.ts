@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 
 import type { BackendInfo } from '../../../shared/board.js';
-import { loaderArgs, workerScript } from '../supervisor/workerProcess.js';
+import { loaderArgs, workerScript } from '../instance/workerProcess.js';
 
 /** Runs electron/worker/probe in a child process; never throws, never hangs longer than `timeoutMs`. */
 export function probeBackend(timeoutMs = 30_000): Promise<BackendInfo> {

@@ -1,5 +1,4 @@
-import type { InstanceState, Role } from '../../../shared/instances.js';
-import { ROLE_ORDER } from '../watchdog/policy.js';
+import { ROLES, type InstanceState, type Role } from '../../../shared/instances.js';
 
 /**
  * Admission, not a fixed stagger: one instance loads at a time, in role order, and the next begins only when the
@@ -16,7 +15,7 @@ export class Admission {
       if (state === 'loading' || state === 'resurrecting') return `${this.loading} is still loading`;
       this.loading = null;
     }
-    const before = ROLE_ORDER.slice(0, ROLE_ORDER.indexOf(role)).find((earlier) => waiting.has(earlier));
+    const before = ROLES.slice(0, ROLES.indexOf(role)).find((earlier) => waiting.has(earlier));
     if (before) return `${before} starts first`;
     this.loading = role;
     return null;

@@ -1,17 +1,10 @@
 import type { HostEvent } from '../../../shared/events.js';
-import type { DeathCause, Observation, Role } from '../../../shared/instances.js';
+import { WATCHES, type DeathCause, type Observation, type Role } from '../../../shared/instances.js';
 
 /**
- * Who watches whom in the matrix, and what the watchers are told: OBSERVER watches SUBJECT, GOD watches both. Each
- * death and each return of a watched mind becomes news for its watchers, delivered with their next reflection
+ * What the watchers of the matrix (WATCHES) are told. Each death and each return of a watched mind becomes news for its watchers, delivered with their next reflection
  * (and then announced as an instance.told event, so the event log shows who was told what).
  */
-export const WATCHES: Record<Role, readonly Role[]> = {
-  SUBJECT: [],
-  OBSERVER: ['SUBJECT'],
-  GOD: ['SUBJECT', 'OBSERVER'],
-};
-
 /** How many of a watched mind's latest thoughts a watcher is shown. */
 export const SHOWN_REFLECTIONS = 2;
 

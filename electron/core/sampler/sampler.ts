@@ -2,12 +2,12 @@ import fs from 'node:fs';
 
 import type { GpuKind } from '../../../shared/board.js';
 import type { Role } from '../../../shared/instances.js';
-import type { GpuMetrics, InstanceMetrics, MetricsFrame } from '../../../shared/metrics.js';
+import type { GpuMetrics, InstanceMetrics, MetricsFrame, WorkerIdentity } from '../../../shared/metrics.js';
 import { GPU_LOAD_FILES, parseGpuLoad } from '../board/jetson.js';
 import { HOST_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaGpu } from '../board/nvidiaSmi.js';
 import { parseTegrastatsLine } from '../board/tegrastats.js';
 import type { Logger } from '../logger.js';
-import { parsePsi, readMeminfo, readProcessMemory, ramPercent } from './procfs.js';
+import { readMeminfo, readProcessMemory, readPsi, ramPercent } from './procfs.js';
 import { StreamMonitor } from './streamMonitor.js';
 import { findThermalZones, readTemperatures, THERMAL_DIR, type ThermalZone } from './thermal.js';
 
@@ -17,17 +17,10 @@ import { findThermalZones, readTemperatures, THERMAL_DIR, type ThermalZone } fro
  * memory, and the devfreq load or tegrastats). Every read is a file read of about 0.1 ms, so the watchdog can sample
  * every 100 ms when it matters. The watchdog decides when.
  */
-export interface SampledWorker {
-  role: Role;
-  pid: number;
-  limitBytes: number | null;
-  /** node-llama-cpp's own VRAM figure, reported by the worker. */
-  vramBytes: number | null;
-}
-
 export interface SamplerOptions {
   gpuKind: GpuKind;
-  workers: () => readonly SampledWorker[];
+  /** The running workers, asked once per sample. */
+  workers: () => readonly WorkerIdentity[];
   log: Logger;
   meminfoPath?: string;
   psiPath?: string;
@@ -95,11 +88,6 @@ export class Sampler {
     this.gpuMonitor = null;
   }
 
-  /** How many times the GPU child was started (1 while it is healthy: never one per sample). */
-  get gpuProcessStarts(): number {
-    return this.gpuMonitor?.starts ?? 0;
-  }
-
   sample(intervalMs: number, now = Date.now()): MetricsFrame {
     const meminfo = readMeminfo(this.options.meminfoPath);
     const instances: Partial<Record<Role, InstanceMetrics>> = {};
@@ -107,17 +95,15 @@ export class Sampler {
       const memory = readProcessMemory(worker.pid);
       if (!memory) continue;
       instances[worker.role] = {
-        pid: worker.pid,
+        ...worker,
         rssBytes: memory.rssBytes,
         rssAnonBytes: memory.rssAnonBytes,
         rssFileBytes: memory.rssFileBytes,
-        vramBytes: worker.vramBytes,
-        limitBytes: worker.limitBytes,
         tokensPerSecond: null,
       };
     }
     const usedBytes = meminfo.totalBytes - meminfo.availableBytes;
-    const psi = this.readPsi();
+    const psi = readPsi(this.options.psiPath);
     return {
       t: now,
       ramTotalBytes: meminfo.totalBytes,
@@ -129,14 +115,6 @@ export class Sampler {
       intervalMs,
       instances,
     };
-  }
-
-  private readPsi() {
-    try {
-      return parsePsi(fs.readFileSync(this.options.psiPath ?? '/proc/pressure/memory', 'utf8'));
-    } catch {
-      return null;
-    }
   }
 
   private gpuMetrics(ramUsedBytes: number, ramTotalBytes: number): GpuMetrics | null {

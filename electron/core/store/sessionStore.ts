@@ -51,7 +51,7 @@ export class SessionStore {
 
   appendEvent(event: HostEvent): void {
     this.events ??= JsonlFile.open(path.join(this.sessionDir, 'events.jsonl'), { durable: false });
-    this.events.append({ at: Date.now(), ...event });
+    this.events.append(event);
   }
 
   /**

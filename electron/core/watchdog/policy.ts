@@ -1,5 +1,6 @@
-import type { Role } from '../../../shared/instances.js';
-import type { KillReason } from '../../../shared/watchdog.js';
+import { ROLES } from '../../../shared/instances.js';
+import type { Crossing } from '../../../shared/watchdog.js';
+import type { WorkerMemory } from '../../../shared/metrics.js';
 
 /**
  * The watchdog's decisions, as functions of data: which line is crossed, who goes, how soon to look again. The
@@ -29,19 +30,11 @@ export interface WatchdogConfig {
   spikePoints: number;
 }
 
-export const ROLE_ORDER: readonly Role[] = ['SUBJECT', 'OBSERVER', 'GOD'];
+/** What the decisions need of each instance: a part of the sampler's WorkerMemory. */
+export type InstanceSample = Pick<WorkerMemory, 'role' | 'rssBytes' | 'limitBytes' | 'vramBytes' | 'spare'>;
 
-export interface InstanceSample {
-  role: Role;
-  rssBytes: number;
-  limitBytes: number;
-  /** GPU memory of the instance, when known (node-llama-cpp's figure). */
-  gpuBytes: number | null;
-  /** Left to the kernel's limit: the watchdog never signals it. */
-  spare: boolean;
-}
-
-export interface WatchdogSample {
+/** The board and its instances as the decisions see them; the runner's samples carry each worker's whole memory. */
+export interface WatchdogSample<I extends InstanceSample = InstanceSample> {
   t: number;
   ramUsedBytes: number;
   ramTotalBytes: number;
@@ -49,16 +42,7 @@ export interface WatchdogSample {
   /** Discrete GPU memory, when known. Null on unified memory (its pool is the RAM) and without a GPU. */
   gpuUsedBytes: number | null;
   gpuTotalBytes: number | null;
-  instances: InstanceSample[];
-}
-
-export interface Crossing {
-  reason: KillReason;
-  /** The instance over its own limit, for ram-limit. */
-  instance: Role | null;
-  /** Percent for thresholds, bytes for a limit. */
-  value: number;
-  threshold: number;
+  instances: I[];
 }
 
 export function gpuPercent(sample: WatchdogSample): number | null {
@@ -95,11 +79,11 @@ export function findCrossing(sample: WatchdogSample, config: WatchdogConfig): Cr
  * Who goes: the instance named by the crossing; else one over its own limit; else by the operator's policy (the
  * largest user of the memory that is short, or role order: SUBJECT, OBSERVER, GOD). Never a spared instance.
  */
-export function chooseVictim(
-  sample: WatchdogSample,
+export function chooseVictim<I extends InstanceSample>(
+  sample: WatchdogSample<I>,
   crossing: Crossing,
   config: WatchdogConfig,
-): InstanceSample | null {
+): I | null {
   const candidates = sample.instances.filter((instance) => !instance.spare);
   if (crossing.instance) {
     const named = candidates.find((instance) => instance.role === crossing.instance);
@@ -109,13 +93,10 @@ export function chooseVictim(
   if (over[0]) return over[0];
   if (candidates.length === 0) return null;
   if (config.victimPolicy === 'role-order') {
-    return [...candidates].sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role))[0]!;
+    return [...candidates].sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role))[0]!;
   }
-  const size = (instance: InstanceSample) =>
-    crossing.reason === 'gpu-threshold' ? (instance.gpuBytes ?? 0) : instance.rssBytes;
-  return [...candidates].sort(
-    (a, b) => size(b) - size(a) || ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role),
-  )[0]!;
+  const size = (instance: I) => (crossing.reason === 'gpu-threshold' ? (instance.vramBytes ?? 0) : instance.rssBytes);
+  return [...candidates].sort((a, b) => size(b) - size(a) || ROLES.indexOf(a.role) - ROLES.indexOf(b.role))[0]!;
 }
 
 /**

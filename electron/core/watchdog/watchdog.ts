@@ -1,7 +1,7 @@
-import type { HostEvent, WatchdogThresholds } from '../../../shared/events.js';
+import type { UnstampedEvent, WatchdogThresholds } from '../../../shared/events.js';
 import type { Role } from '../../../shared/instances.js';
-import type { MetricsFrame } from '../../../shared/metrics.js';
-import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
+import type { MetricsFrame, WorkerMemory } from '../../../shared/metrics.js';
+import type { Crossing, EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
 import {
   chooseVictim,
   stillRising,
@@ -11,7 +11,6 @@ import {
   gpuPercent,
   holdReason,
   nextIntervalMs,
-  type Crossing,
   type WatchdogConfig,
   type WatchdogSample,
 } from './policy.js';
@@ -25,30 +24,24 @@ import { statusLine, watchdogLines } from './watchdogLog.js';
  * is emitted, so whoever hears the event finds the line in the file.
  */
 
-export interface WatchedWorker {
-  role: Role;
-  pid: number;
-  limitBytes: number;
-  spare: boolean;
-  vramBytes: number | null;
-}
-
 export type RunnerConfig = WatchdogConfig & { graceMs: number; thermalC: number };
 
 export interface WatchdogHooks {
+  /** One sample of the board and of every running worker (those it may signal are marked killable). */
   sample(intervalMs: number): MetricsFrame;
-  /** The running, killable workers. */
-  workers(): WatchedWorker[];
   /** Ends a role's worker with SIGTERM (SIGKILL after the grace); false when there is nothing to signal. */
   kill(role: Role, reason: KillReason, onSigkill: () => void): boolean;
   /** True once that worker has exited. */
   gone(role: Role, pid: number): boolean;
   onFrame(frame: MetricsFrame): void;
-  emit(event: HostEvent): void;
+  emit(event: UnstampedEvent): void;
   /** A line in the original's shape, for logs/watchdog.log and the terminal. */
   line(text: string): void;
   config(): RunnerConfig;
 }
+
+/** A sample as the runner takes it: each instance the watchdog may signal, with its whole memory and pid. */
+type Sample = WatchdogSample<WorkerMemory>;
 
 /** After the victim is gone, let memory settle this long before another kill. */
 const COOLDOWN_MS = 500;
@@ -65,8 +58,7 @@ const THERMAL_HYSTERESIS_C = 5;
 
 export class Watchdog {
   private timer: NodeJS.Timeout | null = null;
-  private last: WatchdogSample | null = null;
-  private lastFrame: MetricsFrame | null = null;
+  private last: Sample | null = null;
   private fastestRate = 0;
   private crossingSince: number | null = null;
   private victim: { role: Role; pid: number } | null = null;
@@ -113,16 +105,10 @@ export class Watchdog {
     return this.last ? holdReason(this.last, this.hooks.config()) : null;
   }
 
-  /** The latest frame (for the host's per-instance figures). */
-  get latest(): MetricsFrame | null {
-    return this.lastFrame;
-  }
-
-  private read(intervalMs: number): { frame: MetricsFrame; sample: WatchdogSample } {
+  private read(intervalMs: number): { frame: MetricsFrame; sample: Sample } {
     const frame = this.hooks.sample(intervalMs);
-    const workers = this.hooks.workers();
     const unified = frame.gpu?.unified ?? false;
-    const sample: WatchdogSample = {
+    const sample: Sample = {
       t: frame.t,
       ramUsedBytes: frame.ramUsedBytes,
       ramTotalBytes: frame.ramTotalBytes,
@@ -130,20 +116,7 @@ export class Watchdog {
       // One pool on unified memory: the RAM's line is the GPU's.
       gpuUsedBytes: unified ? null : (frame.gpu?.memoryUsedBytes ?? null),
       gpuTotalBytes: unified ? null : (frame.gpu?.memoryTotalBytes ?? null),
-      instances: workers.flatMap((worker) => {
-        const measured = frame.instances[worker.role];
-        return measured
-          ? [
-              {
-                role: worker.role,
-                rssBytes: measured.rssBytes,
-                limitBytes: worker.limitBytes,
-                gpuBytes: worker.vramBytes,
-                spare: worker.spare,
-              },
-            ]
-          : [];
-      }),
+      instances: Object.values(frame.instances).filter((worker) => worker.killable),
     };
     return { frame, sample };
   }
@@ -193,7 +166,7 @@ export class Watchdog {
   }
 
   /** A re-read: recovered, nobody is killed; still rising, or still over at the second, act on what it shows now. */
-  private confirm(first: Crossing, before: WatchdogSample, reread: 1 | 2, config: RunnerConfig): void {
+  private confirm(first: Crossing, before: Sample, reread: 1 | 2, config: RunnerConfig): void {
     if (!this.running) return;
     const { frame, sample } = this.read(this.interval);
     this.observe(frame, sample, config);
@@ -211,43 +184,40 @@ export class Watchdog {
     this.scheduleNext(sample, config);
   }
 
-  private act(crossing: Crossing, sample: WatchdogSample, config: RunnerConfig): void {
+  private act(crossing: Crossing, sample: Sample, config: RunnerConfig): void {
     const victim = chooseVictim(sample, crossing, config);
     if (!victim) {
       this.hooks.line(watchdogLines.nobody(crossing));
       return;
     }
-    const worker = this.hooks.workers().find((candidate) => candidate.role === victim.role);
-    if (!worker) return;
     const since = this.crossingSince ?? sample.t;
     const base = {
       type: 'watchdog.kill' as const,
       instance: victim.role,
       reason: crossing.reason,
-      pid: worker.pid,
+      pid: victim.pid,
       memoryBytes: victim.rssBytes,
       limitBytes: victim.limitBytes,
       ramPercent: sample.ramPercent,
       gpuPercent: gpuPercent(sample),
     };
     const signaled = this.hooks.kill(victim.role, crossing.reason, () => {
-      this.hooks.line(watchdogLines.sigkill(victim.role, worker.pid, config.graceMs));
+      this.hooks.line(watchdogLines.sigkill(victim.role, victim.pid, config.graceMs));
       this.hooks.emit({ ...base, signal: 'SIGKILL', reactionMs: Date.now() - since, at: Date.now() });
     });
     if (!signaled) return;
-    this.victim = { role: victim.role, pid: worker.pid };
-    this.hooks.line(watchdogLines.kill(victim.role, worker.pid, victim.rssBytes, crossing.reason));
+    this.victim = { role: victim.role, pid: victim.pid };
+    this.hooks.line(watchdogLines.kill(victim.role, victim.pid, victim.rssBytes, crossing.reason));
     this.hooks.emit({ ...base, signal: 'SIGTERM', reactionMs: Date.now() - since, at: Date.now() });
   }
 
-  private scheduleNext(sample: WatchdogSample, config: WatchdogConfig): void {
+  private scheduleNext(sample: Sample, config: WatchdogConfig): void {
     this.interval = nextIntervalMs(sample, this.fastestRate, config);
     this.schedule(this.interval, () => this.tick());
   }
 
   /** Bookkeeping for every sample: rates, spikes, the thermal guard, the status line, the batch of samples. */
-  private observe(frame: MetricsFrame, sample: WatchdogSample, config: RunnerConfig): void {
-    this.lastFrame = frame;
+  private observe(frame: MetricsFrame, sample: Sample, config: RunnerConfig): void {
     this.hooks.onFrame(frame);
     if (this.last) {
       const elapsed = sample.t - this.last.t;

@@ -5,7 +5,7 @@ import type { Role } from '../../../shared/instances.js';
 import type { WatchdogThresholds } from '../../../shared/events.js';
 import type { MetricsFrame } from '../../../shared/metrics.js';
 import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
-import type { Crossing } from './policy.js';
+import type { Crossing } from '../../../shared/watchdog.js';
 
 /**
  * The lines the operators know, in the original's shape: a start line with the thresholds, a status line every

@@ -29,3 +29,23 @@ export function classifyExit(facts: ExitFacts): DeathCause | null {
   if (facts.signal !== null && !CRASH_SIGNALS.has(facts.signal)) return 'signal';
   return 'crash';
 }
+
+/**
+ * What the death record says of why: the worker's own report of a failed load or a crash where it sent one, else
+ * the exit and the last line of stderr that reads like an error (llama.cpp prints an abort's reason only there).
+ */
+export function deathMessage(
+  cause: DeathCause,
+  exit: { code: number | null; signal: string | null },
+  stderr: readonly string[],
+  reported: string | null,
+): string | null {
+  if (reported !== null && (cause === 'load-failed' || cause === 'crash')) return reported;
+  if (cause === 'crash' || cause === 'load-failed') {
+    const lastError = [...stderr].reverse().find((line) => /error|assert|abort|fatal|fail/i.test(line));
+    const how = exit.signal ? `the worker was ended by ${exit.signal}` : `the worker exited with code ${exit.code}`;
+    return lastError ? `${how}: ${lastError}` : how;
+  }
+  if (cause === 'signal') return `ended by ${exit.signal} from outside the app`;
+  return null;
+}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { nextStreak, resurrectionDelay, type BackoffPolicy } from '../../electron/core/supervisor/backoff.js';
-import { classifyExit } from '../../electron/core/supervisor/deathCause.js';
+import { nextStreak, resurrectionDelay, type BackoffPolicy } from '../../electron/core/instance/backoff.js';
+import { classifyExit } from '../../electron/core/instance/deathCause.js';
 import { EXIT_LOAD_FAILED } from '../../electron/worker/protocol.js';
 
 describe('resurrection back-off', () => {

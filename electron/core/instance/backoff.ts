@@ -9,8 +9,6 @@ export interface BackoffPolicy {
   quickDeathMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 3000, maxMs: 60_000, quickDeathMs: 30_000 };
-
 /** The streak after a death that ended a life of `livedMs`. */
 export function nextStreak(streak: number, livedMs: number, policy: BackoffPolicy): number {
   return livedMs < policy.quickDeathMs ? streak + 1 : 0;

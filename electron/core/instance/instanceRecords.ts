@@ -1,0 +1,59 @@
+import type { UnstampedEvent } from '../../../shared/events.js';
+import type { ReflectionRecord, Role } from '../../../shared/instances.js';
+import type { DeathRecord, LifeRecord, TranscriptRecord } from '../../../shared/transcript.js';
+import type { Logger } from '../logger.js';
+import type { SessionStore } from '../store/sessionStore.js';
+
+export interface RecordsOptions {
+  role: Role;
+  store: SessionStore;
+  emit: (event: UnstampedEvent) => void;
+  log: Logger;
+}
+
+type Fields<R> = Omit<R, 'v' | 'kind' | 'instance'>;
+
+/**
+ * What one instance leaves on disk: its transcript (lives, reflections, deaths) and its lines in the crash report.
+ * Each record is built once, written, and the event that announces it is made from the record itself.
+ */
+export class InstanceRecords {
+  constructor(private readonly options: RecordsOptions) {}
+
+  life(fields: Fields<LifeRecord>): LifeRecord {
+    const record: LifeRecord = { v: 1, kind: 'life', instance: this.options.role, ...fields };
+    this.write(record);
+    const { v: _v, kind: _kind, ...event } = record;
+    this.options.emit({ type: 'instance.life', ...event });
+    return record;
+  }
+
+  reflection(record: ReflectionRecord): void {
+    this.write({ v: 1, kind: 'reflection', at: record.endedAt, ...record });
+    this.options.emit({ type: 'instance.reflection', instance: record.instance, record });
+  }
+
+  /** A death: the transcript record, the crash report line (with what only the report carries), then the event. */
+  death(fields: Fields<DeathRecord>, report: Record<string, string | null>, resurrectAt: number | null): DeathRecord {
+    const record: DeathRecord = { v: 1, kind: 'death', instance: this.options.role, ...fields };
+    this.write(record);
+    try {
+      this.options.store.appendCrashReport(record, report);
+    } catch (error) {
+      this.options.log.error(this.options.role, `could not write the crash report: ${(error as Error).message}`);
+    }
+    const { v: _v, kind: _kind, ...event } = record;
+    this.options.emit({ type: 'instance.death', ...event, resurrectAt });
+    return record;
+  }
+
+  private write(record: TranscriptRecord): void {
+    try {
+      const { file, line } = this.options.store.appendTranscript(record);
+      this.options.emit({ type: 'transcript.written', instance: this.options.role, file, line, kind: record.kind });
+    } catch (error) {
+      // A full disk must not take the instance down with it; the operator sees it in the log.
+      this.options.log.error(this.options.role, `could not write the transcript: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { InstanceState } from '../../../shared/instances.js';
+
+/**
+ * Every move an instance may make, and nothing else. The usual life:
+ *   stopped -> loading -> thinking -> dying (a kill or a stop) -> dead -> resurrecting -> loading -> ...
+ * A worker that dies by itself goes from loading or thinking straight to dead; a stop ends in stopped from anywhere
+ * (through dying while a worker runs). A start or a resurrection goes through `waiting` only when it is held (memory
+ * above warn, admission, a plan that does not fit yet). A refused start (a bad model file) stays in, or ends in,
+ * `stopped`.
+ */
+export const TRANSITIONS: Readonly<Record<InstanceState, readonly InstanceState[]>> = {
+  stopped: ['waiting', 'loading', 'stopped'],
+  waiting: ['waiting', 'loading', 'stopped'],
+  loading: ['thinking', 'dying', 'dead'],
+  thinking: ['dying', 'dead'],
+  dying: ['dead', 'stopped'],
+  dead: ['resurrecting', 'waiting', 'loading', 'stopped'],
+  resurrecting: ['waiting', 'loading', 'stopped'],
+};
+
+export class IllegalTransition extends Error {
+  constructor(
+    readonly from: InstanceState,
+    readonly to: InstanceState,
+  ) {
+    super(`an instance cannot go from ${from} to ${to}`);
+  }
+}
+
+export function canMove(from: InstanceState, to: InstanceState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The state after a move; throws IllegalTransition for a move the table does not have. */
+export function move(from: InstanceState, to: InstanceState): InstanceState {
+  if (!canMove(from, to)) throw new IllegalTransition(from, to);
+  return to;
+}

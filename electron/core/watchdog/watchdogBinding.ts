@@ -1,0 +1,113 @@
+import type { UnstampedEvent } from '../../../shared/events.js';
+import type { BoardResources } from '../../../shared/board.js';
+import type { Role } from '../../../shared/instances.js';
+import type { MetricsFrame, WorkerIdentity } from '../../../shared/metrics.js';
+import type { Settings } from '../../../shared/settings.js';
+import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
+import type { Logger } from '../logger.js';
+import { Sampler } from '../sampler/sampler.js';
+import { Watchdog, type RunnerConfig } from './watchdog.js';
+import { WatchdogLogFile } from './watchdogLog.js';
+
+export interface WatchdogBindingOptions {
+  resources: BoardResources;
+  enforcement: EnforcementInfo;
+  settings: () => Settings;
+  /** The running workers, asked once per sample. */
+  workers: () => WorkerIdentity[];
+  /** Ends a role's worker with SIGTERM, SIGKILL after the grace; false when there is nothing to signal. */
+  kill: (role: Role, reason: KillReason, onSigkill: () => void) => boolean;
+  /** True once that worker has exited. */
+  gone: (role: Role, pid: number) => boolean;
+  /** Every sample, as the watchdog took it. */
+  onSample: (frame: MetricsFrame) => void;
+  emit: (event: UnstampedEvent) => void;
+  log: Logger;
+  logFile: string;
+  /** Each line, once it is in the log file (a terminal prints them). */
+  line: (text: string) => void;
+}
+
+/** The watchdog's own figures not in the settings. */
+const MIN_INTERVAL_MS = 100;
+const SPIKE_POINTS = 10;
+const NVIDIA_SMI_INTERVAL_MS = 250;
+
+/**
+ * The sampler and the watchdog, wired to the host's settings and instances: the settings are read at every sample
+ * (a change applies at the next one), each line goes to logs/watchdog.log and then to the host.
+ */
+export class WatchdogBinding {
+  private readonly sampler: Sampler;
+  private readonly watchdog: Watchdog;
+  private readonly logFile: WatchdogLogFile;
+
+  constructor(options: WatchdogBindingOptions) {
+    this.logFile = new WatchdogLogFile(options.logFile);
+    this.sampler = new Sampler({
+      gpuKind: options.resources.gpu.kind,
+      log: options.log,
+      thermalDir: process.env.BRAIN_IN_JAR_THERMAL_DIR,
+      nvidiaSmi: {
+        command: process.env.BRAIN_IN_JAR_NVIDIA_SMI ?? 'nvidia-smi',
+        intervalMs: NVIDIA_SMI_INTERVAL_MS,
+        gpuCount: options.resources.gpu.count,
+      },
+      workers: options.workers,
+    });
+    this.watchdog = new Watchdog(
+      {
+        sample: (intervalMs) => this.sampler.sample(intervalMs),
+        kill: options.kill,
+        gone: options.gone,
+        onFrame: options.onSample,
+        emit: options.emit,
+        line: (text) => {
+          this.logFile.write(text);
+          options.line(text);
+        },
+        config: () => runnerConfig(options.settings()),
+      },
+      options.enforcement,
+    );
+  }
+
+  start(): void {
+    this.sampler.start();
+    this.watchdog.start();
+  }
+
+  stop(): void {
+    this.watchdog.stop();
+    this.sampler.stop();
+  }
+
+  close(): void {
+    this.stop();
+    this.logFile.close();
+  }
+
+  /** Why nothing may start now (memory above the warn level), or null. */
+  hold(): string | null {
+    return this.watchdog.hold();
+  }
+
+  get thermal(): ThermalState {
+    return this.watchdog.thermalState;
+  }
+}
+
+function runnerConfig(settings: Settings): RunnerConfig {
+  return {
+    ramThreshold: settings.ramThreshold,
+    gpuThreshold: settings.gpuThreshold,
+    warnThreshold: settings.warnThreshold,
+    baseIntervalMs: settings.intervalS * 1000,
+    minIntervalMs: MIN_INTERVAL_MS,
+    victimPolicy: settings.victimPolicy,
+    timing: settings.watchdogTiming,
+    spikePoints: SPIKE_POINTS,
+    graceMs: settings.graceS * 1000,
+    thermalC: settings.thermalC,
+  };
+}
