@@ -25,6 +25,7 @@ import { detectEnforcement, type Enforcement } from './enforcement/enforcement.j
 import { EventBus, type EventListener } from './eventBus.js';
 import { validateModel } from './gguf/validateModel.js';
 import { Instance } from './instance/instance.js';
+import { InstanceSet } from './instance/instanceSet.js';
 import { StartGate, type LaunchConfig } from './instance/startGate.js';
 import { eventLogger, type Logger } from './logger.js';
 import { ObservationDesk } from './matrix/observation.js';
@@ -57,7 +58,7 @@ export class Host {
   readonly log: Logger;
   private readonly bus: EventBus;
   private readonly settingsService: SettingsService;
-  private readonly instances = new Map<Role, Instance>();
+  private readonly instances = new InstanceSet(() => this.settings.mode);
   private readonly metrics = new RingBuffer<MetricsFrame>(METRICS_CAPACITY, METRICS_MAX_AGE_MS, (frame) => frame.t);
   /** The sampler's latest sample, every one (the panel gets about one a second of them). */
   private latestSample: MetricsFrame | null = null;
@@ -105,9 +106,9 @@ export class Host {
     for (const role of rolesOf(this.settings.mode)) this.instances.set(role, this.createInstance(role));
     this.api = createApi({
       snapshot: () => this.snapshot(),
-      startInstances: (role) => this.startInstances(role),
-      stopInstances: (role) => this.stopInstances(role),
-      killInstance: (role) => this.killInstance(role),
+      startInstances: (role) => this.instances.start(role),
+      stopInstances: (role) => this.instances.stop(role),
+      killInstance: (role) => this.instances.kill(role),
       checkModel: (file) => this.checkModel(file),
       settings: () => this.settingsView(),
       setSettings: (patch) => this.setSettings(patch),
@@ -160,7 +161,7 @@ export class Host {
       sessionId: this.store.sessionId,
       dataDir: this.dataDir,
       mode: this.settings.mode,
-      instances: this.snapshots(),
+      instances: this.instances.snapshots(),
       metrics: this.metrics.toArray(),
       events: this.bus.recent(),
       settings: this.settingsView(),
@@ -174,7 +175,7 @@ export class Host {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.watchdog?.stop();
-    await Promise.all([...this.instances.values()].map((instance) => instance.stop()));
+    await this.instances.stop();
     for (const instance of this.instances.values()) instance.dispose();
     this.enforcement.dispose?.();
     this.closed = true;
@@ -203,7 +204,7 @@ export class Host {
         throw new ApiFailure(code, `cannot switch to ${mode} mode: ${message}`, field);
       }
       this.log.info('host', `switching from ${current} to ${mode} mode`);
-      await Promise.all([...this.instances.values()].map((instance) => instance.stop()));
+      await this.instances.stop();
       for (const [role, instance] of this.instances) {
         if (rolesOf(mode).includes(role)) continue;
         instance.dispose();
@@ -215,9 +216,9 @@ export class Host {
       this.settingsService.save({ mode });
       this.replan();
     }
-    this.emit({ type: 'host.mode', mode, instances: this.snapshots() });
+    this.emit({ type: 'host.mode', mode, instances: this.instances.snapshots() });
     for (const instance of this.instances.values()) instance.start();
-    return { mode, instances: this.snapshots() };
+    return { mode, instances: this.instances.snapshots() };
   }
 
   private createInstance(role: Role): Instance {
@@ -253,10 +254,6 @@ export class Host {
     for (const item of news)
       this.emit({ type: 'instance.told', instance: role, about: item.about, message: item.message });
     return { watching, news: news.map((item) => item.message) };
-  }
-
-  private snapshots(): InstanceSnapshot[] {
-    return [...this.instances.values()].map((instance) => instance.snapshot());
   }
 
   private startWatchdog(): void {
@@ -371,43 +368,6 @@ export class Host {
       generation: { maxTokens: this.flags.maxTokens, temperature: this.flags.temperature, tokenBatchMs: 50 },
       thinkPauseMs: this.flags.thinkPauseS * 1000,
     };
-  }
-
-  private instance(role: Role): Instance {
-    const instance = this.instances.get(role);
-    if (!instance) throw new ApiFailure('BAD_STATE', `${role} does not run in ${this.settings.mode} mode`, 'instance');
-    return instance;
-  }
-
-  private selected(role: Role | undefined): Instance[] {
-    return role ? [this.instance(role)] : [...this.instances.values()];
-  }
-
-  private startInstances(role: Role | undefined): InstanceSnapshot[] {
-    const failed: Array<{ code: string; message: string }> = [];
-    for (const instance of this.selected(role)) {
-      if (!instance.start()) {
-        failed.push(instance.snapshot().error ?? { code: 'BAD_STATE', message: `${instance.role} did not start` });
-      }
-    }
-    if (failed.length > 0) {
-      const code = failed[0]!.code === 'MODEL_INVALID' ? 'MODEL_INVALID' : 'BAD_STATE';
-      throw new ApiFailure(code, failed.map((failure) => failure.message).join('\n'));
-    }
-    return this.selected(role).map((instance) => instance.snapshot());
-  }
-
-  private async stopInstances(role: Role | undefined): Promise<InstanceSnapshot[]> {
-    await Promise.all(this.selected(role).map((instance) => instance.stop()));
-    return this.selected(role).map((instance) => instance.snapshot());
-  }
-
-  private killInstance(role: Role): InstanceSnapshot {
-    const instance = this.instance(role);
-    if (!instance.kill('killed')) {
-      throw new ApiFailure('BAD_STATE', `${role} has no running worker to kill (it is ${instance.state})`);
-    }
-    return instance.snapshot();
   }
 
   private checkModel(file: string): ModelCheck {

@@ -3,34 +3,28 @@ import type { InstanceError, InstanceSnapshot, InstanceState, LoadInfo, Role } f
 import type { WorkerIdentity, WorkerMemory } from '../../../shared/metrics.js';
 import type { ThinkRequest, WorkerMessage } from '../../worker/protocol.js';
 import { Disposables } from '../emitter.js';
-import type { Enforcement } from '../enforcement/enforcement.js';
 import { validateModel } from '../gguf/validateModel.js';
-import type { Logger } from '../logger.js';
 import type { DeathCountStore } from '../store/deathCounts.js';
 import type { SessionStore } from '../store/sessionStore.js';
-import type { BackoffPolicy } from './backoff.js';
 import { deathMessage } from './deathCause.js';
-import { InstanceLifecycle, type KillCause, type WorkerEnd } from './instanceLifecycle.js';
+import { InstanceLifecycle, type KillCause, type LifecycleOptions, type WorkerEnd } from './instanceLifecycle.js';
 import { InstanceRecords } from './instanceRecords.js';
 import { CARRIED_MEMORIES, ReflectionLoop } from './reflectionLoop.js';
 import type { LaunchConfig, StartGate } from './startGate.js';
 
-export interface InstanceOptions {
-  role: Role;
+/** What an instance needs: its lifecycle's options, and what its thinking and records need. */
+export interface InstanceOptions extends LifecycleOptions {
   store: SessionStore;
   deathCounts: DeathCountStore;
   emit: (event: UnstampedEvent) => void;
-  log: Logger;
   gate: StartGate;
-  backoff: BackoffPolicy;
-  graceMs: () => number;
-  enforcement: Enforcement;
-  limitBytes: () => number;
   /** Spared by the watchdog (left to the kernel's limit). */
   spare: () => boolean;
   /** The memory of this instance's worker `pid` in the sampler's latest sample, or null. */
   memory: (pid: number | null) => WorkerMemory | null;
+  /** False while the next reflection must wait (the thermal guard). */
   mayThink: () => boolean;
+  /** For a watcher: what it is shown with its next reflection. */
   observe?: () => Pick<ThinkRequest, 'watching' | 'news'>;
 }
 

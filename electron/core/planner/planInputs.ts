@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 
 import { GIB, type BoardResources } from '../../../shared/board.js';
-import type { Role } from '../../../shared/instances.js';
+import { ROLES, type Role } from '../../../shared/instances.js';
 import type { PlanOutcome } from '../../../shared/plan.js';
 import type { Settings } from '../../../shared/settings.js';
 import { probeBackend } from '../board/backendProbe.js';
@@ -64,7 +64,7 @@ export async function resourcesFor(
 }
 
 export function rolesOf(mode: Settings['mode']): Role[] {
-  return mode === 'matrix' ? ['SUBJECT', 'OBSERVER', 'GOD'] : ['SUBJECT'];
+  return mode === 'matrix' ? [...ROLES] : ['SUBJECT'];
 }
 
 export function ramLimitBytes(role: Role, settings: Settings, resources: BoardResources): number {
