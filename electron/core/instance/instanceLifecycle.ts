@@ -83,9 +83,19 @@ export class InstanceLifecycle {
     return this.resurrection;
   }
 
-  moveTo(state: InstanceState, detail?: string): void {
-    this.current = move(this.current, state);
+  /**
+   * Moves along the table. A move the table does not have is refused and logged, never thrown: it would come out of a
+   * timer or a child's exit and take the host, and the watchdog with it, down.
+   */
+  moveTo(state: InstanceState, detail?: string): boolean {
+    try {
+      this.current = move(this.current, state);
+    } catch (error) {
+      this.options.log.error(this.options.role, `refused: ${(error as Error).message}`);
+      return false;
+    }
     this.onState.fire(detail === undefined ? { state } : { state, detail });
+    return true;
   }
 
   /** Starts a worker and sends it its first message; the state becomes loading. */
@@ -127,12 +137,19 @@ export class InstanceLifecycle {
     this.workerLimit?.setLimit(bytes, heldBytes);
   }
 
-  /** Graceful stop: no death. The worker is asked to finish, and SIGKILLed after the grace if it does not. */
+  /**
+   * Graceful stop: no death. The worker is asked to finish, and SIGKILLed after the grace if it does not. A worker
+   * already on its way out (a kill under way) is only waited for: its death stays a death.
+   */
   async stop(): Promise<void> {
     this.cancelResurrection();
     const worker = this.worker;
     if (!worker || worker.exited) {
       this.moveTo('stopped');
+      return;
+    }
+    if (this.current === 'dying') {
+      await worker.waitForExit(this.options.graceMs() + 5000);
       return;
     }
     this.endRequest = { kind: 'stop' };

@@ -13,7 +13,8 @@ export const TRANSITIONS: Readonly<Record<InstanceState, readonly InstanceState[
   waiting: ['waiting', 'loading', 'stopped'],
   loading: ['thinking', 'dying', 'dead'],
   thinking: ['dying', 'dead'],
-  dying: ['dead', 'stopped'],
+  // A kill during a stop: the operator's SIGKILL cuts the grace short, and the exit is a death.
+  dying: ['dying', 'dead', 'stopped'],
   dead: ['resurrecting', 'waiting', 'loading', 'stopped'],
   resurrecting: ['waiting', 'loading', 'stopped'],
 };
