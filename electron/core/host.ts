@@ -12,7 +12,7 @@ import {
   type Role,
 } from '../../shared/instances.js';
 import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
-import type { InstancePlan, PlanOutcome } from '../../shared/plan.js';
+import type { PlanOutcome } from '../../shared/plan.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
 import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
 import { ApiFailure, createApi, type Api } from './api.js';
@@ -26,7 +26,7 @@ import { EventBus, type EventListener } from './eventBus.js';
 import { validateModel } from './gguf/validateModel.js';
 import { Instance } from './instance/instance.js';
 import { InstanceSet } from './instance/instanceSet.js';
-import { StartGate, type LaunchConfig } from './instance/startGate.js';
+import { launchConfigFor, StartGate } from './instance/startGate.js';
 import { eventLogger, type Logger } from './logger.js';
 import { ObservationDesk } from './matrix/observation.js';
 import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
@@ -46,6 +46,8 @@ const METRICS_CAPACITY = 3600;
 const METRICS_MAX_AGE_MS = 60 * 60 * 1000;
 /** Memory frames go to the panel at most this often; the watchdog sees every sample. */
 const FRAME_EVERY_MS = 1000;
+/** How often a blocked instance's model file is looked at for a change. */
+const FILE_CHECK_EVERY_MS = 2000;
 
 /**
  * The host: the composition root. It owns the instances and composes the services they need (settings, the plan,
@@ -67,6 +69,7 @@ export class Host {
   private readonly lineListeners = new Set<(line: string) => void>();
   private readonly layerCaps: Partial<Record<Role, number>> = {};
   private lastFrameSentAt = 0;
+  private lastFileCheckAt = 0;
   private resources: BoardResources;
   private plan: PlanOutcome;
   private demoModelPath: string | null = null;
@@ -98,7 +101,7 @@ export class Host {
     this.gate = new StartGate({
       memoryHold: () => this.watchdog?.hold() ?? null,
       plan: () => this.plan,
-      configFor: (planned) => this.launchConfig(planned),
+      configFor: (planned) => launchConfigFor(planned, flags, planned.modelPath === this.demoModelPath),
       admission: flags.admission,
       states: () => new Map<Role, InstanceState>([...this.instances].map(([role, one]) => [role, one.state])),
       waiting: () => new Set([...this.instances].filter(([, one]) => one.held !== null).map(([role]) => role)),
@@ -348,26 +351,11 @@ export class Host {
         }
       }
       this.replan();
+      // What a blocked instance failed on may be what changed.
+      for (const instance of this.instances.values()) instance.retry(true);
     }
     if (mode !== undefined) await this.switchMode(mode);
     return this.settingsView();
-  }
-
-  private launchConfig(planned: InstancePlan): LaunchConfig {
-    return {
-      modelPath: planned.modelPath,
-      demo: planned.modelPath === this.demoModelPath,
-      plan: {
-        gpuLayers: planned.gpuLayers,
-        contextSize: planned.contextSize,
-        batchSize: planned.batchSize,
-        threads: this.flags.threads ?? planned.threads,
-        useMmap: planned.useMmap,
-        useMlock: planned.useMlock,
-      },
-      generation: { maxTokens: this.flags.maxTokens, temperature: this.flags.temperature, tokenBatchMs: 50 },
-      thinkPauseMs: this.flags.thinkPauseS * 1000,
-    };
   }
 
   private checkModel(file: string): ModelCheck {
@@ -379,6 +367,10 @@ export class Host {
   private onSample(frame: MetricsFrame): void {
     this.latestSample = frame;
     this.gate.recheck();
+    if (frame.t - this.lastFileCheckAt >= FILE_CHECK_EVERY_MS) {
+      this.lastFileCheckAt = frame.t;
+      for (const instance of this.instances.values()) instance.retry(false);
+    }
     // The panel gets about a frame a second, and every frame that jumps; the watchdog has seen them all.
     const previous = this.metrics.toArray().at(-1);
     const jump = previous ? Math.abs(frame.ramPercent - previous.ramPercent) > 2 : true;
