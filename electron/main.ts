@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session, type WebContents } from 'electron';
 
 import { IPC_CHANNELS, type ServerPush } from '../shared/api.js';
-import { parseArgs, usage } from './core/cli/args.js';
+import { flagNames, parseArgs, usage } from './core/cli/args.js';
+import { splitElectronArgv } from './core/cli/electronArgv.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
 import { appFiles, openAppWindow } from './appWindow.js';
 import { isAppUrl } from './security.js';
@@ -16,8 +17,10 @@ import { isAppUrl } from './security.js';
 const files = appFiles(path.dirname(fileURLToPath(import.meta.url)));
 const appUrl = files.appUrl;
 
-// Packaged, argv is [app, ...flags]; in development it is [electron, main.js, ...flags].
-const parsed = parseArgs(process.argv.slice(app.isPackaged ? 1 : 2));
+// Packaged, argv is [app, ...flags]; in development it is [electron, main.js, ...flags]. Chromium's and Electron's
+// own switches (--no-sandbox from the AppImage's AppRun, --disable-gpu, ...) are the runtime's, not ours.
+const argv = splitElectronArgv(process.argv.slice(app.isPackaged ? 1 : 2), flagNames());
+const parsed = parseArgs(argv.ours);
 if (!parsed.ok) {
   process.stderr.write(`brain-in-jar: ${parsed.message}\n`);
   app.exit(2);

@@ -55,6 +55,11 @@ function byName(table: SettingsTable): Map<string, Named> {
   return names;
 }
 
+/** Every flag's name as typed (a role flag once per role). */
+export function flagNames(table: SettingsTable = SETTINGS_TABLE): Set<string> {
+  return new Set(byName(table).keys());
+}
+
 export function parseArgs(
   argv: readonly string[],
   cwd: string = process.cwd(),
