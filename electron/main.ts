@@ -11,6 +11,7 @@ import { IPC_CHANNELS, type ServerPush } from '../shared/api.js';
 import { flagNames, parseArgs, usage } from './core/cli/args.js';
 import { splitElectronArgv } from './core/cli/electronArgv.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
+import { defaultDataDir } from './core/store/dataDir.js';
 import { appFiles, openAppWindow } from './appWindow.js';
 import { isAppUrl } from './security.js';
 
@@ -34,6 +35,9 @@ if (!parsed.ok) {
   app.exit(2);
 } else {
   const { flags } = parsed;
+  // One data folder for the app, the headless host and the service (set before the app is ready): Electron's own
+  // files go there too, rather than into a second folder named after the package.
+  app.setPath('userData', path.resolve(flags.dataDir ?? defaultDataDir()));
   let running: RunningHost | null = null;
 
   /** IPC is answered only for the app's own top frame. */
@@ -80,7 +84,7 @@ if (!parsed.ok) {
 
   void app.whenReady().then(async () => {
     try {
-      running = await startHost({ ...flags, dataDir: flags.dataDir ?? app.getPath('userData') });
+      running = await startHost(flags);
     } catch (error) {
       process.stderr.write(
         `brain-in-jar: ${error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error))}\n`,

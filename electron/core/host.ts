@@ -34,6 +34,7 @@ import { planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js
 import { RingBuffer } from './ringBuffer.js';
 import { SettingsService } from './settingsService.js';
 import { defaultDataDir } from './store/dataDir.js';
+import { legacyDataDir, moveLegacyData } from './store/legacyDataDir.js';
 import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
 import { reducedLayers } from './watchdog/policy.js';
@@ -74,6 +75,7 @@ export class Host {
   private plan: PlanOutcome;
   private demoModelPath: string | null = null;
   private repaired: string[] = [];
+  private moved: string[] = [];
   private readonly deathCounts: DeathCountStore;
   private readonly desk = new ObservationDesk();
   private readonly gate: StartGate;
@@ -125,10 +127,13 @@ export class Host {
   /** Creates the host: data directory, files, the board's resources. Starts nothing yet. */
   static async create(flags: Flags): Promise<Host> {
     const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
+    // The one data folder: what an older Electron app kept in its own folder comes over once.
+    const moved = flags.dataDir === undefined ? moveLegacyData(legacyDataDir(), dataDir) : [];
     fs.mkdirSync(dataDir, { recursive: true });
     const resources = resourcesFrom(await readLiveInputs(null));
     const host = new Host(flags, dataDir, resources);
     host.repaired = host.store.repairEarlierSessions();
+    host.moved = moved;
     return host;
   }
 
@@ -136,6 +141,8 @@ export class Host {
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
     for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
+    if (this.moved.length > 0)
+      this.log.info('host', `the old data folder ${legacyDataDir()}: ${this.moved.join('; ')}`);
     if (this.settingsService.notice) this.log.warn('host', this.settingsService.notice);
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
     await this.refreshBoard();
