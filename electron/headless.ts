@@ -10,6 +10,8 @@ import { parseArgs, usage } from './core/cli/args.js';
 import { doctor, planCommand, serviceCommand } from './core/cli/commands.js';
 import { formatLogLine } from './core/logger.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
+import { reportStartupFailure } from './core/startupFailure.js';
+import { defaultDataDir } from './core/store/dataDir.js';
 
 /** What a person reading the terminal wants to see of the events. */
 function humanLine(event: HostEvent): string | null {
@@ -52,7 +54,7 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     });
   } catch (error) {
     const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
-    process.stderr.write(`brain-in-jar: ${message}\n`);
+    reportStartupFailure(message, { dataDir: flags.dataDir ?? defaultDataDir() });
     return 1;
   }
 

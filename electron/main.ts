@@ -12,6 +12,7 @@ import { flagNames, parseArgs, usage } from './core/cli/args.js';
 import { splitElectronArgv } from './core/cli/electronArgv.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
 import { defaultDataDir } from './core/store/dataDir.js';
+import { reportStartupFailure } from './core/startupFailure.js';
 import { appFiles, openAppWindow } from './appWindow.js';
 import { isAppUrl } from './security.js';
 
@@ -23,7 +24,8 @@ const appUrl = files.appUrl;
 const argv = splitElectronArgv(process.argv.slice(app.isPackaged ? 1 : 2), flagNames());
 const parsed = parseArgs(argv.ours);
 if (!parsed.ok) {
-  process.stderr.write(`brain-in-jar: ${parsed.message}\n`);
+  // No data folder is known yet (the flags did not parse): stderr and the display.
+  reportStartupFailure(parsed.message, { dataDir: null, show: (title, text) => dialog.showErrorBox(title, text) });
   app.exit(2);
 } else if (parsed.command === 'help') {
   process.stdout.write(`${usage(parsed.topic)}\n`);
@@ -86,9 +88,11 @@ if (!parsed.ok) {
     try {
       running = await startHost(flags);
     } catch (error) {
-      process.stderr.write(
-        `brain-in-jar: ${error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error))}\n`,
-      );
+      const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
+      reportStartupFailure(message, {
+        dataDir: app.getPath('userData'),
+        show: (title, text) => dialog.showErrorBox(title, text),
+      });
       app.exit(1);
       return;
     }

@@ -1,6 +1,7 @@
 import { crossFieldProblem } from '../../shared/settings.js';
 import type { Flags } from './cli/args.js';
 import { Host } from './host.js';
+import { panelAlreadyServed } from './startupFailure.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
 export interface RunningHost {
@@ -52,8 +53,15 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
     await host.shutdown();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
+      if (await panelAlreadyServed(flags.webHost, flags.webPort)) {
+        throw new StartupError(
+          `another Brain in a Jar host (the service?) already serves the panel on http://${flags.webHost}:${flags.webPort}/: ` +
+            'open it there (its address with the token is in its log), or stop it first ' +
+            '(systemctl --user stop brain-in-jar), or choose another port with --web-port',
+        );
+      }
       throw new StartupError(
-        `port ${flags.webPort} on ${flags.webHost} is in use (another Brain in a Jar?); ` +
+        `port ${flags.webPort} on ${flags.webHost} is in use by another program; ` +
           'choose another with --web-port (0 = any free port)',
       );
     }
