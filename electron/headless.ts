@@ -10,6 +10,7 @@ import { parseArgs, usage } from './core/cli/args.js';
 import { doctor, planCommand, serviceCommand } from './core/cli/commands.js';
 import { formatLogLine } from './core/logger.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
+import { pingIntervalMs, ServiceWatchdog } from './core/serviceWatchdog.js';
 import { reportStartupFailure } from './core/startupFailure.js';
 import { defaultDataDir } from './core/store/dataDir.js';
 
@@ -58,6 +59,20 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
+  // Under systemd with WatchdogSec: pinged while the memory watchdog samples (at most 3 base intervals + 5 s old).
+  const pingEvery = pingIntervalMs(process.env);
+  const serviceWatchdog =
+    pingEvery === null
+      ? null
+      : new ServiceWatchdog({
+          intervalMs: pingEvery,
+          healthy: () => {
+            const last = running.host.lastSampleAt;
+            return last !== null && Date.now() - last < running.host.settings.intervalS * 3000 + 5000;
+          },
+        });
+  serviceWatchdog?.start();
+
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -66,6 +81,7 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
         process.exit(130);
       }
       stopping = true;
+      serviceWatchdog?.stop();
       running.host.log.info('host', `${signal}: stopping the instances`);
       void running.stop().then(() => resolve(0));
     };

@@ -154,6 +154,11 @@ export class Host {
     if (this.flags.autostart) for (const instance of this.instances.values()) instance.start();
   }
 
+  /** When the memory watchdog last sampled (epoch ms), or null before its first sample. */
+  get lastSampleAt(): number | null {
+    return this.latestSample?.t ?? null;
+  }
+
   get settings(): Settings {
     return this.settingsService.current;
   }

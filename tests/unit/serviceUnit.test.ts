@@ -57,6 +57,8 @@ describe('the systemd user unit', () => {
       /^ExecStart=\/usr\/bin\/node "\/opt\/brain in a jar\/dist\/electron\/headless\.js" run --mode matrix$/m,
     );
     assert.match(text, /^Restart=always$/m);
+    assert.match(text, /^WatchdogSec=60$/m);
+    assert.match(text, /^NotifyAccess=all$/m);
     assert.match(text, /^MemoryMax=24G$/m);
     assert.match(text, /^MemoryHigh=22G$/m);
     assert.match(text, /^CPUQuota=600%$/m);

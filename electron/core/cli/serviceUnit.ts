@@ -60,6 +60,9 @@ export function renderServiceUnit(options: { command: string[]; limits: ServiceL
     ...(options.electron ? ['Environment=ELECTRON_RUN_AS_NODE=1'] : []),
     'Restart=always',
     'RestartSec=10',
+    // A wedged host (its memory watchdog no longer sampling) stops pinging, and systemd restarts it.
+    'WatchdogSec=60',
+    'NotifyAccess=all',
     // The fence around the whole app, as the original's unit had it; each instance has its own limit inside.
     `MemoryMax=${systemdSize(options.limits.memoryMaxBytes)}`,
     `MemoryHigh=${systemdSize(options.limits.memoryHighBytes)}`,
