@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { app, BrowserWindow, dialog, ipcMain, session, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, powerSaveBlocker, session, type WebContents } from 'electron';
 
 import { IPC_CHANNELS, type ServerPush } from '../shared/api.js';
 import { flagNames, parseArgs, usage } from './core/cli/args.js';
@@ -98,6 +98,8 @@ if (!parsed.ok) {
     }
     bindIpc(running.host);
     createWindow();
+    // The board's display must not blank while the experiment runs in front of it.
+    if (flags.kiosk) powerSaveBlocker.start('prevent-display-sleep');
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();
     });
