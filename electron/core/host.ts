@@ -69,6 +69,8 @@ export class Host {
   private lastFrameSentAt = 0;
   private resources: BoardResources;
   private plan: PlanOutcome;
+  /** The plan last announced, as JSON: a change that leaves the plan as it was announces nothing. */
+  private announcedPlan: string | null = null;
   private demoModelPath: string | null = null;
   private repaired: string[] = [];
   private readonly deathCounts: DeathCountStore;
@@ -320,7 +322,12 @@ export class Host {
 
   private replan(): void {
     this.plan = this.makePlan(this.settings);
-    this.emit({ type: 'plan.changed', outcome: this.plan });
+    // A burst of changes to the watchdog's settings would otherwise send the same plan to every client each time.
+    const announced = JSON.stringify(this.plan);
+    if (announced !== this.announcedPlan) {
+      this.announcedPlan = announced;
+      this.emit({ type: 'plan.changed', outcome: this.plan });
+    }
     this.gate.recheck();
   }
 
