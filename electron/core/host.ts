@@ -181,6 +181,7 @@ export class Host {
     for (const instance of this.instances.values()) instance.dispose();
     this.enforcement.dispose?.();
     this.closed = true;
+    await this.settingsService.flush();
     this.bus.stopWriting();
     this.watchdog?.close();
     this.store.close();
@@ -215,8 +216,9 @@ export class Host {
       }
       for (const role of rolesOf(mode))
         if (!this.instances.has(role)) this.instances.set(role, this.createInstance(role));
-      this.settingsService.save({ mode });
+      const saved = this.settingsService.save({ mode });
       this.replan();
+      await saved;
     }
     this.emit({ type: 'host.mode', mode, instances: this.instances.snapshots() });
     for (const instance of this.instances.values()) instance.start();
@@ -348,13 +350,15 @@ export class Host {
     // The mode is a live switch of its own (stop, re-plan, start): done after the rest is saved.
     const { mode, ...rest } = patch;
     if (Object.keys(rest).length > 0) {
-      this.settingsService.apply(rest);
+      // In force at once; the reply waits for the file, off the event loop.
+      const written = this.settingsService.apply(rest);
       if (rest.ramLimitsGb) {
         for (const instance of this.instances.values()) {
           instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.resources));
         }
       }
       this.replan();
+      await written;
     }
     if (mode !== undefined) await this.switchMode(mode);
     return this.settingsView();

@@ -31,6 +31,8 @@ export interface SettingsServiceOptions {
 export class SettingsService {
   private readonly store: SettingsStore;
   private overrides: SettingsPatch;
+  /** The write problem last logged, so a burst that fails logs it once. */
+  private loggedSaveProblem: string | null = null;
 
   constructor(private readonly options: SettingsServiceOptions) {
     this.store = new SettingsStore(options.file);
@@ -41,7 +43,7 @@ export class SettingsService {
     return applySettingsPatch(this.store.settings, this.overrides);
   }
 
-  /** What went wrong with settings.json at start, or null. */
+  /** What went wrong with settings.json (at start, or with the latest write), or null. */
   get notice(): string | null {
     return this.store.notice;
   }
@@ -52,9 +54,10 @@ export class SettingsService {
 
   /**
    * Checks and saves a change (without the mode, which is a switch of its own). Refused whole, changing nothing,
-   * when a field rule fails or the plan fails in a way PLAN_ERROR_POLICY refuses. Returns the fields changed.
+   * when a field rule fails or the plan fails in a way PLAN_ERROR_POLICY refuses. The change is in force when this
+   * returns its promise; the promise resolves with the fields changed once they are on disk.
    */
-  apply(patch: SettingsPatch): string[] {
+  apply(patch: SettingsPatch): Promise<string[]> {
     const candidate = applySettingsPatch(this.current, patch);
     const problem = crossFieldProblem(candidate);
     if (problem) throw new ApiFailure('INVALID_PARAMS', problem.message, problem.field);
@@ -62,20 +65,34 @@ export class SettingsService {
     if (!outcome.ok && PLAN_ERROR_POLICY[outcome.error.code].settingsChange === 'refuse') {
       throw new ApiFailure(outcome.error.code, outcome.error.message, outcome.error.field);
     }
-    this.save(patch);
+    const written = this.save(patch);
     const changed = Object.keys(patch);
     this.options.log.info(
       'host',
       `settings changed: ${changed.map((key) => `${key} (${SETTING_APPLIES[key as keyof Settings]})`).join(', ')}`,
     );
-    return changed;
+    return written.then(() => changed);
   }
 
-  /** Saves a change already decided on (a mode switch) and announces it. */
-  save(patch: SettingsPatch): void {
-    this.store.save(applySettingsPatch(this.store.settings, patch));
+  /**
+   * Saves a change already decided on (a mode switch) and announces it. In force at once; the promise resolves once
+   * it is on disk, or the write failed (said in the log and the notice; the change still holds for this run).
+   */
+  async save(patch: SettingsPatch): Promise<void> {
+    const written = this.store.save(applySettingsPatch(this.store.settings, patch));
     this.overrides = withoutKeys(this.overrides, patch);
     this.options.emit({ type: 'settings.changed', settings: this.current, changed: Object.keys(patch) });
+    const problem = await written;
+    if (problem !== this.loggedSaveProblem) {
+      if (problem) this.options.log.error('host', problem);
+      else this.options.log.info('host', 'settings.json is written again');
+      this.loggedSaveProblem = problem;
+    }
+  }
+
+  /** Resolves once every change is on disk (or its write has failed). */
+  flush(): Promise<void> {
+    return this.store.flush();
   }
 }
 
