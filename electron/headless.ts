@@ -51,9 +51,12 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
       if (!flags.jsonEvents) host.onWatchdogLine((line) => process.stdout.write(`${line}\n`));
     });
   } catch (error) {
-    const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
-    process.stderr.write(`brain-in-jar: ${message}\n`);
-    return 1;
+    if (!(error instanceof StartupError)) {
+      process.stderr.write(`brain-in-jar: ${(error as Error).stack ?? String(error)}\n`);
+      return 1;
+    }
+    process.stderr.write(`brain-in-jar: ${error.message}\n`);
+    return error.exitCode;
   }
 
   return new Promise<number>((resolve) => {

@@ -82,7 +82,7 @@ if (!parsed.ok) {
       process.stderr.write(
         `brain-in-jar: ${error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error))}\n`,
       );
-      app.exit(1);
+      app.exit(error instanceof StartupError ? error.exitCode : 1);
       return;
     }
     bindIpc(running.host);

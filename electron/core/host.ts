@@ -19,7 +19,7 @@ import { ApiFailure, createApi, type Api } from './api.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
 import type { Flags } from './cli/args.js';
-import { flagsToSettingsPatch } from './cli/settingFlags.js';
+import { flagsToSettingsPatch, givenFlags } from './cli/settingFlags.js';
 import { ensureDemoModel } from './demoModel.js';
 import { detectEnforcement, type Enforcement } from './enforcement/enforcement.js';
 import { EventBus, type EventListener } from './eventBus.js';
@@ -90,6 +90,7 @@ export class Host {
     this.settingsService = new SettingsService({
       file: this.store.paths.settings,
       overrides: flagsToSettingsPatch(flags),
+      flagsOf: (keys) => givenFlags(flags, keys),
       planFor: (settings) => this.makePlan(settings),
       emit: (event) => this.emit(event),
       log: this.log,

@@ -1,5 +1,6 @@
 import { crossFieldProblem } from '../../shared/settings.js';
 import type { Flags } from './cli/args.js';
+import { givenFlags } from './cli/settingFlags.js';
 import { Host } from './host.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
@@ -10,8 +11,18 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-/** Friendly words for errors the operator can fix. */
-export class StartupError extends Error {}
+/**
+ * Friendly words for errors the operator can fix: exit code 2 where the command line itself cannot run (a flag
+ * names a bad file, flags that contradict each other), 1 where this machine is in the way (a port in use).
+ */
+export class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Creates the host and its web view, announces `host.ready`, and starts the instances. Shared by the Electron shell
@@ -30,10 +41,12 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
     }
     throw error;
   }
+  // settings.json passed these rules when it loaded (or was set aside), so a flag is in every conflict left.
   const problem = crossFieldProblem(host.settings);
   if (problem) {
     await host.shutdown();
-    throw new StartupError(problem.message);
+    const flagged = givenFlags(flags, problem.fields);
+    throw new StartupError(flagged.length > 0 ? `${flagged.join(', ')}: ${problem.message}` : problem.message, 2);
   }
   beforeRun?.(host);
   const web = new WebServer({
