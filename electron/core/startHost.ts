@@ -1,6 +1,5 @@
-import { crossFieldProblem } from '../../shared/settings.js';
 import type { Flags } from './cli/args.js';
-import { givenFlags } from './cli/settingFlags.js';
+import { budgetFlagRefusal, modelFlagRefusal, ruleFlagRefusal } from './cli/flagRefusal.js';
 import { Host } from './host.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
@@ -29,6 +28,9 @@ export class StartupError extends Error {
  * and the headless entry point, so both behave the same.
  */
 export async function startHost(flags: Flags, beforeRun?: (host: Host) => void): Promise<RunningHost> {
+  // A file a flag names is refused before the data folder is touched; limits need the saved settings and the board.
+  const badModel = modelFlagRefusal(flags);
+  if (badModel) throw new StartupError(badModel.message, 2);
   let host: Host;
   try {
     host = await Host.create(flags);
@@ -41,12 +43,11 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
     }
     throw error;
   }
-  // settings.json passed these rules when it loaded (or was set aside), so a flag is in every conflict left.
-  const problem = crossFieldProblem(host.settings);
-  if (problem) {
+  const refusal =
+    ruleFlagRefusal(flags, host.settings) ?? budgetFlagRefusal(flags, host.settings, host.snapshot().resources);
+  if (refusal) {
     await host.shutdown();
-    const flagged = givenFlags(flags, problem.fields);
-    throw new StartupError(flagged.length > 0 ? `${flagged.join(', ')}: ${problem.message}` : problem.message, 2);
+    throw new StartupError(refusal.message, 2);
   }
   beforeRun?.(host);
   const web = new WebServer({
