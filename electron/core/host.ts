@@ -32,6 +32,7 @@ import { ObservationDesk } from './matrix/observation.js';
 import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
 import { planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js';
 import { RingBuffer } from './ringBuffer.js';
+import { SerialQueue } from './serialQueue.js';
 import { SettingsService } from './settingsService.js';
 import { defaultDataDir } from './store/dataDir.js';
 import { DeathCountStore } from './store/deathCounts.js';
@@ -40,6 +41,8 @@ import { reducedLayers } from './watchdog/policy.js';
 import { WatchdogBinding } from './watchdog/watchdogBinding.js';
 
 export type { EventListener } from './eventBus.js';
+
+type ModeSwitched = { mode: Settings['mode']; instances: InstanceSnapshot[] };
 
 /** Metrics history kept for a client that connects: an hour at the default 1 s interval. */
 const METRICS_CAPACITY = 3600;
@@ -77,6 +80,7 @@ export class Host {
   private readonly desk = new ObservationDesk();
   private readonly gate: StartGate;
   private closed = false;
+  private readonly modeSwitches = new SerialQueue();
 
   private constructor(
     readonly flags: Flags,
@@ -197,9 +201,14 @@ export class Host {
   /**
    * Single <-> matrix, live: refused (nothing changes) when the new mode's plan fails in a way PLAN_ERROR_POLICY
    * refuses; else the running instances stop gracefully, their last records written, and the new mode's instances
-   * start, one load at a time.
+   * start, one load at a time. One switch at a time, in the order asked, so the host ends in the last mode asked for
+   * (concurrent switches had interleaved: a burst ending in single left matrix running).
    */
-  async switchMode(mode: Settings['mode']): Promise<{ mode: Settings['mode']; instances: InstanceSnapshot[] }> {
+  switchMode(mode: Settings['mode']): Promise<ModeSwitched> {
+    return this.modeSwitches.run(() => this.applyMode(mode));
+  }
+
+  private async applyMode(mode: Settings['mode']): Promise<ModeSwitched> {
     const current = this.settings.mode;
     if (mode !== current) {
       const outcome = this.makePlan(applySettingsPatch(this.settings, { mode }));

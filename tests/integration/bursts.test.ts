@@ -61,4 +61,36 @@ describe('bursts of calls from one client', { timeout: 180_000 }, () => {
       await host.stop();
     }
   });
+
+  it('a burst of alternating mode.switch calls runs them in order and ends in the last mode asked for', async () => {
+    const host = HostProcess.start(['--no-autostart']);
+    const client = await WsClient.connect((await host.waitFor('host.ready')).url);
+    try {
+      const asked = ['matrix', 'single', 'matrix', 'single', 'matrix', 'single'] as const;
+      const from = host.events.length;
+      const replies = await Promise.all(asked.map((mode) => client.call('mode.switch', { mode })));
+      replies.forEach((reply, index) => {
+        assert.ok(reply.ok, JSON.stringify(reply));
+        assert.equal((reply.result as { mode: string }).mode, asked[index], `reply ${index} is its own switch's`);
+      });
+      assert.deepEqual(
+        host.events.slice(from).flatMap((event) => (event.type === 'host.mode' ? [event.mode] : [])),
+        [...asked],
+        'each switch applied after the one before, in the order sent',
+      );
+      const snapshot = await client.call('host.snapshot', {});
+      assert.ok(snapshot.ok);
+      const { mode, instances } = snapshot.result as HostSnapshot;
+      assert.equal(mode, 'single');
+      assert.deepEqual(
+        instances.map((instance) => instance.instance),
+        ['SUBJECT'],
+      );
+      const saved = JSON.parse(fs.readFileSync(path.join(host.dataDir, 'settings.json'), 'utf8')) as { mode: string };
+      assert.equal(saved.mode, 'single');
+    } finally {
+      client.close();
+      await host.stop();
+    }
+  });
 });
