@@ -105,4 +105,22 @@ describe('a settings change never leaves a file that stops a later start', { tim
       assert.equal(saved.graceS, 4);
     });
   });
+
+  it('says settings.json cannot be read or written when it is a folder, keeps the change for this run, and leaves no temp file', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-data-'));
+    fs.mkdirSync(path.join(dataDir, 'settings.json'));
+    await withHost([], dataDir, async (host, client) => {
+      await host.waitFor('log', (event) => /^settings\.json could not be read \(EISDIR/.test(event.message));
+      const set = await client.call('settings.set', { graceS: 4 });
+      assert.ok(set.ok, JSON.stringify(set));
+      const { settings, notice } = set.result as HostSnapshot['settings'];
+      assert.equal(settings.graceS, 4, 'in force for this run');
+      assert.match(notice ?? '', /settings\.json could not be saved \(.+\); the changes hold until the host stops/);
+      await host.waitFor('log', (event) => event.level === 'error' && /could not be saved/.test(event.message));
+      assert.deepEqual(
+        fs.readdirSync(dataDir).filter((name) => name.endsWith('.tmp')),
+        [],
+      );
+    });
+  });
 });
