@@ -20,7 +20,7 @@ export function writeFileAtomic(file: string, content: string): void {
     }
     fs.renameSync(temporary, file);
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
+    removeQuietly(temporary);
     throw error;
   }
   fsyncDirectory(directory);
@@ -46,7 +46,7 @@ export async function writeFileAtomicAsync(file: string, content: string): Promi
     }
     await fs.promises.rename(temporary, file);
   } catch (error) {
-    await fs.promises.rm(temporary, { force: true });
+    await fs.promises.unlink(temporary).catch(() => undefined);
     throw error;
   }
   const folder = await fs.promises.open(directory, 'r');
@@ -60,6 +60,15 @@ export async function writeFileAtomicAsync(file: string, content: string): Promi
 /** `.settings.json.<pid>.tmp` beside settings.json: a start can tell its own leftovers from a dead process's. */
 export function temporaryPathOf(file: string, pid: number = process.pid): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${pid}.tmp`);
+}
+
+/** Removes a temporary file if it is there; the error that made it useless is the one worth reporting. */
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // Never written, or not ours to remove.
+  }
 }
 
 export function fsyncDirectory(directory: string): void {
