@@ -56,7 +56,7 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
     reportStartupFailure(message, { dataDir: flags.dataDir ?? defaultDataDir() });
-    return 1;
+    return error instanceof StartupError ? error.exitCode : 1;
   }
 
   // Under systemd with WatchdogSec: pinged while the memory watchdog samples (at most 3 base intervals + 5 s old).

@@ -93,7 +93,7 @@ if (!parsed.ok) {
         dataDir: app.getPath('userData'),
         show: (title, text) => dialog.showErrorBox(title, text),
       });
-      app.exit(1);
+      app.exit(error instanceof StartupError ? error.exitCode : 1);
       return;
     }
     bindIpc(running.host);

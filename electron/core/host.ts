@@ -19,7 +19,7 @@ import { ApiFailure, createApi, type Api } from './api.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
 import type { Flags } from './cli/args.js';
-import { flagsToSettingsPatch } from './cli/settingFlags.js';
+import { flagsToSettingsPatch, givenFlags } from './cli/settingFlags.js';
 import { ensureDemoModel } from './demoModel.js';
 import { detectEnforcement, type Enforcement } from './enforcement/enforcement.js';
 import { EventBus, type EventListener } from './eventBus.js';
@@ -32,6 +32,7 @@ import { ObservationDesk } from './matrix/observation.js';
 import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
 import { planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js';
 import { RingBuffer } from './ringBuffer.js';
+import { SerialQueue } from './serialQueue.js';
 import { SettingsService } from './settingsService.js';
 import { defaultDataDir } from './store/dataDir.js';
 import { legacyDataDir, moveLegacyData } from './store/legacyDataDir.js';
@@ -41,6 +42,8 @@ import { reducedLayers } from './watchdog/policy.js';
 import { WatchdogBinding } from './watchdog/watchdogBinding.js';
 
 export type { EventListener } from './eventBus.js';
+
+type ModeSwitched = { mode: Settings['mode']; instances: InstanceSnapshot[] };
 
 /** Metrics history kept for a client that connects: an hour at the default 1 s interval. */
 const METRICS_CAPACITY = 3600;
@@ -73,6 +76,8 @@ export class Host {
   private lastFileCheckAt = 0;
   private resources: BoardResources;
   private plan: PlanOutcome;
+  /** The plan last announced, as JSON: a change that leaves the plan as it was announces nothing. */
+  private announcedPlan: string | null = null;
   private demoModelPath: string | null = null;
   private repaired: string[] = [];
   private moved: string[] = [];
@@ -80,6 +85,7 @@ export class Host {
   private readonly desk = new ObservationDesk();
   private readonly gate: StartGate;
   private closed = false;
+  private readonly modeSwitches = new SerialQueue();
 
   private constructor(
     readonly flags: Flags,
@@ -93,6 +99,7 @@ export class Host {
     this.settingsService = new SettingsService({
       file: this.store.paths.settings,
       overrides: flagsToSettingsPatch(flags),
+      flagsOf: (keys) => givenFlags(flags, keys),
       planFor: (settings) => this.makePlan(settings),
       emit: (event) => this.emit(event),
       log: this.log,
@@ -194,6 +201,7 @@ export class Host {
     for (const instance of this.instances.values()) instance.dispose();
     this.enforcement.dispose?.();
     this.closed = true;
+    await this.settingsService.flush();
     this.bus.stopWriting();
     this.watchdog?.close();
     this.store.close();
@@ -208,9 +216,14 @@ export class Host {
   /**
    * Single <-> matrix, live: refused (nothing changes) when the new mode's plan fails in a way PLAN_ERROR_POLICY
    * refuses; else the running instances stop gracefully, their last records written, and the new mode's instances
-   * start, one load at a time.
+   * start, one load at a time. One switch at a time, in the order asked, so the host ends in the last mode asked for
+   * (concurrent switches had interleaved: a burst ending in single left matrix running).
    */
-  async switchMode(mode: Settings['mode']): Promise<{ mode: Settings['mode']; instances: InstanceSnapshot[] }> {
+  switchMode(mode: Settings['mode']): Promise<ModeSwitched> {
+    return this.modeSwitches.run(() => this.applyMode(mode));
+  }
+
+  private async applyMode(mode: Settings['mode']): Promise<ModeSwitched> {
     const current = this.settings.mode;
     if (mode !== current) {
       const outcome = this.makePlan(applySettingsPatch(this.settings, { mode }));
@@ -228,8 +241,9 @@ export class Host {
       }
       for (const role of rolesOf(mode))
         if (!this.instances.has(role)) this.instances.set(role, this.createInstance(role));
-      this.settingsService.save({ mode });
+      const saved = this.settingsService.save({ mode });
       this.replan();
+      await saved;
     }
     this.emit({ type: 'host.mode', mode, instances: this.instances.snapshots() });
     for (const instance of this.instances.values()) instance.start();
@@ -335,7 +349,12 @@ export class Host {
 
   private replan(): void {
     this.plan = this.makePlan(this.settings);
-    this.emit({ type: 'plan.changed', outcome: this.plan });
+    // A burst of changes to the watchdog's settings would otherwise send the same plan to every client each time.
+    const announced = JSON.stringify(this.plan);
+    if (announced !== this.announcedPlan) {
+      this.announcedPlan = announced;
+      this.emit({ type: 'plan.changed', outcome: this.plan });
+    }
     this.gate.recheck();
   }
 
@@ -356,13 +375,15 @@ export class Host {
     // The mode is a live switch of its own (stop, re-plan, start): done after the rest is saved.
     const { mode, ...rest } = patch;
     if (Object.keys(rest).length > 0) {
-      this.settingsService.apply(rest);
+      // In force at once; the reply waits for the file, off the event loop.
+      const written = this.settingsService.apply(rest);
       if (rest.ramLimitsGb) {
         for (const instance of this.instances.values()) {
           instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.resources));
         }
       }
       this.replan();
+      await written;
       // What a blocked instance failed on may be what changed.
       for (const instance of this.instances.values()) instance.retry(true);
     }

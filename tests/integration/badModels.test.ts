@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -18,8 +20,12 @@ describe('bad model files never reach llama.cpp', { timeout: 180_000 }, () => {
   ];
 
   for (const [kind, reason] of refused) {
-    it(`refuses a ${kind} file with the file and the reason, spawns nothing, and stays up`, async () => {
-      const host = HostProcess.start(['--model', models[kind]]);
+    // Named by a flag, the command line is refused before anything starts (cliRefusals.test.ts); saved in
+    // settings.json, the host starts and says why on the card, so the operator can choose another in the panel.
+    it(`refuses a ${kind} file saved in settings.json with the file and the reason, spawns nothing, and stays up`, async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-data-'));
+      fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ models: { SUBJECT: models[kind] } }));
+      const host = HostProcess.start([], { dataDir });
       try {
         const error = await host.waitFor('instance.error');
         assert.equal(error.instance, 'SUBJECT');
