@@ -55,8 +55,11 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     });
   } catch (error) {
     const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
-    reportStartupFailure(message, { dataDir: flags.dataDir ?? defaultDataDir() });
-    return error instanceof StartupError ? error.exitCode : 1;
+    const exitCode = error instanceof StartupError ? error.exitCode : 1;
+    // A command line that cannot run (exit 2) is answered on the terminal and touches nothing; what stands in the
+    // way of a start (a port, the folder) is kept in logs/startup.log too, for a service whose stderr nobody reads.
+    reportStartupFailure(message, { dataDir: exitCode === 2 ? null : (flags.dataDir ?? defaultDataDir()) });
+    return exitCode;
   }
 
   // Under systemd with WatchdogSec: pinged while the memory watchdog samples (at most 3 base intervals + 5 s old).

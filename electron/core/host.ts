@@ -12,7 +12,6 @@ import {
   type Role,
 } from '../../shared/instances.js';
 import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
-import type { PlanOutcome } from '../../shared/plan.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
 import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
 import { ApiFailure, createApi, type Api } from './api.js';
@@ -20,7 +19,6 @@ import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
 import type { Flags } from './cli/args.js';
 import { flagsToSettingsPatch, givenFlags } from './cli/settingFlags.js';
-import { ensureDemoModel } from './demoModel.js';
 import { detectEnforcement, type Enforcement } from './enforcement/enforcement.js';
 import { EventBus, type EventListener } from './eventBus.js';
 import { validateModel } from './gguf/validateModel.js';
@@ -30,7 +28,8 @@ import { launchConfigFor, StartGate } from './instance/startGate.js';
 import { eventLogger, type Logger } from './logger.js';
 import { ObservationDesk } from './matrix/observation.js';
 import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
-import { planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js';
+import { PlanKeeper } from './planner/planKeeper.js';
+import { ramLimitBytes, rolesOf } from './planner/planInputs.js';
 import { RingBuffer } from './ringBuffer.js';
 import { SerialQueue } from './serialQueue.js';
 import { SettingsService } from './settingsService.js';
@@ -38,7 +37,6 @@ import { defaultDataDir } from './store/dataDir.js';
 import { legacyDataDir, moveLegacyData } from './store/legacyDataDir.js';
 import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
-import { reducedLayers } from './watchdog/policy.js';
 import { WatchdogBinding } from './watchdog/watchdogBinding.js';
 
 export type { EventListener } from './eventBus.js';
@@ -71,14 +69,9 @@ export class Host {
   private watchdog: WatchdogBinding | null = null;
   private readonly enforcement: Enforcement & { dispose?: () => void };
   private readonly lineListeners = new Set<(line: string) => void>();
-  private readonly layerCaps: Partial<Record<Role, number>> = {};
   private lastFrameSentAt = 0;
   private lastFileCheckAt = 0;
-  private resources: BoardResources;
-  private plan: PlanOutcome;
-  /** The plan last announced, as JSON: a change that leaves the plan as it was announces nothing. */
-  private announcedPlan: string | null = null;
-  private demoModelPath: string | null = null;
+  private readonly plans: PlanKeeper;
   private repaired: string[] = [];
   private moved: string[] = [];
   private readonly deathCounts: DeathCountStore;
@@ -95,22 +88,21 @@ export class Host {
     this.store = new SessionStore(dataDir);
     this.bus = new EventBus(this.store, (event) => this.desk.note(event, new Set(this.instances.keys())));
     this.log = eventLogger((event) => this.emit(event));
-    this.resources = resources;
     this.settingsService = new SettingsService({
       file: this.store.paths.settings,
       overrides: flagsToSettingsPatch(flags),
       flagsOf: (keys) => givenFlags(flags, keys),
-      planFor: (settings) => this.makePlan(settings),
+      planFor: (settings) => this.plans.planFor(settings),
       emit: (event) => this.emit(event),
       log: this.log,
     });
-    this.plan = this.makePlan(this.settings);
+    this.plans = new PlanKeeper(resources, dataDir, this.settings);
     this.enforcement = detectEnforcement();
     this.deathCounts = new DeathCountStore(this.store.paths.deaths);
     this.gate = new StartGate({
       memoryHold: () => this.watchdog?.hold() ?? null,
-      plan: () => this.plan,
-      configFor: (planned) => launchConfigFor(planned, flags, planned.modelPath === this.demoModelPath),
+      plan: () => this.plans.plan,
+      configFor: (planned) => launchConfigFor(planned, flags, this.plans.isDemo(planned.modelPath)),
       admission: flags.admission,
       states: () => new Map<Role, InstanceState>([...this.instances].map(([role, one]) => [role, one.state])),
       waiting: () => new Set([...this.instances].filter(([, one]) => one.held !== null).map(([role]) => role)),
@@ -124,8 +116,8 @@ export class Host {
       checkModel: (file) => this.checkModel(file),
       settings: () => this.settingsView(),
       setSettings: (patch) => this.setSettings(patch),
-      plan: () => this.plan,
-      previewPlan: (patch) => this.makePlan(applySettingsPatch(this.settings, patch)),
+      plan: () => this.plans.plan,
+      previewPlan: (patch) => this.plans.planFor(applySettingsPatch(this.settings, patch)),
       refreshBoard: () => this.refreshBoard(),
       switchMode: (mode) => this.switchMode(mode),
     });
@@ -155,7 +147,8 @@ export class Host {
     await this.refreshBoard();
     this.startWatchdog();
     this.log.info('host', `session ${this.store.sessionId}, ${this.settings.mode} mode`);
-    if (!this.plan.ok) this.log.error('host', `no plan: ${this.plan.error.message}`);
+    const plan = this.plans.plan;
+    if (!plan.ok) this.log.error('host', `no plan: ${plan.error.message}`);
     // A refused start (a bad model file, limits over the board) is on the card and in the events already; the host
     // stays up for the fix.
     if (this.flags.autostart) for (const instance of this.instances.values()) instance.start();
@@ -187,8 +180,8 @@ export class Host {
       metrics: this.metrics.toArray(),
       events: this.bus.recent(),
       settings: this.settingsView(),
-      resources: this.resources,
-      plan: this.plan,
+      resources: this.plans.resources,
+      plan: this.plans.plan,
       watchdog: this.watchdogStatus(),
     };
   }
@@ -226,7 +219,7 @@ export class Host {
   private async applyMode(mode: Settings['mode']): Promise<ModeSwitched> {
     const current = this.settings.mode;
     if (mode !== current) {
-      const outcome = this.makePlan(applySettingsPatch(this.settings, { mode }));
+      const outcome = this.plans.planFor(applySettingsPatch(this.settings, { mode }));
       if (!outcome.ok && PLAN_ERROR_POLICY[outcome.error.code].modeSwitch === 'refuse') {
         const { code, message, field } = outcome.error;
         throw new ApiFailure(code, `cannot switch to ${mode} mode: ${message}`, field);
@@ -261,7 +254,7 @@ export class Host {
       backoff: { baseMs: this.flags.resurrectDelayS * 1000, maxMs: 60_000, quickDeathMs: 30_000 },
       graceMs: () => this.settings.graceS * 1000,
       enforcement: this.enforcement,
-      limitBytes: () => ramLimitBytes(role, this.settings, this.resources),
+      limitBytes: () => ramLimitBytes(role, this.settings, this.plans.resources),
       spare: () => this.settings.spare[role] ?? false,
       memory: (pid) => this.memoryOf(role, pid),
       mayThink: () => !(this.watchdog?.thermal.paused ?? false),
@@ -287,7 +280,7 @@ export class Host {
 
   private startWatchdog(): void {
     this.watchdog = new WatchdogBinding({
-      resources: this.resources,
+      resources: this.plans.resources,
       enforcement: this.enforcement.info,
       settings: () => this.settings,
       workers: () => [...this.instances.values()].flatMap((instance) => instance.identity() ?? []),
@@ -310,12 +303,10 @@ export class Host {
 
   /** After a GPU-threshold kill the instance comes back with fewer GPU layers: the operator's fix, by itself. */
   private reduceLayers(role: Role): void {
-    const planned = this.plan.ok ? this.plan.plan.instances.find((instance) => instance.instance === role) : undefined;
-    if (!planned || planned.gpuLayers === 0) return;
-    const toLayers = reducedLayers(planned.gpuLayers);
-    this.layerCaps[role] = toLayers;
-    this.emit({ type: 'instance.layers', instance: role, fromLayers: planned.gpuLayers, toLayers });
-    this.log.warn(role, `GPU layers cut from ${planned.gpuLayers} to ${toLayers} after a GPU-threshold kill`);
+    const cut = this.plans.reduceLayers(role);
+    if (!cut) return;
+    this.emit({ type: 'instance.layers', instance: role, ...cut });
+    this.log.warn(role, `GPU layers cut from ${cut.fromLayers} to ${cut.toLayers} after a GPU-threshold kill`);
     this.replan();
   }
 
@@ -326,45 +317,23 @@ export class Host {
       enforcement: this.enforcement.info,
       thermal: this.watchdog?.thermal ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC },
       holding,
-      layerCaps: { ...this.layerCaps },
+      layerCaps: this.plans.caps,
     };
   }
 
-  /** The model file of a role: the settings' (or --model's), else the demo model, generated on first use. */
-  private modelOf(role: Role, settings: Settings): string {
-    const chosen = settings.models[role];
-    if (chosen) return chosen;
-    this.demoModelPath ??= ensureDemoModel(path.join(this.dataDir, 'models'));
-    return this.demoModelPath;
-  }
-
-  private makePlan(settings: Settings): PlanOutcome {
-    return planForSettings({
-      settings,
-      resources: this.resources,
-      modelOf: (role) => this.modelOf(role, settings),
-      layerCaps: this.layerCaps,
-    });
-  }
-
   private replan(): void {
-    this.plan = this.makePlan(this.settings);
     // A burst of changes to the watchdog's settings would otherwise send the same plan to every client each time.
-    const announced = JSON.stringify(this.plan);
-    if (announced !== this.announcedPlan) {
-      this.announcedPlan = announced;
-      this.emit({ type: 'plan.changed', outcome: this.plan });
-    }
+    if (this.plans.replan(this.settings)) this.emit({ type: 'plan.changed', outcome: this.plans.plan });
     this.gate.recheck();
   }
 
   private async refreshBoard(): Promise<BoardResources> {
     const backend = await probeBackend();
     if (backend.note) this.log.warn('host', backend.note);
-    this.resources = resourcesFrom(await readLiveInputs(backend));
-    this.emit({ type: 'board.resources', resources: this.resources });
+    this.plans.resources = resourcesFrom(await readLiveInputs(backend));
+    this.emit({ type: 'board.resources', resources: this.plans.resources });
     this.replan();
-    return this.resources;
+    return this.plans.resources;
   }
 
   private settingsView(): SettingsView {
@@ -379,7 +348,7 @@ export class Host {
       const written = this.settingsService.apply(rest);
       if (rest.ramLimitsGb) {
         for (const instance of this.instances.values()) {
-          instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.resources));
+          instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.plans.resources));
         }
       }
       this.replan();
