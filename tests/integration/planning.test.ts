@@ -162,9 +162,10 @@ describe('planning from the command line, on a recorded Jetson', { timeout: 120_
     const result = await cli(['service', '--mode', 'matrix', '--data-dir', '/srv/jar', ...orin]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^ExecStart=\S+ \S+headless\.js run --data-dir \/srv\/jar --mode matrix$/m);
-    // 30622 MB of RAM: 3/4 for MemoryMax, 22/32 for MemoryHigh; 8 cores: 400%.
-    assert.match(result.stdout, /^MemoryMax=22966M$/m);
-    assert.match(result.stdout, /^MemoryHigh=21052M$/m);
+    // 30622 MB of RAM, a 32 GB board as sold: the original's 24G and 22G in whole GiB (not 22966M / 21052M of the
+    // MemTotal); 8 cores: 400%.
+    assert.match(result.stdout, /^MemoryMax=24G$/m);
+    assert.match(result.stdout, /^MemoryHigh=22G$/m);
     assert.match(result.stdout, /^CPUQuota=400%$/m);
     const over = await cli(['service', '--memory-max', '64', ...orin]);
     assert.equal(over.code, 2);
