@@ -7,7 +7,7 @@
  * --cuda-arch: CMAKE_CUDA_ARCHITECTURES (default 87, the Orin; "native" builds for the GPU of this machine).
  * --dry-run: print the command and the checks, build nothing.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 
 import { describeLlamaBinary } from '../shared/board.js';
 import {
+  cmakeProblem,
   cudaBuildPlan,
   findCudaToolkit,
   missingBuildTools,
@@ -63,6 +64,10 @@ function main(): void {
       `${tools.join(', ')} not found: sudo apt-get install -y cmake build-essential (node-llama-cpp would try to download cmake)`,
     );
   }
+
+  const cmake = spawnSync('cmake', ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const tooOld = cmakeProblem(cmake.stdout ?? '');
+  if (tooOld) fail(tooOld);
 
   const plan = cudaBuildPlan(process.env, toolkit.value, { architectures });
   process.stdout.write(

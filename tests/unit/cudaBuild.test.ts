@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
 import {
+  cmakeProblem,
   cudaBuildPlan,
   findCudaToolkit,
   missingBuildTools,
@@ -77,6 +78,17 @@ describe('finding the CUDA toolkit', () => {
     assert.match(lone.error, /has no cublas_v2\.h, libcublas\.so/);
     const none = findCudaToolkit({ PATH: '/usr/bin' }, fakeFs([]));
     assert.ok(!none.ok && /^no CUDA toolkit found: no nvcc in .*\/usr\/local\/cuda\/bin\/nvcc/.test(none.error));
+  });
+
+  it("refuses Ubuntu 20.04's cmake 3.16 (node-llama-cpp's CMakeLists wants 3.19), takes 22.04's 3.22", () => {
+    assert.match(
+      cmakeProblem('cmake version 3.16.3\n\nCMake suite maintained and supported by Kitware (kitware.com/cmake).\n') ??
+        '',
+      /^cmake 3\.16 is too old: the build needs 3\.19/,
+    );
+    assert.equal(cmakeProblem('cmake version 3.22.1\n'), null);
+    assert.equal(cmakeProblem('cmake version 4.0.2\n'), null);
+    assert.match(cmakeProblem('') ?? '', /cmake --version said ""/);
   });
 
   it('names the build tools that are missing', () => {

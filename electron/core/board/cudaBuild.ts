@@ -143,6 +143,22 @@ export function missingBuildTools(env: NodeJS.ProcessEnv, files: ToolchainFs = R
   return missing;
 }
 
+/** node-llama-cpp's own llama/CMakeLists.txt asks for 3.19 (ggml-cuda for 3.18); Ubuntu 20.04 (JetPack 5) has 3.16. */
+export const MIN_CMAKE = [3, 19];
+
+/** What is wrong with the cmake `cmake --version` describes, or null when it will do. */
+export function cmakeProblem(versionOutput: string): string | null {
+  const match = /cmake version (\d+)\.(\d+)/.exec(versionOutput);
+  if (!match) return `cmake --version said ${JSON.stringify(versionOutput.trim().split('\n')[0] ?? '')}`;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  if (major > MIN_CMAKE[0]! || (major === MIN_CMAKE[0] && minor >= MIN_CMAKE[1]!)) return null;
+  return (
+    `cmake ${major}.${minor} is too old: the build needs ${MIN_CMAKE.join('.')} or newer (Ubuntu 20.04, JetPack 5, ` +
+    'ships 3.16). Install a newer one first on the PATH: pip3 install --user cmake (then ~/.local/bin on the PATH), ' +
+    "or Kitware's APT repository"
+  );
+}
+
 export interface CudaBuildPlan {
   command: string;
   args: string[];
