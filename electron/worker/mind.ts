@@ -12,6 +12,7 @@ import {
 } from 'node-llama-cpp';
 
 import type { Backend, LoadInfo } from '../../shared/instances.js';
+import { llamaLoadOptions } from '../core/board/llamaDiscovery.js';
 import { trimHistory } from './history.js';
 import { reflectionPrompt, systemPromptFor, watcherPrompt } from './prompts.js';
 import type { ThinkRequest, WorkerConfig } from './protocol.js';
@@ -85,11 +86,15 @@ export class Mind {
 
     let llama: Llama;
     let model: LlamaModel;
+    // The binary backend discovery chose (a local CUDA build with its CMake options, else a prebuilt one): its gpu and
+    // cmakeOptions make getLlama look in exactly its folder, so a custom-options build is not passed over for the CPU.
+    const binary = llamaLoadOptions(plan.gpuLayers > 0);
     try {
-      // build 'never': the prebuilt binaries or nothing. An offline source build would only waste time and fail.
+      // build 'never': the binaries there are or nothing. An offline source build would only waste time and fail.
       llama = await getLlama({
         build: 'never',
-        gpu: plan.gpuLayers > 0 ? 'auto' : false,
+        gpu: binary.gpu,
+        ...(binary.cmakeOptions ? { cmakeOptions: binary.cmakeOptions } : {}),
         logLevel: LlamaLogLevel.warn,
         logger(level, message) {
           const line = message.trim();
@@ -98,6 +103,8 @@ export class Mind {
           if (recentLog.length > 20) recentLog.shift();
           hooks.onLlamaLog?.(line);
         },
+      }).catch((error: unknown) => {
+        throw explain(error, `llama.cpp (${binary.binary ?? 'none known to load here, see brain-in-jar doctor'}): `);
       });
       let lastProgress = -1;
       model = await llama.loadModel({
@@ -114,7 +121,7 @@ export class Mind {
         },
       });
     } catch (error) {
-      throw explain(error);
+      throw error instanceof LoadError ? error : explain(error);
     }
 
     let context: LlamaContext;

@@ -7,6 +7,7 @@ import { ROLES } from '../../../shared/instances.js';
 import type { Plan, PlanOutcome } from '../../../shared/plan.js';
 import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
 import { INVENTORY_DEADLINE_MS, thisBoardInventory } from '../board/inventory.js';
+import { readJetsonSystem, unrecordedJetsonSystem } from '../board/jetsonSystem.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
 import { planForSettings, resourcesFor, rolesOf, type RecordedInputs } from '../planner/planInputs.js';
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
@@ -16,6 +17,7 @@ import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimit
 import type { Flags } from './args.js';
 import { budgetFlagRefusal, modelFlagRefusal } from './flagRefusal.js';
 import { flagsToSettingsPatch } from './settingFlags.js';
+import { describeJetsonSystem, describeLlama, describeLlamaLine } from './describeBackend.js';
 
 /**
  * `brain-in-jar doctor` and `brain-in-jar plan`: the board and the plan, printed for a person (in the shape of the
@@ -30,9 +32,23 @@ export interface CommandOutput {
 
 /** The board the flags describe: their recordings, else this machine (--cores overrides its count either way). */
 function boardOf(flags: Flags, probe = true): Promise<BoardResources> {
-  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson } = flags;
-  const recorded: RecordedInputs = { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson };
-  return resourcesFor(Object.values(recorded).some(Boolean) ? recorded : null, { cores: flags.cores, probe });
+  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson, osRelease, glibc, glibcxx } = flags;
+  const recorded: RecordedInputs = {
+    meminfo,
+    nvidiaSmi,
+    tegrastats,
+    gpuLoadFile,
+    nvTegraRelease,
+    jetson,
+    osRelease,
+    glibc,
+    glibcxx,
+  };
+  return resourcesFor(Object.values(recorded).some(Boolean) ? recorded : null, {
+    cores: flags.cores,
+    probe,
+    llamaBuilds: flags.llamaBuilds,
+  });
 }
 
 function describeGpu(resources: BoardResources): string[] {
@@ -92,6 +108,11 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
   // Worth its wait here (up to its deadline), unlike at the host's start; a recorded board has no inventory field.
   const [measured, inventory] = await Promise.all([boardOf(flags), thisBoardInventory()]);
   const resources = measured.inventory === undefined ? measured : { ...measured, inventory };
+  // This machine's zram, power mode and clocks (each with a deadline); a recorded board's were not recorded.
+  const jetsonSystem =
+    measured.inventory === undefined
+      ? unrecordedJetsonSystem()
+      : await readJetsonSystem(resources.gpu.kind === 'jetson');
   const enforcement = detectEnforcement();
   enforcement.dispose?.();
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
@@ -106,6 +127,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
         recommended: { single, matrix },
         budget: { reserveBytes, ramLimitBytes: limits },
         enforcement: enforcement.info,
+        jetsonSystem,
       }),
       exitCode: 0,
     };
@@ -114,6 +136,9 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
   const lines = [
     ...describeResources(resources),
     ...(resources.inventory === undefined ? [] : describeInventory(resources.inventory)),
+    '',
+    ...(resources.llama ? [...describeLlama(resources.llama), ''] : []),
+    ...describeJetsonSystem(jetsonSystem),
     '',
     ...describeSeed('single mode, 1 model', single, gpu),
     '',
@@ -206,7 +231,7 @@ export async function planCommand(flags: Flags): Promise<CommandOutput> {
       : { resources, error: outcome.error };
     return { text: JSON.stringify(body), exitCode: outcome.ok ? 0 : 1 };
   }
-  const lines = [...describeResources(resources), ''];
+  const lines = [...describeResources(resources), ...describeLlamaLine(resources.llama), ''];
   if (outcome.ok) lines.push(...describePlan(outcome.plan));
   else lines.push(`Refused (${outcome.error.code}): ${outcome.error.message}`);
   return { text: lines.join('\n'), exitCode: outcome.ok ? 0 : 1 };

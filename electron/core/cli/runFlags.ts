@@ -12,6 +12,16 @@ const RUN = ['run'] as const;
 const RECORDED = ['doctor', 'plan', 'service'] as const;
 const SERVICE = ['service'] as const;
 const seconds = s.number({ min: 0, max: 3600, unit: ' s' });
+const BACKEND = ['doctor', 'plan'] as const;
+
+/** A runtime version as `ldd --version` prints it: 2.31, 3.4.28. */
+const version: s.Schema<string> = {
+  describe: 'a version like 2.31',
+  parse: (value, field) =>
+    typeof value === 'string' && /^\d+(\.\d+){1,3}$/.test(value.trim())
+      ? { ok: true, value: value.trim() }
+      : { ok: false, field, message: `${field} must be a version like 2.31 (got ${JSON.stringify(value)})` },
+};
 
 export const RUN_FLAGS = {
   webHost: option(
@@ -140,6 +150,26 @@ export const RUN_FLAGS = {
     help: 'a recorded /etc/nv_tegra_release (a Jetson)',
   }),
   jetson: toggle({ name: '--jetson', commands: RECORDED, help: 'treat the (recorded) board as a Jetson' }),
+  osRelease: pathOption('FILE', {
+    name: '--os-release',
+    commands: BACKEND,
+    help: 'a recorded /etc/os-release: the llama.cpp binaries are judged for that board, not this machine',
+  }),
+  glibc: option(version, 'VERSION', {
+    name: '--glibc',
+    commands: BACKEND,
+    help: "the recorded board's glibc (`ldd --version`), against the GLIBC_ versions the llama.cpp binaries need",
+  }),
+  glibcxx: option(version, 'VERSION', {
+    name: '--glibcxx',
+    commands: BACKEND,
+    help: "the newest GLIBCXX_ version of the recorded board's libstdc++.so.6 (e.g. 3.4.28 on Ubuntu 20.04)",
+  }),
+  llamaBuilds: pathOption('DIR', {
+    name: '--llama-builds',
+    commands: BACKEND,
+    help: "look for llama.cpp local builds here instead of node-llama-cpp's llama/localBuilds (e.g. a board's copy)",
+  }),
   cores: option(s.number({ min: 1, max: 1024, integer: true }), 'N', {
     name: '--cores',
     commands: RECORDED,

@@ -6,6 +6,7 @@ import { ROLES, type Role } from '../../../shared/instances.js';
 import type { PlanOutcome } from '../../../shared/plan.js';
 import type { Settings } from '../../../shared/settings.js';
 import { probeBackend } from '../board/backendProbe.js';
+import { discoverLlama } from '../board/llamaDiscovery.js';
 import { readLiveInputs, resourcesFrom } from '../board/resources.js';
 import { validateModel } from '../gguf/validateModel.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from './budget.js';
@@ -26,16 +27,21 @@ export interface RecordedInputs {
   nvTegraRelease: string | undefined;
   /** Told it is a Jetson without a release file. */
   jetson: boolean;
+  /** The board's /etc/os-release, glibc and libstdc++ GLIBCXX: its llama.cpp binaries are judged with them. */
+  osRelease?: string | undefined;
+  glibc?: string | undefined;
+  glibcxx?: string | undefined;
 }
 
 /** The board from recordings, else from this machine (with the backend probe); `cores` overrides the count. */
 export async function resourcesFor(
   recorded: RecordedInputs | null,
-  options: { cores?: number | undefined; probe?: boolean } = {},
+  options: { cores?: number | undefined; probe?: boolean; llamaBuilds?: string | undefined } = {},
 ): Promise<BoardResources> {
   if (!recorded) {
     const inputs = await readLiveInputs((options.probe ?? true) ? await probeBackend() : null);
-    return resourcesFrom({ ...inputs, cores: options.cores ?? inputs.cores });
+    const llama = options.llamaBuilds ? { llama: discoverLlama({ localBuildsDir: options.llamaBuilds }) } : {};
+    return resourcesFrom({ ...inputs, cores: options.cores ?? inputs.cores, ...llama });
   }
   const read = (file: string | undefined) => (file ? fs.readFileSync(file, 'utf8') : null);
   const given = [
@@ -44,8 +50,9 @@ export async function resourcesFor(
     recorded.tegrastats,
     recorded.gpuLoadFile,
     recorded.nvTegraRelease,
+    recorded.osRelease,
   ].filter(Boolean);
-  return resourcesFrom({
+  const resources = resourcesFrom({
     // Recorded boards without a meminfo (a tegrastats log) take their RAM from the recording, not from here.
     meminfo: recorded.meminfo
       ? read(recorded.meminfo)
@@ -59,8 +66,19 @@ export async function resourcesFor(
     nvTegraRelease: read(recorded.nvTegraRelease),
     jetson: recorded.jetson,
     backend: null,
-    source: `recorded: ${given.join(', ') || '--jetson'}`,
+    source: `recorded: ${given.join(', ') || (recorded.jetson ? '--jetson' : '--glibc')}`,
   });
+  const llama = discoverLlama({
+    recorded: {
+      glibc: recorded.glibc,
+      glibcxx: recorded.glibcxx,
+      osRelease: read(recorded.osRelease),
+      jetson: resources.gpu.kind === 'jetson',
+      gpu: resources.gpu.kind !== 'none',
+    },
+    localBuildsDir: options.llamaBuilds,
+  });
+  return { ...resources, llama };
 }
 
 export function rolesOf(mode: Settings['mode']): Role[] {
