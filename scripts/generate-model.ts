@@ -3,17 +3,18 @@
  * loads and that thinks in printable words: the demo model, or a larger one for trying the planner and the watchdog.
  *
  *   npm run generate-model -- OUT.gguf [--layers N] [--embedding N] [--feed-forward N] [--heads N] [--context N]
- *                                      [--name NAME] [--seed N]
+ *                                      [--name NAME] [--seed N] [--architecture llama|qwen2|qwen3|gemma2|gemma3|phi3]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { DEMO_MODEL_SPEC, generateModel, type ModelSpec } from '../electron/core/gguf/generateModel.js';
+import { GENERATED_ARCHITECTURES, type GeneratedArchitecture } from '../electron/core/gguf/generatedArchitectures.js';
 
 const USAGE =
   'usage: npm run generate-model -- OUT.gguf [--layers N] [--embedding N] [--feed-forward N] [--heads N] ' +
-  '[--context N] [--name NAME] [--seed N]';
+  `[--context N] [--name NAME] [--seed N] [--architecture ${GENERATED_ARCHITECTURES.join('|')}]`;
 
 function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -34,6 +35,7 @@ function main(): void {
       context: { type: 'string' },
       name: { type: 'string' },
       seed: { type: 'string' },
+      architecture: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -43,6 +45,10 @@ function main(): void {
   }
   if (positionals.length !== 1) throw new Error(USAGE);
   const heads = positiveInteger('heads', values.heads, DEMO_MODEL_SPEC.heads);
+  const architecture = (values.architecture ?? 'llama') as GeneratedArchitecture;
+  if (!GENERATED_ARCHITECTURES.includes(architecture)) {
+    throw new Error(`--architecture must be one of ${GENERATED_ARCHITECTURES.join(', ')}, not "${architecture}"`);
+  }
   const spec: ModelSpec = {
     ...DEMO_MODEL_SPEC,
     name: values.name ?? DEMO_MODEL_SPEC.name,
@@ -53,11 +59,14 @@ function main(): void {
     kvHeads: heads,
     contextLength: positiveInteger('context', values.context, DEMO_MODEL_SPEC.contextLength),
     seed: positiveInteger('seed', values.seed, DEMO_MODEL_SPEC.seed),
+    architecture,
   };
   const file = path.resolve(positionals[0]!);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const bytes = generateModel(file, spec);
-  console.log(`wrote ${file} (${(bytes / 2 ** 20).toFixed(1)} MB, ${spec.layers} layers x ${spec.embedding})`);
+  console.log(
+    `wrote ${file} (${(bytes / 2 ** 20).toFixed(1)} MB, ${architecture}, ${spec.layers} layers x ${spec.embedding})`,
+  );
 }
 
 try {
