@@ -21,6 +21,10 @@ export const REPEATABLE_FAILURES = {
     reason: 'the model file is gone or unreadable',
     fix: 'put the file back, or choose another model',
   },
+  'model-rejected': {
+    reason: "llama.cpp refused the model file's contents",
+    fix: 'choose another file, or convert the model again with a current llama.cpp',
+  },
   'repeated-crash': {
     reason: 'the worker crashed the same way twice before its first reflection',
     fix: 'read the message, change the model or its settings, then press Start',
@@ -39,13 +43,18 @@ export function isFailureKind(value: unknown): value is FailureKind {
  * known to repeat. The host reads every worker's report this way, whatever the worker itself said.
  */
 const RULES: Array<[FailureKind, RegExp]> = [
-  ['context-too-small', /context \(\d+ tokens\) is too small|context size .* too small|exceeds the context/i],
+  [
+    'context-too-small',
+    /context \(\d+ tokens\) (is too small|cannot hold)|context size .* too small|exceeds the context/i,
+  ],
   ['unknown-architecture', /unknown (model )?architecture/i],
   [
     'bad-tensor',
     /tensor .*(wrong|missing|shape|type|not found|data is not within)|missing tensor|wrong number of tensors/i,
   ],
   ['file-gone', /ENOENT|no such file|failed to open .*gguf|permission denied|EACCES/i],
+  // llama.cpp's own report of a file it will not load, unless it is for want of memory (that may pass).
+  ['model-rejected', /error loading model(?!.*(alloc|memory|mmap|mlock))/i],
 ];
 
 export function failureKind(message: string): FailureKind | null {

@@ -4,7 +4,7 @@
  * channel closes or its parent changes, it exits.
  */
 import { failureKind } from '../../shared/failures.js';
-import { LoadError, Mind } from './mind.js';
+import { ContextTooSmallError, LoadError, Mind } from './mind.js';
 import {
   EXIT_LOAD_FAILED,
   EXIT_THINK_FAILED,
@@ -37,7 +37,14 @@ setInterval(() => {
   if (process.ppid !== parentPid || !process.connected) process.exit(0);
 }, 250).unref();
 
-function failureOf(message: string): { failure?: ReturnType<typeof failureKind> & string } {
+/** What the fatal message says the failure is: a context too small by its numbers, else as its text says. */
+function failureOf(
+  error: unknown,
+  message: string,
+): Pick<Extract<WorkerMessage, { kind: 'fatal' }>, 'failure' | 'contextTokens'> {
+  if (error instanceof ContextTooSmallError) {
+    return { failure: 'context-too-small', contextTokens: { needed: error.needed, context: error.context } };
+  }
   const failure = failureKind(message);
   return failure ? { failure } : {};
 }
@@ -52,8 +59,9 @@ async function load(config: WorkerConfig): Promise<void> {
     });
   } catch (error) {
     const plain = toPlainError(error);
-    if (!(error instanceof LoadError)) plain.message = `Failed to load the model: ${plain.message}`;
-    send({ kind: 'fatal', phase: 'load', error: plain, ...failureOf(plain.message) });
+    if (!(error instanceof LoadError) && !(error instanceof ContextTooSmallError))
+      plain.message = `Failed to load the model: ${plain.message}`;
+    send({ kind: 'fatal', phase: 'load', error: plain, ...failureOf(error, plain.message) });
     process.exit(EXIT_LOAD_FAILED);
   }
   send({ kind: 'loaded', load: mind.load, systemPrompt: mind.systemPrompt, memories: mind.memoryCount });
@@ -79,7 +87,7 @@ async function think(request: ThinkRequest, batchMs: number): Promise<void> {
   } catch (error) {
     batcher.flush();
     const plain = toPlainError(error);
-    send({ kind: 'fatal', phase: 'think', error: plain, ...failureOf(plain.message) });
+    send({ kind: 'fatal', phase: 'think', error: plain, ...failureOf(error, plain.message) });
     process.exit(EXIT_THINK_FAILED);
   }
 }

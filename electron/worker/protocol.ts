@@ -69,6 +69,8 @@ export type WorkerMessage =
       error: PlainError;
       /** Set when the failure is known to happen again from the same configuration: then it is not a death. */
       failure?: FailureKind;
+      /** With failure context-too-small: the context the prompts need and the one planned, in tokens. */
+      contextTokens?: { needed: number; context: number };
     };
 
 export type WorkerMessageKind = WorkerMessage['kind'];

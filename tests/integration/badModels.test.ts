@@ -57,7 +57,11 @@ describe('bad model files never reach llama.cpp', { timeout: 180_000 }, () => {
     const host = HostProcess.start(['--model', models.rejectedByLlama, '--resurrect-delay', '0.3']);
     try {
       const error = await host.waitFor('instance.error', (event) => event.error.code === 'NEEDS_OPERATOR');
-      assert.match(error.error.message, /invalid n_rot: 16, expected 8/);
+      assert.match(
+        error.error.message,
+        /^llama\.cpp refused the model file's contents: .*invalid n_rot: 16, expected 8/,
+      );
+      assert.match(error.error.fix ?? '', /convert the model again/);
       await host.waitFor('instance.state', (event) => event.state === 'blocked');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.equal(host.of('instance.death').length, 0, 'not a death: the mind is never told of it');
