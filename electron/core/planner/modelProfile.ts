@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 import { metadataNumber, metadataString, type GgufHeader } from '../gguf/readGguf.js';
+import { countPromptTokens, type ModelPromptTokens } from './contextFloor.js';
 
 /**
  * What the planner needs to know of a model, summed from its GGUF tensors: the bytes of each repeating layer, of the
@@ -26,6 +27,8 @@ export interface ModelProfile {
   feedForward: number;
   vocabSize: number;
   trainContextSize: number | null;
+  /** Each role's prompts in this model's tokens (contextFloor.ts); absent in profiles made by hand. */
+  promptTokens?: ModelPromptTokens;
 }
 
 export function modelProfile(file: string, header: GgufHeader): ModelProfile {
@@ -76,5 +79,6 @@ export function modelProfile(file: string, header: GgufHeader): ModelProfile {
     feedForward: number('feed_forward_length') ?? 4 * embedding,
     vocabSize,
     trainContextSize: number('context_length') ?? null,
+    promptTokens: countPromptTokens(header),
   };
 }
