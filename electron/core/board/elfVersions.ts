@@ -129,28 +129,21 @@ function parse(source: ByteSource): ElfDynamicInfo {
   const minEntry = wide ? 64 : 40;
   if (shentsize < minEntry) throw new ElfFormatError(`section header entries of ${shentsize} bytes (want ${minEntry})`);
   const table = exact(source, shoff, shnum * shentsize, `the ${shnum} section headers at byte ${shoff}`);
+  // Where a section header's fields lie in ELF64 and in ELF32 (offset, size and entsize are words of either width).
+  const field = wide
+    ? { offset: 24, size: 32, link: 40, info: 44, entsize: 56 }
+    : { offset: 16, size: 20, link: 24, info: 28, entsize: 36 };
   const sections: Section[] = [];
   for (let i = 0; i < shnum; i++) {
     const at = i * shentsize;
-    sections.push(
-      wide
-        ? {
-            type: u32(table, at + 4),
-            offset: word(table, at + 24),
-            size: word(table, at + 32),
-            link: u32(table, at + 40),
-            info: u32(table, at + 44),
-            entsize: word(table, at + 56),
-          }
-        : {
-            type: u32(table, at + 4),
-            offset: u32(table, at + 16),
-            size: u32(table, at + 20),
-            link: u32(table, at + 24),
-            info: u32(table, at + 28),
-            entsize: u32(table, at + 36),
-          },
-    );
+    sections.push({
+      type: u32(table, at + 4),
+      offset: word(table, at + field.offset),
+      size: word(table, at + field.size),
+      link: u32(table, at + field.link),
+      info: u32(table, at + field.info),
+      entsize: word(table, at + field.entsize),
+    });
   }
 
   const contents = (section: Section, what: string) => exact(source, section.offset, section.size, what);
