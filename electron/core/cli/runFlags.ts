@@ -58,6 +58,11 @@ export const RUN_FLAGS = {
     true,
   ),
   kiosk: toggle({ name: '--kiosk', commands: RUN, help: 'Electron only: fullscreen on the attached display' }),
+  headless: toggle({
+    name: '--headless',
+    commands: RUN,
+    help: 'no window: only serve the panel on its port (the AppImage as a service; the headless host always is)',
+  }),
   /** Matrix: one instance loads at a time (--no-admission starts all at once, for comparison). */
   admission: toggle(
     {
