@@ -14,7 +14,7 @@ import { onLines } from '../lines.js';
 import { dataPaths } from '../store/dataDir.js';
 import type { Flags } from './args.js';
 import type { CommandOutput } from './commands.js';
-import { hostCommand, thisRuntime } from './hostCommand.js';
+import { hostCommand, thisRuntime, type HostCommand } from './hostCommand.js';
 import { formatVerdict, selfTestVerdict, type PanelAnswer, type SelfTestRun } from './selfTestVerdict.js';
 
 /**
@@ -194,6 +194,48 @@ function waitFor(condition: () => boolean, timeoutMs: number, child: ChildProces
   });
 }
 
+/** Ends the host as systemd would: SIGTERM, then SIGKILL if it is still there after STOP_TIMEOUT_MS. */
+async function stop(child: ChildProcess): Promise<SelfTestRun['stop']> {
+  const stopping = Date.now();
+  child.kill('SIGTERM');
+  await waitFor(() => false, STOP_TIMEOUT_MS, child);
+  if (!exited(child)) child.kill('SIGKILL');
+  await new Promise((resolve) => (exited(child) ? resolve(null) : child.once('exit', resolve)));
+  return { code: child.exitCode, signal: child.signalCode, ms: Date.now() - stopping };
+}
+
+/** A host child whose stdout events feed the run; `running` once it serves and its watchdog samples. */
+function startObserved(command: HostCommand, run: SelfTestRun) {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...command.env };
+  if (!command.env.ELECTRON_RUN_AS_NODE) delete env.ELECTRON_RUN_AS_NODE;
+  const startedAt = Date.now();
+  const child = spawn(command.argv[0]!, command.argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const seen = { startedAt, url: null as string | null, sessionId: null as string | null, stderr: [] as string[] };
+  onLines(child.stdout!, (line) => {
+    let event: HostEvent;
+    try {
+      event = JSON.parse(line) as HostEvent;
+    } catch {
+      return scanLine(run, line);
+    }
+    if (event.type === 'host.ready') {
+      seen.url = event.url;
+      seen.sessionId = event.sessionId;
+      run.panelAddress = new URL(event.url).host;
+    }
+    // Serving, its board probed, its plan made: the host runs once its watchdog has started.
+    if (event.type === 'watchdog.started' && seen.url !== null) run.readyMs = Date.now() - startedAt;
+    observe(run, event);
+  });
+  onLines(child.stderr!, (line) => {
+    scanLine(run, line);
+    seen.stderr.push(line);
+    if (seen.stderr.length > 5) seen.stderr.shift();
+  });
+  child.on('error', (error) => seen.stderr.push(`cannot start ${command.argv[0]}: ${error.message}`));
+  return { child, seen };
+}
+
 export async function selfTest(flags: Flags, argv: readonly string[]): Promise<CommandOutput> {
   const minutes = flags.minutes;
   const ownDir = flags.dataDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'brain-in-jar-self-test-'));
@@ -207,67 +249,37 @@ export async function selfTest(flags: Flags, argv: readonly string[]): Promise<C
     dataDir,
     ...hostArgsOf(argv),
   ]);
-  const env: NodeJS.ProcessEnv = { ...process.env, ...command.env };
-  if (!command.env.ELECTRON_RUN_AS_NODE) delete env.ELECTRON_RUN_AS_NODE;
   process.stderr.write(`self-test: starting a host (data in ${dataDir}) for ${minutes} min\n`);
-
   const before = logSizes(dataDir);
-  const startedAt = Date.now();
-  const child = spawn(command.argv[0]!, command.argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderrTail: string[] = [];
-  let url: string | null = null;
-  let sessionId: string | null = null;
-  onLines(child.stdout!, (line) => {
-    let event: HostEvent;
-    try {
-      event = JSON.parse(line) as HostEvent;
-    } catch {
-      return scanLine(run, line);
-    }
-    if (event.type === 'host.ready') {
-      run.readyMs = Date.now() - startedAt;
-      url = event.url;
-      sessionId = event.sessionId;
-      run.panelAddress = new URL(event.url).host;
-    }
-    observe(run, event);
-  });
-  onLines(child.stderr!, (line) => {
-    scanLine(run, line);
-    stderrTail.push(line);
-    if (stderrTail.length > 5) stderrTail.shift();
-  });
-  child.on('error', (error) => stderrTail.push(`cannot start ${command.argv[0]}: ${error.message}`));
+  const { child, seen } = startObserved(command, run);
 
-  await waitFor(() => url !== null, READY_TIMEOUT_MS, child);
-  if (url !== null) {
-    run.panel = await askPanel(url);
-    const until = startedAt + run.readyMs! + minutes * 60_000;
+  await waitFor(() => run.readyMs !== null, READY_TIMEOUT_MS, child);
+  if (run.readyMs !== null && seen.url !== null) {
+    run.panel = await askPanel(seen.url);
+    const until = seen.startedAt + run.readyMs + minutes * 60_000;
     await waitFor(() => Date.now() >= until, minutes * 60_000 + 1000, child);
     const thought = () =>
       Object.values(run.instances).every(
-        (seen) => seen.reflections > 0 || seen.state === 'blocked' || seen.state === 'stopped',
+        (one) => one.reflections > 0 || one.state === 'blocked' || one.state === 'stopped',
       );
     await waitFor(thought, FIRST_REFLECTION_GRACE_MS, child);
   }
-  run.ranMs = Date.now() - startedAt - (run.readyMs ?? 0);
+  run.ranMs = Date.now() - seen.startedAt - (run.readyMs ?? 0);
+  const output = seen.stderr.join(' | ') || 'no output';
+  const serving = seen.url === null ? '' : ', though it served the panel';
   if (exited(child)) {
-    if (url === null) {
+    if (run.readyMs === null) {
       const how = child.signalCode ?? `code ${child.exitCode}`;
-      run.startFailure = `exited (${how}) before it was ready: ${stderrTail.join(' | ') || 'no output'}`;
+      run.startFailure = `exited (${how}) before it ran${serving}: ${output}`;
     } else {
       run.exitedEarly = { code: child.exitCode, signal: child.signalCode };
     }
   } else {
-    if (url === null) run.startFailure = `not ready in ${READY_TIMEOUT_MS / 1000} s: ${stderrTail.join(' | ')}`;
-    const stopping = Date.now();
-    child.kill('SIGTERM');
-    await waitFor(() => false, STOP_TIMEOUT_MS, child);
-    if (!exited(child)) child.kill('SIGKILL');
-    await new Promise((resolve) => (exited(child) ? resolve(null) : child.once('exit', resolve)));
-    if (url !== null) run.stop = { code: child.exitCode, signal: child.signalCode, ms: Date.now() - stopping };
+    if (run.readyMs === null) run.startFailure = `not running in ${READY_TIMEOUT_MS / 1000} s${serving}: ${output}`;
+    const stopped = await stop(child);
+    if (run.readyMs !== null) run.stop = stopped;
   }
-  readLogs(run, dataDir, before, sessionId);
+  readLogs(run, dataDir, before, seen.sessionId);
 
   const items = selfTestVerdict(run);
   const failed = items.some((one) => one.status === 'fail');

@@ -12,7 +12,7 @@ export const MEMORY_LINE_PERCENT = 80;
 
 export interface SelfTestRun {
   minutes: number;
-  /** From the host's start to its host.ready, or null when it never got there. */
+  /** From the host's start to its running (serving, and its watchdog started), or null when it never got there. */
   readyMs: number | null;
   /** Why the host never got ready (its exit, the tail of its stderr), when it did not. */
   startFailure: string | null;
@@ -64,7 +64,8 @@ const item = (id: string, label: string, status: ItemStatus, figure: string): Se
 function hostStarts(run: SelfTestRun): SelfTestItem {
   const label = 'the host starts';
   if (run.readyMs === null) return item('host-starts', label, 'fail', run.startFailure ?? 'never ready');
-  return item('host-starts', label, 'pass', `ready in ${seconds(run.readyMs)}, panel on ${run.panelAddress}`);
+  const figure = `running in ${seconds(run.readyMs)} (panel on ${run.panelAddress}, watchdog sampling)`;
+  return item('host-starts', label, 'pass', figure);
 }
 
 function watchdogLine(run: SelfTestRun): SelfTestItem {
