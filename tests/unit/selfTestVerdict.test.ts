@@ -44,6 +44,7 @@ function goodRun(overrides: Partial<SelfTestRun> = {}): SelfTestRun {
     watchdogStartLine: '[GPU Watchdog] Starting monitoring (PID: 1234, GPU threshold: 85%, RAM threshold: 90%)',
     resources: cpuBoard,
     plan: planOf(cpuBoard, [[0, 3]]),
+    demoModelPath: '/tmp/self-test/models/demo.gguf',
     panel: { status: 200, contentType: 'text/html; charset=utf-8', snapshotMs: 12, error: null },
     samples: [
       { ramPercent: 9.5, gpuPercent: null },
@@ -99,6 +100,14 @@ describe("the self-test's verdict", () => {
       assert.equal(statuses(withLayers(bad))['gpu-layers'], 'fail', JSON.stringify(bad));
     }
     assert.match(figure(withLayers([[33, 33]]), 'gpu-layers'), /all 33/);
+  });
+
+  it('says not applicable, with the figure, when only the demo model ran: it fits whole on any GPU', () => {
+    const plan = planOf(orin, [[3, 3]]);
+    if (plan.ok) plan.plan.instances[0]!.modelPath = '/tmp/self-test/models/demo.gguf';
+    const run = goodRun({ resources: orin, plan });
+    assert.equal(statuses(run)['gpu-layers'], 'n/a');
+    assert.match(figure(run, 'gpu-layers'), /SUBJECT 3\/3 layers on CUDA: the demo model fits whole; --model FILE/);
   });
 
   it('fails the GPU item where a GPU is there but llama.cpp runs on the CPU', () => {

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 
 import type { HostEvent } from '../../../shared/events.js';
 import type { Role } from '../../../shared/instances.js';
+import { DEMO_MODEL_FILE } from '../demoModel.js';
 import { loaderArgs } from '../instance/workerProcess.js';
 import { onLines } from '../lines.js';
 import { dataPaths } from '../store/dataDir.js';
@@ -61,6 +62,7 @@ function emptyRun(minutes: number): SelfTestRun {
     watchdogStartLine: null,
     resources: null,
     plan: null,
+    demoModelPath: null,
     panel: null,
     samples: [],
     brokenPipe: { matches: [], linesScanned: 0 },
@@ -241,6 +243,7 @@ export async function selfTest(flags: Flags, argv: readonly string[]): Promise<C
   const ownDir = flags.dataDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'brain-in-jar-self-test-'));
   const dataDir = flags.dataDir ?? ownDir!;
   const run = emptyRun(minutes);
+  run.demoModelPath = path.join(dataPaths(dataDir).models, DEMO_MODEL_FILE);
   const command = hostCommand(thisRuntime(headlessEntry(), loaderArgs()), [
     '--json-events',
     '--web-port',

@@ -22,6 +22,8 @@ export interface SelfTestRun {
   watchdogStartLine: string | null;
   resources: BoardResources | null;
   plan: PlanOutcome | null;
+  /** The generated demo model's file in this run's data folder: a model that fits whole on any GPU. */
+  demoModelPath: string | null;
   panel: PanelAnswer | null;
   /** Every sample the watchdog took during the run. */
   samples: Array<{ ramPercent: number; gpuPercent: number | null }>;
@@ -93,6 +95,7 @@ function gpuLayers(run: SelfTestRun): SelfTestItem {
   }
   if (!plan.ok) return item(id, label, 'fail', `no plan: ${plan.error.message}`);
   const problems: string[] = [];
+  const demo = plan.plan.instances.every((planned) => planned.modelPath === run.demoModelPath);
   const shares = plan.plan.instances.map((planned) => {
     const share = `${planned.instance} ${planned.gpuLayers}/${planned.totalLayers}`;
     if (planned.gpuLayers === -1) problems.push(`${planned.instance}: -1 (every layer, unplanned)`);
@@ -103,9 +106,12 @@ function gpuLayers(run: SelfTestRun): SelfTestItem {
       );
     return share;
   });
-  return problems.length > 0
-    ? item(id, label, 'fail', problems.join('; '))
-    : item(id, label, 'pass', `${shares.join(', ')} layers on ${backend.backend.toUpperCase()}`);
+  const onGpu = `${shares.join(', ')} layers on ${backend.backend.toUpperCase()}`;
+  const whole = plan.plan.instances.every((planned) => planned.gpuLayers === planned.totalLayers);
+  // The split is the point of the item; the demo model has nothing to split.
+  if (demo && whole)
+    return item(id, label, 'n/a', `${onGpu}: the demo model fits whole; --model FILE checks the split`);
+  return problems.length > 0 ? item(id, label, 'fail', problems.join('; ')) : item(id, label, 'pass', onGpu);
 }
 
 function panel(run: SelfTestRun): SelfTestItem {
