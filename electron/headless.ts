@@ -1,13 +1,14 @@
 /**
  * The host without Electron: `npm run headless -- [flags]` and the `brain-in-jar` bin. Serves the panel on a local
- * port; with --json-events, prints every event as one JSON object per line on stdout. Also runs the `doctor` and
- * `plan` commands.
+ * port; with --json-events, prints every event as one JSON object per line on stdout. Also runs the `doctor`, `plan`,
+ * `service` and `self-test` commands; the Electron entry runs all of this too (entryRoute.ts).
  */
 import { pathToFileURL } from 'node:url';
 
 import type { HostEvent } from '../shared/events.js';
 import { parseArgs, usage } from './core/cli/args.js';
 import { doctor, planCommand, serviceCommand } from './core/cli/commands.js';
+import { selfTest } from './core/cli/selfTest.js';
 import { formatLogLine } from './core/logger.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
 import { pingIntervalMs, ServiceWatchdog } from './core/serviceWatchdog.js';
@@ -38,8 +39,13 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
   }
   const { flags } = parsed;
   if (parsed.command !== 'run') {
-    const command = { doctor, plan: planCommand, service: serviceCommand }[parsed.command];
-    const output = await command(flags);
+    const commands = {
+      doctor,
+      plan: planCommand,
+      service: serviceCommand,
+      'self-test': (given: typeof flags) => selfTest(given, argv),
+    };
+    const output = await commands[parsed.command](flags);
     (output.exitCode === 0 || flags.json ? process.stdout : process.stderr).write(`${output.text}\n`);
     return output.exitCode;
   }

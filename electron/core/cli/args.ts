@@ -18,6 +18,7 @@ import { settingFlagSpecs, type SettingFlags } from './settingFlags.js';
  *   brain-in-jar doctor [flags]    the board's resources and the recommended configuration
  *   brain-in-jar plan [flags]      the offload plan of the given models on this (or a recorded) board
  *   brain-in-jar service [flags]   a systemd user unit that runs the host under the original's limits
+ *   brain-in-jar self-test [flags] the original's verification checklist, run against a real host
  */
 
 /** Setting flags are undefined (or false, or {}) when not given: the saved settings decide. */
@@ -134,6 +135,7 @@ const SUMMARIES: Record<Command, string> = {
   doctor: "Shows the board's resources and the recommended configuration for single and matrix mode.",
   plan: 'Shows the offload plan of the given models, before anything loads.',
   service: "Prints (or installs) a systemd user unit that runs the host under the original's memory and CPU limits.",
+  'self-test': "Runs a host for a while and checks the original's verification list; exits 1 if an item fails.",
 };
 
 export function usage(
@@ -147,7 +149,9 @@ export function usage(
     SUMMARIES[command],
     'Each flag is given at most once; numbers are plain decimals (10, 0.5), not hex, exponents or Infinity.',
     command === 'run'
-      ? `Other commands: ${program} doctor --help, ${program} plan --help, ${program} service --help`
+      ? `Other commands: ${COMMANDS.filter((other) => other !== 'run')
+          .map((other) => `${program} ${other} --help`)
+          .join(', ')}`
       : '',
     '',
     'Flags:',

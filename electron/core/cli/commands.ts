@@ -13,6 +13,7 @@ import { planForSettings, resourcesFor, rolesOf, type RecordedInputs } from '../
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
 import { defaultDataDir } from '../store/dataDir.js';
 import { detectEnforcement } from '../enforcement/enforcement.js';
+import { hostCommand, thisRuntime } from './hostCommand.js';
 import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
 import type { Flags } from './args.js';
 import { budgetFlagRefusal, modelFlagRefusal } from './flagRefusal.js';
@@ -265,21 +266,18 @@ export async function serviceCommand(flags: Flags): Promise<CommandOutput> {
       exitCode: 2,
     };
   }
-  const script = headlessScript();
   const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
-  const command = [
-    process.execPath,
-    script,
-    'run',
+  const host = hostCommand(thisRuntime(headlessScript()), [
     '--data-dir',
     dataDir,
     ...(flags.mode ? ['--mode', flags.mode] : []),
-  ];
-  const text = renderServiceUnit({ command, limits, electron: process.versions.electron !== undefined });
+  ]);
+  const electron = host.env.ELECTRON_RUN_AS_NODE === '1';
+  const text = renderServiceUnit({ command: host.argv, limits, electron });
   if (!flags.install) return { text: text.trimEnd(), exitCode: 0 };
-  if (!fs.existsSync(script)) {
+  if (!fs.existsSync(host.entry)) {
     return {
-      text: `brain-in-jar: ${script} is missing; run \`npm run build\` first, then install the unit`,
+      text: `brain-in-jar: ${host.entry} is missing; run \`npm run build\` first, then install the unit`,
       exitCode: 1,
     };
   }
