@@ -7,12 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 import { WebSocketServer, type WebSocket } from 'ws';
 
-import { MAX_MESSAGE_BYTES, type HostSnapshot, type ServerPush, type WireReply } from '../../../shared/api.js';
+import { MAX_MESSAGE_BYTES, type HostSnapshot } from '../../../shared/api.js';
 import type { ApiError } from '../../../shared/errors.js';
 import type { HostEvent } from '../../../shared/events.js';
 import type { Api } from '../api.js';
 import { LineBudget } from '../lineBudget.js';
 import type { Logger } from '../logger.js';
+import { ClientChannel } from './clientChannel.js';
 import { isOwnHost, isOwnOrigin, ownHosts } from './ownAddress.js';
 import { staticTarget } from './staticPath.js';
 
@@ -38,8 +39,6 @@ export interface WebServerOptions {
   onCaught?: (what: string, error: unknown) => void;
 }
 
-/** A client that falls this far behind is dropped; it reconnects and gets a fresh snapshot. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** Frames above this are refused by ws itself (closing the socket); between MAX_MESSAGE_BYTES and this we answer. */
 const HARD_PAYLOAD_LIMIT = 1024 * 1024;
 
@@ -73,7 +72,13 @@ export function findRendererDir(): string | null {
 export class WebServer {
   readonly token: string;
   private readonly server: http.Server;
-  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: HARD_PAYLOAD_LIMIT });
+  // One message per turn of the event loop (allowSynchronousEvents: false): a flood of them waits in the socket,
+  // and the watchdog's timers run between any two.
+  private readonly sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: HARD_PAYLOAD_LIMIT,
+    allowSynchronousEvents: false,
+  });
   private port = 0;
   /** Refusals are logged, but a page that sends thousands must not fill the disk with them. */
   private readonly refusalLines = new LineBudget(10);
@@ -175,35 +180,45 @@ export class WebServer {
   }
 
   private onConnection(ws: WebSocket): void {
-    const push = (message: ServerPush): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-        this.options.log.warn('web', 'dropped a client that could not keep up; it will reconnect');
-        ws.terminate();
-        return;
-      }
-      ws.send(JSON.stringify(message));
-    };
-    push({ kind: 'snapshot', snapshot: this.options.snapshot() });
-    const unsubscribe = this.options.subscribe((event) => push({ kind: 'event', event }));
-    ws.on('close', unsubscribe);
+    const channel = new ClientChannel(ws, {
+      snapshot: () => this.options.snapshot(),
+      warn: (message) => this.options.log.warn('web', message),
+      onCaught: (what, error) => this.caught(what, error),
+    });
+    channel.start();
+    const unsubscribe = this.options.subscribe((event) => channel.push({ kind: 'event', event }));
+    ws.on('close', () => {
+      unsubscribe();
+      channel.dispose();
+    });
     // Bad frames (invalid UTF-8, a frame over the limit) close the socket; ws says so here first.
     ws.on('error', unsubscribe);
     ws.on('message', (data, isBinary) => {
-      this.onMessage(ws, data as Buffer, isBinary).catch((error: unknown) => this.caught('a message', error));
+      this.onMessage(channel, data as Buffer, isBinary).catch((error: unknown) => this.caught('a message', error));
     });
   }
 
-  private async onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
-    const reply = (message: WireReply | { id: null; ok: false; error: ApiError }) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-    };
+  private async onMessage(channel: ClientChannel, data: Buffer, isBinary: boolean): Promise<void> {
     const request = readRequest(data, isBinary);
     if (!request.ok) {
-      reply({ id: null, ok: false, error: request.error });
+      channel.reply({ id: null, ok: false, error: request.error }, false);
       return;
     }
-    reply({ id: request.id, ...(await this.options.api.call(request.method, request.params)) });
+    const { id, method, params } = request;
+    if (!channel.begin()) {
+      const message = `at most ${channel.maxInFlight} calls may wait for an answer on one connection`;
+      channel.reply({ id, ok: false, error: { code: 'TOO_MANY', message } }, false);
+      return;
+    }
+    let result: Awaited<ReturnType<Api['call']>>;
+    try {
+      result = await this.options.api.call(method, params);
+    } catch (error) {
+      // api.call answers every outcome as data; this is for a bug in it.
+      this.caught(`the call ${method}`, error);
+      result = { ok: false, error: { code: 'INTERNAL', message: 'the host failed to answer' } };
+    }
+    channel.reply({ id, ...result }, true);
   }
 
   private serveFile(request: http.IncomingMessage, response: http.ServerResponse): void {
