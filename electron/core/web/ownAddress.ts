@@ -26,7 +26,9 @@ export function ownHosts(
   }
   const hosts = new Set<string>();
   for (const name of names) {
-    if (name === '' || isWildcard(name)) continue;
+    // The --web-host as given is kept even when it is 0.0.0.0: the printed address names it, and a browser on the
+    // board opens it as the local host.
+    if (name === '') continue;
     const host = name.includes(':') ? `[${name.toLowerCase()}]` : name.toLowerCase();
     hosts.add(`${host}:${port}`);
     if (port === 80) hosts.add(host);
