@@ -21,8 +21,6 @@ export const ERROR_CODES = [
   'TOO_LARGE',
   /** A message that is not valid JSON or not shaped as a request. */
   'MALFORMED',
-  /** Too many calls in flight on one connection; wait for answers before sending more. */
-  'TOO_MANY',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -50,23 +50,23 @@ describe('the web transport and the api table', { timeout: 120_000 }, () => {
     assert.ok((await client.call('host.snapshot', {})).ok, 'the host is still there');
   });
 
-  it('answers every call of a client that stops reading, at most 16 at a time, and keeps it connected', async () => {
+  it('answers every call of a client that stops reading, and keeps it connected', async () => {
     const slow = await WsClient.connect(url);
     slow.socket.pause();
     // Far more replies than the sockets' buffers hold (a snapshot is a few KB here): the host once dropped such a
-    // client at 16 MB unsent, its calls unanswered.
-    const calls = Array.from({ length: 6000 }, () => slow.call('host.snapshot', {}));
+    // client at 16 MB unsent, its calls unanswered. Now 16 run at a time and the rest wait unread.
+    const calls = Array.from({ length: 12_000 }, () => slow.call('host.snapshot', {}));
     await new Promise((resolve) => setTimeout(resolve, 2500));
     slow.socket.resume();
-    const replies = await Promise.all(calls);
-    const refused = replies.filter((reply) => !reply.ok);
-    assert.ok(
-      refused.every((reply) => !reply.ok && reply.error.code === 'TOO_MANY'),
-      'only TOO_MANY refusals',
-    );
-    assert.ok(
-      replies.length - refused.length >= 16,
-      `at least 16 answered in full (${replies.length - refused.length})`,
+    const replies = await Promise.race([
+      Promise.all(calls),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`calls unanswered; the socket is ${slow.socket.readyState}`)), 30_000),
+      ),
+    ]);
+    assert.deepEqual(
+      replies.filter((reply) => !reply.ok),
+      [],
     );
     assert.equal(slow.socket.readyState, slow.socket.OPEN);
     assert.ok((await slow.call('settings.get', {})).ok);

@@ -58,39 +58,71 @@ function channelOn(socket: FakeSocket) {
 }
 
 const event = { kind: 'event', event: { type: 'log', level: 'info', source: 't', message: 'm', at: 1 } } as ServerPush;
-const reply = (id: number, size = 10) => ({ id, ok: true as const, result: 'x'.repeat(size) });
+const answer = (size = 10) => Promise.resolve({ ok: true as const, result: 'x'.repeat(size) });
+/** Lets the calls' promises settle. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('one WebSocket client: calls in flight and a client that reads slowly', () => {
-  it('holds a place for each call until its reply is written out, and has no more than the limit', () => {
+describe('one WebSocket client: its calls and a client that reads slowly', () => {
+  it('runs at most the limit at once, each until its reply is written out; the rest wait in order, unread', async () => {
     const socket = new FakeSocket();
     const { channel } = channelOn(socket);
-    assert.equal(channel.begin(), true);
-    assert.equal(channel.begin(), true);
-    assert.equal(channel.begin(), true);
-    assert.equal(channel.begin(), false, 'a fourth call waits for an answer first');
-    channel.reply(reply(1), true);
-    assert.equal(channel.begin(), false, 'a reply not yet read still holds its place');
+    const started: number[] = [];
+    const finish = new Map<number, () => void>();
+    for (let id = 1; id <= 5; id++) {
+      channel.call(id, () => {
+        started.push(id);
+        return new Promise((resolve) => finish.set(id, () => resolve({ ok: true, result: id })));
+      });
+    }
+    await settle();
+    assert.deepEqual(started, [1, 2, 3], 'three run, two wait');
+    assert.equal(socket.paused, true, 'the socket is not read while calls wait');
+    finish.get(2)!();
+    await settle();
+    assert.deepEqual(socket.sent.at(-1), { id: 2, ok: true, result: 2 });
+    assert.deepEqual(started, [1, 2, 3], 'an answer not yet read still holds its place');
     socket.flush();
-    assert.equal(channel.begin(), true);
-    channel.reply({ id: null, ok: false, error: { code: 'MALFORMED', message: 'm' } }, false);
+    await settle();
+    assert.deepEqual(started, [1, 2, 3, 4], 'the next in line starts');
+    finish.get(1)!();
+    finish.get(3)!();
+    await settle();
     socket.flush();
-    assert.equal(channel.begin(), false, 'an answer to no call frees nothing');
+    await settle();
+    assert.deepEqual(started, [1, 2, 3, 4, 5]);
+    assert.equal(socket.paused, false, 'read again once nothing waits');
+    channel.refuse({ code: 'MALFORMED', message: 'm' });
+    assert.deepEqual(socket.sent.at(-1), { id: null, ok: false, error: { code: 'MALFORMED', message: 'm' } });
   });
 
-  it('behind, drops pushes but keeps replies, stops reading, then catches up with a fresh snapshot', () => {
+  it('does not run what waits for a client that has gone', async () => {
+    const socket = new FakeSocket();
+    const { channel } = channelOn(socket);
+    let runs = 0;
+    for (let id = 1; id <= 5; id++) channel.call(id, () => (runs++, answer()));
+    await settle();
+    socket.readyState = 3;
+    channel.dispose();
+    socket.flush();
+    await settle();
+    assert.equal(runs, 3);
+  });
+
+  it('behind, drops pushes but keeps replies, stops reading, then catches up with a fresh snapshot', async () => {
     const socket = new FakeSocket();
     const { channel, warnings } = channelOn(socket);
     channel.start();
     channel.push(event);
-    channel.begin();
-    channel.reply(reply(1, 2000), true);
+    channel.call(1, () => answer(2000));
+    await settle();
     assert.equal(socket.paused, true, 'its requests wait unread');
     assert.match(warnings[0] ?? '', /behind/);
     const sentBefore = socket.sent.length;
     channel.push(event);
     channel.push(event);
     assert.equal(socket.sent.length, sentBefore, 'pushes are dropped while behind');
-    channel.reply(reply(2), false);
+    channel.call(2, () => answer());
+    await settle();
     assert.equal(socket.sent.length, sentBefore + 1, 'a reply is sent even so');
     socket.flush();
     assert.equal(socket.paused, false);
@@ -103,29 +135,36 @@ describe('one WebSocket client: calls in flight and a client that reads slowly',
 
   it('closes a client that stays behind, or has too much unread, saying why', async () => {
     const slow = new FakeSocket();
-    channelOn(slow).channel.reply(reply(1, 2000), false);
+    channelOn(slow).channel.call(1, () => answer(2000));
     await new Promise((resolve) => setTimeout(resolve, limits.behindMs + 50));
     assert.equal(slow.closed?.code, 1008);
     assert.match(slow.closed?.reason ?? '', /behind for 0.15 s; reconnect/);
 
     const flooded = new FakeSocket();
     const { channel } = channelOn(flooded);
-    channel.reply(reply(1, 20_000), false);
+    channel.call(1, () => answer(20_000));
+    await settle();
     assert.equal(flooded.closed?.code, 1008);
     assert.match(flooded.closed?.reason ?? '', /unread/);
     assert.ok(Buffer.byteLength(flooded.closed!.reason) <= 123, 'a close reason fits its frame');
     channel.dispose();
   });
 
-  it('answers INTERNAL, with the id, for a result that would not serialise, and counts it', () => {
+  it('answers INTERNAL, with the id, for a call that throws or a result that would not serialise, and counts it', async () => {
     const socket = new FakeSocket();
     const { channel, caught } = channelOn(socket);
-    channel.reply({ id: 7, ok: true, result: { big: 1n } }, false);
-    assert.deepEqual(socket.sent.at(-1), {
-      id: 7,
-      ok: false,
-      error: { code: 'INTERNAL', message: 'unsendable result' },
+    channel.call(7, () => Promise.resolve({ ok: true, result: { big: 1n } }));
+    channel.call(8, () => {
+      throw new Error('a bug');
     });
-    assert.equal(caught.length, 1);
+    await settle();
+    assert.deepEqual(
+      socket.sent.toSorted((a, b) => Number(a.id) - Number(b.id)),
+      [
+        { id: 7, ok: false, error: { code: 'INTERNAL', message: 'unsendable result' } },
+        { id: 8, ok: false, error: { code: 'INTERNAL', message: 'the host failed to answer' } },
+      ],
+    );
+    assert.equal(caught.length, 2);
   });
 });

@@ -1,5 +1,5 @@
 import type { HostSnapshot, ServerPush } from '../../../shared/api.js';
-import type { ApiError } from '../../../shared/errors.js';
+import type { ApiError, ApiResult } from '../../../shared/errors.js';
 
 /** The parts of a ws WebSocket a channel uses; the unit tests hand in a fake. */
 export interface ChannelSocket {
@@ -12,7 +12,7 @@ export interface ChannelSocket {
 }
 
 export interface ChannelLimits {
-  /** Calls of one client that may be in flight at once, counted until their replies are written out. */
+  /** Calls of one client that run at once, each until its reply is written out; the rest wait their turn. */
   inFlight: number;
   /** Over this many unsent bytes the client is behind: its pushes stop and its requests wait unread. */
   behindBytes: number;
@@ -25,7 +25,7 @@ export interface ChannelLimits {
 
 /**
  * A snapshot of an hour of metrics in matrix mode is about 2 MB, so a client is behind only after a few of them
- * unread; 16 calls in flight is far more than the panel ever has (it waits for each answer it shows).
+ * unread; 16 calls at once is more than the panel ever has (it waits for each answer it shows).
  */
 export const CHANNEL_LIMITS: ChannelLimits = {
   inFlight: 16,
@@ -35,8 +35,12 @@ export const CHANNEL_LIMITS: ChannelLimits = {
   behindMs: 30_000,
 };
 
-/** What a channel answers with: a reply to a request (its id, or null when the request had none readable). */
-export type ChannelReply = { id: number | null } & ({ ok: true; result: unknown } | { ok: false; error: ApiError });
+type Reply = { id: number | null } & ApiResult<unknown>;
+
+interface Call {
+  id: number;
+  run: () => Promise<ApiResult<unknown>>;
+}
 
 /** RFC 6455's "policy violation": the client broke the rule it is told in the reason. */
 const CLOSE_POLICY = 1008;
@@ -46,19 +50,23 @@ export interface ChannelOptions {
   snapshot: () => HostSnapshot;
   /** A line for the log, when the channel stops pushing to a client or closes it. */
   warn: (message: string) => void;
-  /** An error the channel caught (a message that would not serialise): counted as the last resort counts. */
+  /** An error the channel caught (a call that threw, a reply that would not serialise): a bug, to be counted. */
   onCaught: (what: string, error: unknown) => void;
   limits?: ChannelLimits;
 }
 
 /**
- * One WebSocket client's outgoing side and its calls in flight. Replies are never dropped. A client that reads too
- * slowly loses its pushes first (metrics frames, token batches, every event) and stops being read (TCP holds its
- * requests), then gets a fresh snapshot once it has caught up, so what it shows is never wrong for long. One still
- * behind after `behindMs`, or with more than `closeBytes` unsent, is closed with the reason.
+ * One WebSocket client: its calls and what is sent to it. At most `inFlight` calls run at once, each holding its
+ * place until its reply is written out; later ones wait in order, and while any wait the socket is not read, so
+ * what waits is only what was read already and the rest stays in TCP. Replies are never dropped. A client that
+ * reads too slowly loses its pushes first (metrics frames, token batches, every event) and is not read either, then
+ * gets a fresh snapshot once it has caught up, so what it shows is never wrong for long. One still behind after
+ * `behindMs`, or with more than `closeBytes` unsent, is closed with the reason.
  */
 export class ClientChannel {
   private inFlight = 0;
+  private readonly waiting: Call[] = [];
+  private reading = true;
   private behindTimer: NodeJS.Timeout | null = null;
   private readonly limits: ChannelLimits;
 
@@ -67,10 +75,6 @@ export class ClientChannel {
     private readonly options: ChannelOptions,
   ) {
     this.limits = options.limits ?? CHANNEL_LIMITS;
-  }
-
-  get maxInFlight(): number {
-    return this.limits.inFlight;
   }
 
   /** The first push of every connection. */
@@ -83,23 +87,57 @@ export class ClientChannel {
     if (this.behindTimer === null) this.send(message);
   }
 
-  /** Takes a place for one call; false when the client has `inFlight` calls unanswered (answer TOO_MANY). */
-  begin(): boolean {
-    if (this.inFlight >= this.limits.inFlight) return false;
-    this.inFlight++;
-    return true;
+  /** A call: run now if fewer than `inFlight` run, else after the calls before it. */
+  call(id: number, run: () => Promise<ApiResult<unknown>>): void {
+    this.waiting.push({ id, run });
+    this.startWaiting();
   }
 
-  /** Sends a reply, behind or not; `endsCall` frees the call's place once the reply is written out. */
-  reply(message: ChannelReply, endsCall: boolean): void {
-    this.send(message, endsCall ? () => this.inFlight-- : undefined);
+  /** The answer to a message that is no call (malformed, too large): sent at once, holding no place. */
+  refuse(error: ApiError): void {
+    this.send({ id: null, ok: false, error });
   }
 
+  /** The client is gone: what waits is not run. */
   dispose(): void {
+    this.waiting.length = 0;
     if (this.behindTimer) clearTimeout(this.behindTimer);
   }
 
-  private send(message: ServerPush | ChannelReply, written?: () => void): void {
+  private startWaiting(): void {
+    // A client that is closing gets no more answers: what it asked for is not done.
+    if (this.socket.readyState !== OPEN) this.waiting.length = 0;
+    while (this.inFlight < this.limits.inFlight && this.waiting.length > 0) this.run(this.waiting.shift()!);
+    this.updateReading();
+  }
+
+  private run({ id, run }: Call): void {
+    this.inFlight++;
+    Promise.resolve()
+      .then(run)
+      .catch((error: unknown): ApiResult<unknown> => {
+        // api.call answers every outcome as data; this is for a bug in it.
+        this.options.onCaught(`a call (id ${id})`, error);
+        return { ok: false, error: { code: 'INTERNAL', message: 'the host failed to answer' } };
+      })
+      .then((result) =>
+        this.send({ id, ...result }, () => {
+          this.inFlight--;
+          this.startWaiting();
+        }),
+      );
+  }
+
+  /** The socket is read while no call waits and the client is not behind. */
+  private updateReading(): void {
+    const read = this.waiting.length === 0 && this.behindTimer === null;
+    if (read === this.reading) return;
+    this.reading = read;
+    if (read) this.socket.resume();
+    else this.socket.pause();
+  }
+
+  private send(message: ServerPush | Reply, written?: () => void): void {
     if (this.socket.readyState !== OPEN) {
       written?.();
       return;
@@ -127,12 +165,12 @@ export class ClientChannel {
     }
     if (this.behindTimer === null && buffered > this.limits.behindBytes) {
       this.options.warn(`a client is ${megabytes(buffered)} MB behind: no pushes to it until it catches up`);
-      this.socket.pause();
       this.behindTimer = setTimeout(
         () => this.close(`behind for ${this.limits.behindMs / 1000} s; reconnect for a fresh snapshot`),
         this.limits.behindMs,
       );
       this.behindTimer.unref();
+      this.updateReading();
     }
   }
 
@@ -141,7 +179,7 @@ export class ClientChannel {
     if (this.socket.readyState !== OPEN) return;
     clearTimeout(this.behindTimer);
     this.behindTimer = null;
-    this.socket.resume();
+    this.updateReading();
     this.start();
   }
 

@@ -193,32 +193,15 @@ export class WebServer {
     });
     // Bad frames (invalid UTF-8, a frame over the limit) close the socket; ws says so here first.
     ws.on('error', unsubscribe);
-    ws.on('message', (data, isBinary) => {
-      this.onMessage(channel, data as Buffer, isBinary).catch((error: unknown) => this.caught('a message', error));
-    });
+    ws.on('message', (data, isBinary) =>
+      this.guard('a message', () => this.onMessage(channel, data as Buffer, isBinary)),
+    );
   }
 
-  private async onMessage(channel: ClientChannel, data: Buffer, isBinary: boolean): Promise<void> {
+  private onMessage(channel: ClientChannel, data: Buffer, isBinary: boolean): void {
     const request = readRequest(data, isBinary);
-    if (!request.ok) {
-      channel.reply({ id: null, ok: false, error: request.error }, false);
-      return;
-    }
-    const { id, method, params } = request;
-    if (!channel.begin()) {
-      const message = `at most ${channel.maxInFlight} calls may wait for an answer on one connection`;
-      channel.reply({ id, ok: false, error: { code: 'TOO_MANY', message } }, false);
-      return;
-    }
-    let result: Awaited<ReturnType<Api['call']>>;
-    try {
-      result = await this.options.api.call(method, params);
-    } catch (error) {
-      // api.call answers every outcome as data; this is for a bug in it.
-      this.caught(`the call ${method}`, error);
-      result = { ok: false, error: { code: 'INTERNAL', message: 'the host failed to answer' } };
-    }
-    channel.reply({ id, ...result }, true);
+    if (!request.ok) channel.refuse(request.error);
+    else channel.call(request.id, () => this.options.api.call(request.method, request.params));
   }
 
   private serveFile(request: http.IncomingMessage, response: http.ServerResponse): void {
