@@ -5,9 +5,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { app, BrowserWindow, dialog, ipcMain, powerSaveBlocker, session, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, powerSaveBlocker, session } from 'electron';
 
-import { IPC_CHANNELS, type ServerPush } from '../shared/api.js';
 import { flagNames, parseArgs } from './core/cli/args.js';
 import { splitElectronArgv } from './core/cli/electronArgv.js';
 import { entryRoute } from './core/cli/entryRoute.js';
@@ -16,7 +15,7 @@ import { defaultDataDir } from './core/store/dataDir.js';
 import { reportStartupFailure } from './core/startupFailure.js';
 import { appFiles, openAppWindow } from './appWindow.js';
 import { runHeadless } from './headless.js';
-import { isAppUrl } from './security.js';
+import { bindIpc } from './ipcBinding.js';
 
 const files = appFiles(path.dirname(fileURLToPath(import.meta.url)));
 const appUrl = files.appUrl;
@@ -54,46 +53,6 @@ if (!parsed.ok) {
   app.setPath('userData', path.resolve(flags.dataDir ?? defaultDataDir()));
   let running: RunningHost | null = null;
 
-  /** IPC is answered only for the app's own top frame. */
-  const trusted = (frameUrl: string | undefined) => isAppUrl(frameUrl, appUrl);
-
-  function bindIpc(host: RunningHost['host']): void {
-    ipcMain.handle(IPC_CHANNELS.call, async (event, method: unknown, params: unknown) => {
-      if (!trusted(event.senderFrame?.url) || event.senderFrame?.parent) {
-        return { ok: false, error: { code: 'UNAUTHORIZED', message: 'not the app window' } };
-      }
-      return host.api.call(method, params);
-    });
-    // The model file dialog: the page gets a path back, which the host then checks like any other.
-    ipcMain.handle(IPC_CHANNELS.chooseModel, async (event) => {
-      if (!trusted(event.senderFrame?.url)) return null;
-      const window = BrowserWindow.fromWebContents(event.sender);
-      const options = {
-        title: 'Choose a GGUF model',
-        properties: ['openFile' as const],
-        filters: [{ name: 'GGUF models', extensions: ['gguf'] }],
-      };
-      const chosen = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
-      return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
-    });
-    const subscribed = new Set<WebContents>();
-    ipcMain.on(IPC_CHANNELS.subscribe, (event) => {
-      if (!trusted(event.senderFrame?.url)) return;
-      const contents = event.sender;
-      const push = (message: ServerPush) => {
-        if (!contents.isDestroyed()) contents.send(IPC_CHANNELS.push, message);
-      };
-      push({ kind: 'snapshot', snapshot: host.snapshot() });
-      if (subscribed.has(contents)) return;
-      subscribed.add(contents);
-      const unsubscribe = host.subscribe((hostEvent) => push({ kind: 'event', event: hostEvent }));
-      contents.once('destroyed', () => {
-        unsubscribe();
-        subscribed.delete(contents);
-      });
-    });
-  }
-
   const createWindow = () => openAppWindow({ BrowserWindow, session }, files, flags.kiosk);
 
   void app.whenReady().then(async () => {
@@ -108,7 +67,7 @@ if (!parsed.ok) {
       app.exit(error instanceof StartupError ? error.exitCode : 1);
       return;
     }
-    bindIpc(running.host);
+    bindIpc({ ipcMain, dialog, BrowserWindow }, running.host, appUrl);
     createWindow();
     // The board's display must not blank while the experiment runs in front of it.
     if (flags.kiosk) powerSaveBlocker.start('prevent-display-sleep');

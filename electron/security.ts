@@ -48,3 +48,18 @@ export function isAppUrl(url: string | undefined, appUrl: string): boolean {
     return false;
   }
 }
+
+/** What an IPC event says of its sender: the frame that sent it, and the contents that frame is in. */
+export interface IpcSender {
+  readonly senderFrame: { readonly url: string; readonly parent: unknown } | null;
+  readonly sender: { readonly mainFrame: unknown };
+}
+
+/**
+ * True when an IPC message comes from the app's page in the window's top frame: not from a frame inside it (were
+ * one ever loaded), not from a frame gone since (null), not from another page.
+ */
+export function isAppFrame(event: IpcSender, appUrl: string): boolean {
+  const frame = event.senderFrame;
+  return frame !== null && frame === event.sender.mainFrame && frame.parent === null && isAppUrl(frame.url, appUrl);
+}

@@ -24,6 +24,8 @@ export interface HostSnapshot {
   /** The current offload plan, or why there is none. */
   plan: PlanOutcome;
   watchdog: WatchdogStatus;
+  /** Errors the host's last-resort handlers caught since it started (each one a bug); 0 is the only good value. */
+  caught?: number;
 }
 
 export interface SettingsView {

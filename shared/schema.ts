@@ -13,7 +13,18 @@ export interface Schema<T> {
   parse(value: unknown, field: string): Parsed<T>;
   /** Human description of what the schema accepts, used in error messages. */
   readonly describe: string;
+  /** What it accepts, as data: the fuzz test generates its cases from this. Every builder here sets it. */
+  readonly spec?: SchemaSpec;
 }
+
+export type SchemaSpec =
+  | { kind: 'number'; min: number | undefined; max: number | undefined; integer: boolean }
+  | { kind: 'string'; minLength: number; maxLength: number }
+  | { kind: 'boolean' }
+  | { kind: 'choice'; values: readonly string[] }
+  | { kind: 'optional' | 'nullable'; inner: Schema<unknown> }
+  | { kind: 'object'; shape: Readonly<Record<string, Schema<unknown>>> }
+  | { kind: 'record'; keys: readonly string[]; inner: Schema<unknown> };
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
@@ -61,6 +72,7 @@ export function number(options: NumberOptions = {}): NumberSchema {
   return {
     describe,
     unit,
+    spec: { kind: 'number', min, max, integer },
     parse(value, field) {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         return fail(field, `${label(field)} must be ${describe} (got ${show(value)})`);
@@ -81,6 +93,7 @@ export function string(options: { minLength?: number; maxLength?: number } = {})
   const describe = minLength > 0 ? 'a non-empty text' : 'a text';
   return {
     describe,
+    spec: { kind: 'string', minLength, maxLength },
     parse(value, field) {
       if (typeof value !== 'string') return fail(field, `${label(field)} must be ${describe} (got ${show(value)})`);
       if (value.length < minLength) return fail(field, `${label(field)} must not be empty`);
@@ -93,6 +106,7 @@ export function string(options: { minLength?: number; maxLength?: number } = {})
 export function boolean(): Schema<boolean> {
   return {
     describe: 'true or false',
+    spec: { kind: 'boolean' },
     parse(value, field) {
       return typeof value === 'boolean'
         ? ok(value)
@@ -113,6 +127,7 @@ export function literalUnion<const T extends readonly string[]>(values: T): Choi
   return {
     describe,
     values,
+    spec: { kind: 'choice', values },
     parse(value, field) {
       return typeof value === 'string' && (values as readonly string[]).includes(value)
         ? ok(value as T[number])
@@ -124,6 +139,7 @@ export function literalUnion<const T extends readonly string[]>(values: T): Choi
 export function optional<T>(inner: Schema<T>): Schema<T | undefined> {
   return {
     describe: `${inner.describe}, or nothing`,
+    spec: { kind: 'optional', inner },
     parse(value, field) {
       return value === undefined ? ok(undefined) : inner.parse(value, field);
     },
@@ -133,6 +149,7 @@ export function optional<T>(inner: Schema<T>): Schema<T | undefined> {
 export function nullable<T>(inner: Schema<T>): Schema<T | null> {
   return {
     describe: `${inner.describe}, or null`,
+    spec: { kind: 'nullable', inner },
     parse(value, field) {
       return value === null ? ok(null) : inner.parse(value, field);
     },
@@ -151,6 +168,7 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
   const keys = Object.keys(shape);
   return {
     describe: 'an object',
+    spec: { kind: 'object', shape },
     parse(value, field) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         return fail(field, `${label(field)} must be an object (got ${show(value)})`);
@@ -177,6 +195,7 @@ export function partialRecord<const K extends readonly string[], T>(
 ): Schema<Partial<Record<K[number], T>>> {
   return {
     describe: `an object with some of ${keys.join(', ')}`,
+    spec: { kind: 'record', keys, inner },
     parse(value, field) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         return fail(field, `${label(field)} must be an object (got ${show(value)})`);

@@ -25,6 +25,7 @@ import { validateModel } from './gguf/validateModel.js';
 import { Instance } from './instance/instance.js';
 import { InstanceSet } from './instance/instanceSet.js';
 import { launchConfigFor, StartGate } from './instance/startGate.js';
+import { lastResort } from './lastResort.js';
 import { eventLogger, type Logger } from './logger.js';
 import { ObservationDesk } from './matrix/observation.js';
 import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
@@ -183,6 +184,7 @@ export class Host {
       resources: this.plans.resources,
       plan: this.plans.plan,
       watchdog: this.watchdogStatus(),
+      caught: lastResort.caught,
     };
   }
 

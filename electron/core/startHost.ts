@@ -1,6 +1,7 @@
 import type { Flags } from './cli/args.js';
 import { budgetFlagRefusal, modelFlagRefusal, ruleFlagRefusal } from './cli/flagRefusal.js';
 import { Host } from './host.js';
+import { lastResort } from './lastResort.js';
 import { panelAlreadyServed } from './startupFailure.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
@@ -29,6 +30,8 @@ export class StartupError extends Error {
  * and the headless entry point, so both behave the same.
  */
 export async function startHost(flags: Flags, beforeRun?: (host: Host) => void): Promise<RunningHost> {
+  // First of all: from here on nothing a request, a socket or a child process raises ends the process.
+  lastResort.install();
   // A file a flag names is refused before the data folder is touched; limits need the saved settings and the board.
   const badModel = modelFlagRefusal(flags);
   if (badModel) throw new StartupError(badModel.message, 2);
@@ -50,6 +53,7 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
     await host.shutdown();
     throw new StartupError(refusal.message, 2);
   }
+  lastResort.attach(host.log);
   beforeRun?.(host);
   const web = new WebServer({
     host: flags.webHost,
@@ -59,6 +63,7 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
     subscribe: (listener) => host.subscribe(listener),
     log: host.log,
     rendererDir: findRendererDir(),
+    onCaught: (what, error) => lastResort.note('web', what, error),
   });
   let url: string;
   try {

@@ -11,6 +11,7 @@ export class WsClient {
   private readonly pending = new Map<number, (reply: unknown) => void>();
   /** Replies that carry no id (malformed requests). */
   readonly orphanReplies: unknown[] = [];
+  private readonly orphanWaiters: Array<(reply: unknown) => void> = [];
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
@@ -21,6 +22,7 @@ export class WsClient {
           this.pending.delete(message.id);
         } else {
           this.orphanReplies.push(message);
+          this.orphanWaiters.shift()?.(message);
         }
         return;
       }
@@ -60,21 +62,34 @@ export class WsClient {
     });
   }
 
-  /** Sends raw text and resolves with the next reply that carries no id. */
-  sendRaw(text: string | Buffer): Promise<unknown> {
-    const before = this.orphanReplies.length;
-    this.socket.send(text);
+  /** Sends a request as raw text (a fuzz case) and resolves with the reply that carries its id. */
+  callRaw(id: number, text: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const poll = setInterval(() => {
-        if (this.orphanReplies.length > before) {
-          clearInterval(poll);
-          resolve(this.orphanReplies[before]);
-        } else if (Date.now() - started > 5000) {
-          clearInterval(poll);
-          reject(new Error('no reply'));
-        }
-      }, 10);
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no reply to ${id}`));
+      }, 10_000);
+      this.pending.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.socket.send(text);
+    });
+  }
+
+  /** Sends raw text (or, with `binary`, a binary frame) and resolves with the next reply that carries no id. */
+  sendRaw(data: string | Buffer, binary = false): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const waiter = (reply: unknown) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      const timer = setTimeout(() => {
+        this.orphanWaiters.splice(this.orphanWaiters.indexOf(waiter), 1);
+        reject(new Error('no reply'));
+      }, 5000);
+      this.orphanWaiters.push(waiter);
+      this.socket.send(data, { binary });
     });
   }
 

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { MAX_MESSAGE_BYTES } from '../../shared/api.js';
 import { HostProcess } from '../helpers/hostProcess.js';
 import { testModels } from '../helpers/models.js';
+import { rawRequest } from '../helpers/rawHttp.js';
 import { WsClient } from '../helpers/wsClient.js';
 
 describe('the web transport and the api table', { timeout: 120_000 }, () => {
@@ -26,6 +27,50 @@ describe('the web transport and the api table', { timeout: 120_000 }, () => {
     await assert.rejects(WsClient.connect(url, { origin: 'http://evil.example' }), /refused: 403/);
     const sameOrigin = await WsClient.connect(url, { origin: new URL(url).origin });
     sameOrigin.close();
+  });
+
+  it('answers only its own names: a DNS-rebinding page gets neither the panel nor a socket', async () => {
+    const { port, searchParams } = new URL(url);
+    const token = searchParams.get('token');
+    const upgrade = (host: string, origin: string) =>
+      `GET /ws?token=${token} HTTP/1.1\r\nHost: ${host}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\n` +
+      'Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    // The attacker's name resolves to 127.0.0.1: the browser sends it as Host and as Origin alike.
+    const rebound = `evil.example:${port}`;
+    assert.equal((await rawRequest(Number(port), upgrade(rebound, `http://${rebound}`))).status, 421);
+    assert.equal((await rawRequest(Number(port), `GET / HTTP/1.1\r\nHost: ${rebound}\r\n\r\n`)).status, 421);
+    assert.equal((await rawRequest(Number(port), upgrade(`127.0.0.1:${port}`, `http://${rebound}`))).status, 403);
+    assert.equal(
+      (await rawRequest(Number(port), upgrade(`localhost:${port}`, `http://localhost:${port}`))).status,
+      101,
+    );
+    // A NUL in the path once reached fs.readFile, which threw and ended the host.
+    const nul = await rawRequest(Number(port), `GET /%00 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    assert.equal(nul.status, 400);
+    assert.ok((await client.call('host.snapshot', {})).ok, 'the host is still there');
+  });
+
+  it('answers every call of a client that stops reading, and keeps it connected', async () => {
+    const slow = await WsClient.connect(url);
+    slow.socket.pause();
+    // Far more replies than the sockets' buffers hold (a snapshot is a few KB here): the host once dropped such a
+    // client at 16 MB unsent, its calls unanswered. Now 16 run at a time and the rest wait unread.
+    const calls = Array.from({ length: 12_000 }, () => slow.call('host.snapshot', {}));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    slow.socket.resume();
+    const replies = await Promise.race([
+      Promise.all(calls),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`calls unanswered; the socket is ${slow.socket.readyState}`)), 30_000),
+      ),
+    ]);
+    assert.deepEqual(
+      replies.filter((reply) => !reply.ok),
+      [],
+    );
+    assert.equal(slow.socket.readyState, slow.socket.OPEN);
+    assert.ok((await slow.call('settings.get', {})).ok);
+    slow.close();
   });
 
   it('sends a snapshot first, then events', async () => {

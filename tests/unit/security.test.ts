@@ -6,8 +6,10 @@ import { describe, it } from 'node:test';
 
 import type { BrowserWindowConstructorOptions } from 'electron';
 
+import { IPC_CHANNELS, type HostSnapshot } from '../../shared/api.js';
 import { appFiles, openAppWindow, type WindowMaker } from '../../electron/appWindow.js';
-import { isAppUrl } from '../../electron/security.js';
+import { bindIpc, type IpcHost, type IpcMaker } from '../../electron/ipcBinding.js';
+import { isAppFrame, isAppUrl } from '../../electron/security.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where tsconfig.build.json puts main.js, whose folder main.ts hands to appFiles. */
@@ -139,5 +141,92 @@ describe('Electron window security', () => {
     assert.equal(isAppUrl('https://example.com/', app), false);
     assert.equal(isAppUrl(undefined, app), false);
     assert.equal(isAppUrl('not a url', app), false);
+  });
+});
+
+/** ipcMain, the dialog and BrowserWindow as bindIpc uses them: every handler it registers is kept, to be called. */
+function fakeIpc() {
+  const handlers = new Map<string, Listener>();
+  const seen = { dialogs: 0, calls: 0, subscriptions: 0 };
+  const parts = {
+    ipcMain: {
+      handle: (channel: string, handler: Listener) => handlers.set(channel, handler),
+      on: (channel: string, listener: Listener) => handlers.set(channel, listener),
+    },
+    dialog: {
+      showOpenDialog: () => {
+        seen.dialogs++;
+        return Promise.resolve({ canceled: false, filePaths: ['/models/a.gguf'] });
+      },
+    },
+    BrowserWindow: { fromWebContents: () => null },
+  } as unknown as IpcMaker;
+  const host: IpcHost = {
+    api: {
+      call: () => {
+        seen.calls++;
+        return Promise.resolve({ ok: true, result: 'answered' });
+      },
+    },
+    snapshot: () => ({}) as HostSnapshot,
+    subscribe: () => {
+      seen.subscriptions++;
+      return () => undefined;
+    },
+  };
+  return { parts, host, handlers, seen };
+}
+
+/** An IPC event from a frame of a window: its top frame, a frame inside it, or a frame gone since. */
+function ipcEvent(appUrl: string, from: 'top' | 'subframe' | 'gone' | 'other page') {
+  const mainFrame = { url: from === 'other page' ? 'https://example.com/' : appUrl, parent: null };
+  const senderFrame = from === 'gone' ? null : from === 'subframe' ? { url: appUrl, parent: mainFrame } : mainFrame;
+  const pushed: unknown[] = [];
+  const sender = { mainFrame, isDestroyed: () => false, send: (...args: unknown[]) => pushed.push(args), once() {} };
+  return { event: { senderFrame, sender }, pushed };
+}
+
+describe('Electron IPC', () => {
+  const appUrl = 'file:///opt/brain/resources/app.asar/dist/renderer/index.html';
+
+  it('answers only the app page in the top frame', () => {
+    const event = (from: Parameters<typeof ipcEvent>[1]) => ipcEvent(appUrl, from).event;
+    assert.equal(isAppFrame(event('top'), appUrl), true);
+    assert.equal(isAppFrame(event('subframe'), appUrl), false);
+    assert.equal(isAppFrame(event('gone'), appUrl), false);
+    assert.equal(isAppFrame(event('other page'), appUrl), false);
+    const lookalike = { url: appUrl, parent: null };
+    assert.equal(isAppFrame({ senderFrame: lookalike, sender: { mainFrame: { ...lookalike } } }, appUrl), false);
+  });
+
+  it('checks the sender frame in every handler it binds', async () => {
+    const { parts, host, handlers, seen } = fakeIpc();
+    bindIpc(parts, host, appUrl);
+    assert.deepEqual(
+      [...handlers.keys()].sort(),
+      [IPC_CHANNELS.call, IPC_CHANNELS.chooseModel, IPC_CHANNELS.subscribe].sort(),
+      'a new channel gets a case here',
+    );
+    for (const from of ['subframe', 'gone', 'other page'] as const) {
+      const { event, pushed } = ipcEvent(appUrl, from);
+      assert.deepEqual(await handlers.get(IPC_CHANNELS.call)!(event, 'host.snapshot', {}), {
+        ok: false,
+        error: { code: 'UNAUTHORIZED', message: 'not the app window' },
+      });
+      assert.equal(await handlers.get(IPC_CHANNELS.chooseModel)!(event), null);
+      handlers.get(IPC_CHANNELS.subscribe)!(event);
+      assert.deepEqual(pushed, [], `nothing pushed to a ${from} sender`);
+    }
+    assert.deepEqual(seen, { dialogs: 0, calls: 0, subscriptions: 0 });
+
+    const { event, pushed } = ipcEvent(appUrl, 'top');
+    assert.deepEqual(await handlers.get(IPC_CHANNELS.call)!(event, 'host.snapshot', {}), {
+      ok: true,
+      result: 'answered',
+    });
+    assert.equal(await handlers.get(IPC_CHANNELS.chooseModel)!(event), '/models/a.gguf');
+    handlers.get(IPC_CHANNELS.subscribe)!(event);
+    assert.equal(pushed.length, 1, 'the snapshot');
+    assert.deepEqual(seen, { dialogs: 1, calls: 1, subscriptions: 1 });
   });
 });

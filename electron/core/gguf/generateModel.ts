@@ -125,8 +125,8 @@ export function buildVocabulary(size = 0): Vocabulary {
   return { tokens, scores, types, isWord };
 }
 
-/** mulberry32: a tiny deterministic PRNG, so the same spec always gives the same bytes. */
-function random(seed: number): () => number {
+/** mulberry32: a tiny deterministic PRNG, so the same spec always gives the same bytes (and a fuzz seed its run). */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -147,7 +147,7 @@ export function generateModel(file: string, spec: ModelSpec): number {
   const nEmbdKv = (nEmbd / heads) * kvHeads;
   const { ggml: type, fileType } = TENSOR_TYPES[spec.tensorType];
   if (type > 1 && !spec.sparse) throw new Error(`${spec.tensorType} weights cannot be generated; use sparse`);
-  const next = random(spec.seed);
+  const next = seededRandom(spec.seed);
   const uniform = (scale: number) => (next() * 2 - 1) * scale;
   const arch = spec.architecture ?? 'llama';
   const layout = LAYOUTS[arch];

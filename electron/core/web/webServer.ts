@@ -7,16 +7,21 @@ import { fileURLToPath } from 'node:url';
 
 import { WebSocketServer, type WebSocket } from 'ws';
 
-import { MAX_MESSAGE_BYTES, type HostSnapshot, type ServerPush, type WireReply } from '../../../shared/api.js';
+import { MAX_MESSAGE_BYTES, type HostSnapshot } from '../../../shared/api.js';
 import type { ApiError } from '../../../shared/errors.js';
 import type { HostEvent } from '../../../shared/events.js';
 import type { Api } from '../api.js';
+import { LineBudget } from '../lineBudget.js';
 import type { Logger } from '../logger.js';
+import { ClientChannel } from './clientChannel.js';
+import { isOwnHost, isOwnOrigin, ownHosts } from './ownAddress.js';
+import { staticTarget } from './staticPath.js';
 
 /**
  * The web transport: serves the built renderer and a WebSocket that speaks the same api table as the Electron IPC.
- * Binds 127.0.0.1 unless told otherwise, requires the session token, checks the Origin of browsers, and limits the
- * size of what it reads.
+ * Binds 127.0.0.1 unless told otherwise, answers only requests addressed to its own names (Host, and a browser's
+ * Origin), requires the session token, and limits the size and the number of what it reads. Nothing a client sends
+ * can throw out of a handler: what it cannot serve gets a 4xx, and an error of its own a 500, counted (onCaught).
  */
 
 export interface WebServerOptions {
@@ -30,10 +35,10 @@ export interface WebServerOptions {
   rendererDir: string | null;
   /** A fixed token (tests); a random one otherwise. */
   token?: string;
+  /** An error a handler caught that should not have happened (the last resort counts these). */
+  onCaught?: (what: string, error: unknown) => void;
 }
 
-/** A client that falls this far behind is dropped; it reconnects and gets a fresh snapshot. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** Frames above this are refused by ws itself (closing the socket); between MAX_MESSAGE_BYTES and this we answer. */
 const HARD_PAYLOAD_LIMIT = 1024 * 1024;
 
@@ -67,20 +72,43 @@ export function findRendererDir(): string | null {
 export class WebServer {
   readonly token: string;
   private readonly server: http.Server;
-  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: HARD_PAYLOAD_LIMIT });
-  private url = '';
+  // One message per turn of the event loop (allowSynchronousEvents: false): a flood of them waits in the socket,
+  // and the watchdog's timers run between any two.
+  private readonly sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: HARD_PAYLOAD_LIMIT,
+    allowSynchronousEvents: false,
+  });
+  private port = 0;
+  /** Refusals are logged, but a page that sends thousands must not fill the disk with them. */
+  private readonly refusalLines = new LineBudget(10);
 
   constructor(private readonly options: WebServerOptions) {
     this.token = options.token ?? crypto.randomBytes(24).toString('base64url');
-    this.server = http.createServer((request, response) => this.serveFile(request, response));
+    this.server = http.createServer((request, response) => {
+      this.guard('a request', () => this.serveFile(request, response), response);
+    });
+    // Node's own listener goes when a socket is upgraded; this one stays, so that a client's reset or bad bytes
+    // never reach the process as an 'error' without a listener.
+    this.server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
+    // CONNECT is for proxies; without a listener Node would close the connection without a word.
+    this.server.on('connect', (_request, socket) => {
+      socket.end(
+        'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+      );
+    });
     this.server.on('upgrade', (request, socket, head) => {
-      const refusal = this.refuseUpgrade(request);
-      if (refusal) {
-        socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-        this.options.log.warn('web', `refused a WebSocket from ${request.socket.remoteAddress}: ${refusal}`);
-        return;
-      }
-      this.sockets.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws));
+      this.guard('a WebSocket upgrade', () => {
+        const refusal = this.refuseUpgrade(request);
+        if (refusal) {
+          socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+          if (this.refusalLines.take()) {
+            this.options.log.warn('web', `refused a WebSocket from ${request.socket.remoteAddress}: ${refusal}`);
+          }
+          return;
+        }
+        this.sockets.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws));
+      });
     });
   }
 
@@ -93,16 +121,17 @@ export class WebServer {
         resolve();
       });
     });
-    const { port } = this.server.address() as AddressInfo;
+    // Once listening, an error of the server itself (out of file descriptors on accept) is said, not thrown.
+    this.server.on('error', (error) => this.options.log.error('web', `the web server: ${error.message}`));
+    this.port = (this.server.address() as AddressInfo).port;
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
-    this.url = `http://${host}:${port}/?token=${this.token}`;
     if (!isLoopback(this.options.host)) {
       this.options.log.warn(
         'web',
-        `the panel is reachable from the network on ${this.options.host}:${port}; anyone with the token controls it`,
+        `the panel is reachable from the network on ${this.options.host}:${this.port}; anyone with the token controls it`,
       );
     }
-    return this.url;
+    return `http://${host}:${this.port}/?token=${this.token}`;
   }
 
   async close(): Promise<void> {
@@ -110,72 +139,69 @@ export class WebServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Runs a handler; what it throws is counted and, while the response can still say so, answered with a 500. */
+  private guard(what: string, handler: () => void, response?: http.ServerResponse): void {
+    try {
+      handler();
+    } catch (error) {
+      this.caught(what, error);
+      if (!response) return;
+      if (response.headersSent) response.destroy();
+      else response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Internal error\n');
+    }
+  }
+
+  private caught(what: string, error: unknown): void {
+    if (this.options.onCaught) this.options.onCaught(what, error);
+    else this.options.log.error('web', `caught in ${what}: ${(error as Error)?.stack ?? String(error)}`);
+  }
+
+  private isOwnHost(request: http.IncomingMessage): boolean {
+    return isOwnHost(request.headers.host, ownHosts(this.options.host, this.port));
+  }
+
   private refuseUpgrade(request: http.IncomingMessage): string | null {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!this.isOwnHost(request)) return '421 Misdirected Request';
+    const target = request.url ?? '/';
+    if (target.length > 4096) return '414 URI Too Long';
+    let url: URL;
+    try {
+      url = new URL(target, 'http://localhost');
+    } catch {
+      return '400 Bad Request';
+    }
     if (url.pathname !== '/ws') return '404 Not Found';
     if (!tokensMatch(url.searchParams.get('token') ?? '', this.token)) return '401 Unauthorized';
-    // Browsers always send Origin: only the page this server served may connect. Other clients (scripts) have
-    // no Origin and need the token alone.
+    // Browsers always send Origin: only a page this server served may connect. Other clients (scripts) have no
+    // Origin and need the token alone.
     const origin = request.headers.origin;
-    if (origin !== undefined && origin !== `http://${request.headers.host ?? ''}`) return '403 Forbidden';
+    if (origin !== undefined && !isOwnOrigin(origin, ownHosts(this.options.host, this.port))) return '403 Forbidden';
     return null;
   }
 
   private onConnection(ws: WebSocket): void {
-    const push = (message: ServerPush): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-        this.options.log.warn('web', 'dropped a client that could not keep up; it will reconnect');
-        ws.terminate();
-        return;
-      }
-      ws.send(JSON.stringify(message));
-    };
-    push({ kind: 'snapshot', snapshot: this.options.snapshot() });
-    const unsubscribe = this.options.subscribe((event) => push({ kind: 'event', event }));
-    ws.on('close', unsubscribe);
-    ws.on('error', unsubscribe);
-    ws.on('message', (data, isBinary) => {
-      void this.onMessage(ws, data as Buffer, isBinary);
+    const channel = new ClientChannel(ws, {
+      snapshot: () => this.options.snapshot(),
+      warn: (message) => this.options.log.warn('web', message),
+      onCaught: (what, error) => this.caught(what, error),
     });
+    channel.start();
+    const unsubscribe = this.options.subscribe((event) => channel.push({ kind: 'event', event }));
+    ws.on('close', () => {
+      unsubscribe();
+      channel.dispose();
+    });
+    // Bad frames (invalid UTF-8, a frame over the limit) close the socket; ws says so here first.
+    ws.on('error', unsubscribe);
+    ws.on('message', (data, isBinary) =>
+      this.guard('a message', () => this.onMessage(channel, data as Buffer, isBinary)),
+    );
   }
 
-  private async onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): Promise<void> {
-    const reply = (message: WireReply | { id: null; ok: false; error: ApiError }) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-    };
-    if (data.length > MAX_MESSAGE_BYTES) {
-      reply({
-        id: null,
-        ok: false,
-        error: { code: 'TOO_LARGE', message: `messages are limited to ${MAX_MESSAGE_BYTES} bytes` },
-      });
-      return;
-    }
-    let request: unknown;
-    try {
-      if (isBinary) throw new Error('binary');
-      request = JSON.parse(data.toString('utf8'));
-    } catch {
-      reply({ id: null, ok: false, error: { code: 'MALFORMED', message: 'a request must be a JSON text message' } });
-      return;
-    }
-    const { id, method, params } = (request ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
-    if (
-      typeof request !== 'object' ||
-      Array.isArray(request) ||
-      !Number.isSafeInteger(id) ||
-      typeof method !== 'string'
-    ) {
-      reply({
-        id: null,
-        ok: false,
-        error: { code: 'MALFORMED', message: 'a request is {"id": number, "method": string, "params": object}' },
-      });
-      return;
-    }
-    const result = await this.options.api.call(method, params);
-    reply({ id: id as number, ...result });
+  private onMessage(channel: ClientChannel, data: Buffer, isBinary: boolean): void {
+    const request = readRequest(data, isBinary);
+    if (!request.ok) channel.refuse(request.error);
+    else channel.call(request.id, () => this.options.api.call(request.method, request.params));
   }
 
   private serveFile(request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -185,10 +211,15 @@ export class WebServer {
       'Referrer-Policy': 'no-referrer',
       'Cache-Control': 'no-cache',
     };
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
-      return;
-    }
+    const refuse = (status: number, extra: Record<string, string> = {}) => {
+      response.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
+      response.end(request.method === 'HEAD' ? undefined : `${http.STATUS_CODES[status] ?? status}\n`);
+    };
+    // A page on another name (a DNS-rebinding one) gets nothing of the panel, not even its scripts.
+    if (!this.isOwnHost(request)) return refuse(421);
+    if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(405, { Allow: 'GET, HEAD' });
+    const target = staticTarget(request.url ?? '/');
+    if (!target.ok) return refuse(target.status);
     const root = this.options.rendererDir;
     if (!root) {
       response
@@ -196,29 +227,57 @@ export class WebServer {
         .end('The panel is not built. Run `npm run build`, then start the host again.\n');
       return;
     }
-    let pathname: string;
-    try {
-      pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-    } catch {
-      response.writeHead(400, headers).end();
-      return;
-    }
-    const relative = pathname === '/' ? 'index.html' : pathname.slice(1);
-    const file = path.resolve(root, relative);
-    if (!file.startsWith(root + path.sep)) {
-      response.writeHead(403, headers).end();
-      return;
-    }
+    const file = path.resolve(root, target.relative);
+    // staticTarget refuses every climbing path already; this says the same of the result, whatever resolve did.
+    if (!file.startsWith(root + path.sep)) return refuse(400);
     fs.readFile(file, (error, content) => {
-      if (error) {
-        response.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found\n');
-        return;
-      }
-      response
-        .writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' })
-        .end(request.method === 'HEAD' ? undefined : content);
+      this.guard(
+        'a file read',
+        () => {
+          if (error) return refuse(NOT_THERE.has(error.code ?? '') ? 404 : 500);
+          response
+            .writeHead(200, {
+              ...headers,
+              'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+            })
+            .end(request.method === 'HEAD' ? undefined : content);
+        },
+        response,
+      );
     });
   }
+}
+
+/** Read errors that mean "no such file here"; any other is the server's trouble (500). */
+const NOT_THERE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP']);
+
+type ReadRequest = { ok: true; id: number; method: string; params: unknown } | { ok: false; error: ApiError };
+
+/** A message as a request: JSON text of {id, method, params}, within MAX_MESSAGE_BYTES. */
+function readRequest(data: Buffer, isBinary: boolean): ReadRequest {
+  if (data.length > MAX_MESSAGE_BYTES) {
+    return { ok: false, error: { code: 'TOO_LARGE', message: `messages are limited to ${MAX_MESSAGE_BYTES} bytes` } };
+  }
+  let request: unknown;
+  try {
+    if (isBinary) throw new Error('binary');
+    request = JSON.parse(data.toString('utf8'));
+  } catch {
+    return { ok: false, error: { code: 'MALFORMED', message: 'a request must be a JSON text message' } };
+  }
+  const { id, method, params } = (request ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
+  if (
+    typeof request !== 'object' ||
+    Array.isArray(request) ||
+    !Number.isSafeInteger(id) ||
+    typeof method !== 'string'
+  ) {
+    return {
+      ok: false,
+      error: { code: 'MALFORMED', message: 'a request is {"id": number, "method": string, "params": object}' },
+    };
+  }
+  return { ok: true, id: id as number, method, params };
 }
 
 function tokensMatch(given: string, expected: string): boolean {
