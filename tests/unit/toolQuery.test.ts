@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
+import { StreamMonitor } from '../../electron/core/sampler/streamMonitor.js';
 import { killGroup, stuckTool } from '../../electron/core/toolProcess.js';
 import { ToolQuery } from '../../electron/core/toolQuery.js';
 import { GOOD_LINE, nvidiaSmiStandIn, type StandIn } from '../helpers/gpuStandIns.js';
@@ -74,15 +75,27 @@ describe('one query of an external tool, with a deadline', () => {
     assert.ok(stuck, 'reported as stuck');
     assert.deepEqual(tool.processes(), [stuck.pid]);
 
-    // Another query does not start a second one.
+    // Neither another query nor the long-running monitor starts a second one.
     const again = await query(tool.path).run();
     assert.match((again as { reason: string }).reason, /^nvidia-smi \(pid \d+\) is stuck and cannot be killed/);
+    const monitor = new StreamMonitor({
+      command: tool.path,
+      args: ['-lms', '100'],
+      staleAfterMs: 1000,
+      onLine: () => true,
+      backoff: { firstMs: 50, maxMs: 50, healthyAfterMs: 1000 },
+    });
+    monitor.start();
+    assert.equal(monitor.health().state, 'stuck');
+    assert.equal(monitor.starts, 0);
     assert.equal(tool.starts().length, 1);
 
     // The driver lets it go: the tool is run again.
     killGroup(stuck.pid, 'SIGKILL');
     // (An abandoned process does not hold the event loop: the polling does, here.)
     await until(() => stuckTool(tool.path) === null, 'the stuck process to be let go');
+    await until(() => monitor.starts === 1, 'the monitor to start once it is gone');
+    monitor.stop();
     assert.deepEqual(await query(tool.path).run(), {
       kind: 'failed',
       reason: 'nvidia-smi did not answer in 0.3 s; killed',
