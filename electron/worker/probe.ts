@@ -6,6 +6,9 @@ import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 
 import type { BackendInfo } from '../../shared/board.js';
 
+// The host is gone (its end of the IPC channel closed): nobody is waiting for the answer.
+process.on('disconnect', () => process.exit(0));
+
 try {
   const llama = await getLlama({ build: 'never', gpu: 'auto', logLevel: LlamaLogLevel.error });
   const vram = await llama.getVramState();
