@@ -15,6 +15,11 @@ export interface GpuInfo {
   loadPercent: number | null;
   /** How many GPUs were seen (discrete). */
   count: number;
+  /**
+   * Why the GPU is not (fully) known, when it is not: nvidia-smi not answering, not answered yet, or giving values no
+   * GPU can have. Absent when all is known.
+   */
+  note?: string;
 }
 
 /** A board with no GPU found: every layer runs on the CPU. */

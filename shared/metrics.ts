@@ -29,6 +29,22 @@ export interface GpuMetrics {
   loadPercent: number | null;
   /** The memory figures are the RAM's (a Jetson). */
   unified: boolean;
+  /**
+   * The tool the figures come from (nvidia-smi on a discrete GPU; tegrastats for a Jetson's load without devfreq):
+   * whether they are live. The figures it gives are null when they are not, never the last ones seen. Absent where no
+   * tool is involved.
+   */
+  tool?: GpuToolHealth;
+}
+
+export interface GpuToolHealth {
+  /**
+   * live: a usable line within the stale window; waiting: none yet since the start; stale: none within the window
+   * (silent, or printing garbage); stuck: its process cannot be killed and is abandoned; gave-up: not installed.
+   */
+  state: 'live' | 'waiting' | 'stale' | 'stuck' | 'gave-up';
+  /** For a person, e.g. "nvidia-smi not answering for 7 s"; empty when live. */
+  note: string;
 }
 
 export interface PsiMetrics {

@@ -80,6 +80,8 @@ export class Host {
   private readonly gate: StartGate;
   private closed = false;
   private readonly modeSwitches = new SerialQueue();
+  private boardRefresh: Promise<BoardResources> | null = null;
+  private stopping = false;
 
   private constructor(
     readonly flags: Flags,
@@ -130,14 +132,19 @@ export class Host {
     // The one data folder: what an older Electron app kept in its own folder comes over once.
     const moved = flags.dataDir === undefined ? moveLegacyData(legacyDataDir(), dataDir) : [];
     fs.mkdirSync(dataDir, { recursive: true });
-    const resources = resourcesFrom(await readLiveInputs(null));
+    // Start-up never waits on a GPU tool: what nvidia-smi has not said by now, the board refresh in run() fills in.
+    const resources = resourcesFrom(await readLiveInputs(null, { nvidiaSmiWaitMs: 0 }));
     const host = new Host(flags, dataDir, resources);
     host.repaired = host.store.repairEarlierSessions();
     host.moved = moved;
     return host;
   }
 
-  /** Asks node-llama-cpp which backend it has (in a child process), plans, watches memory, starts the instances. */
+  /**
+   * Watches memory at once; asks node-llama-cpp which backend it has (in a child process) and nvidia-smi which GPU,
+   * plans, and starts the instances once they have answered. Start-up does not wait for them (they may take up to
+   * their deadlines): this resolves when the watchdog runs, so a stuck GPU tool holds back only the instances.
+   */
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
     for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
@@ -145,8 +152,15 @@ export class Host {
       this.log.info('host', `the old data folder ${legacyDataDir()}: ${this.moved.join('; ')}`);
     if (this.settingsService.notice) this.log.warn('host', this.settingsService.notice);
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
-    await this.refreshBoard();
     this.startWatchdog();
+    void this.refreshBoard().then(
+      () => this.startOnceBoardKnown(),
+      (error: Error) => this.log.error('host', `cannot read the board: ${error.message}`),
+    );
+  }
+
+  private startOnceBoardKnown(): void {
+    if (this.stopping) return;
     this.log.info('host', `session ${this.store.sessionId}, ${this.settings.mode} mode`);
     const plan = this.plans.plan;
     if (!plan.ok) this.log.error('host', `no plan: ${plan.error.message}`);
@@ -191,6 +205,7 @@ export class Host {
   /** Stops every instance gracefully, then closes the files. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
+    this.stopping = true;
     this.watchdog?.stop();
     await this.instances.stop();
     for (const instance of this.instances.values()) instance.dispose();
@@ -329,10 +344,22 @@ export class Host {
     this.gate.recheck();
   }
 
-  private async refreshBoard(): Promise<BoardResources> {
+  /** One refresh at a time: calls made while one runs share it (one probe, one read of the board). */
+  private refreshBoard(): Promise<BoardResources> {
+    this.boardRefresh ??= this.readBoard().finally(() => (this.boardRefresh = null));
+    return this.boardRefresh;
+  }
+
+  private async readBoard(): Promise<BoardResources> {
     const backend = await probeBackend();
+    const inputs = await readLiveInputs(backend);
+    // A host stopped meanwhile has nothing left to plan for.
+    if (this.stopping) return this.plans.resources;
     if (backend.note) this.log.warn('host', backend.note);
-    this.plans.resources = resourcesFrom(await readLiveInputs(backend));
+    this.plans.resources = resourcesFrom(inputs);
+    const { gpu } = this.plans.resources;
+    if (gpu.note) this.log.warn('host', `GPU unknown: ${gpu.note}`);
+    this.watchdog?.boardChanged(this.plans.resources);
     this.emit({ type: 'board.resources', resources: this.plans.resources });
     this.replan();
     return this.plans.resources;

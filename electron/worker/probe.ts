@@ -7,6 +7,9 @@ import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import type { BackendInfo } from '../../shared/board.js';
 import { llamaLoadOptions } from '../core/board/llamaDiscovery.js';
 
+// The host is gone (its end of the IPC channel closed): nobody is waiting for the answer.
+process.on('disconnect', () => process.exit(0));
+
 try {
   // The binary a worker with GPU layers would load (a local CUDA build with its CMake options, say), not node-llama-cpp's
   // own 'auto' choice, which never looks at builds made with custom options.

@@ -18,6 +18,11 @@ export function Header({ state, status, call }: { state: PanelState; status: Con
           {formatBytes(latest.ramTotalBytes)}
         </span>
       )}
+      {gpu && !gpu.unified && gpu.tool && gpu.tool.state !== 'live' && (
+        <span className="ram-now" aria-label="GPU memory in use" title="The GPU tool gives no live figures">
+          GPU: unknown ({gpu.tool.note})
+        </span>
+      )}
       {gpu && gpu.percent !== null && !gpu.unified && (
         <span className="ram-now" aria-label="GPU memory in use">
           GPU {gpu.percent.toFixed(1)}%

@@ -167,9 +167,12 @@ export const PlanPanel = memo(function PlanPanel({
       {resources && (
         <p className="board" data-testid="board">
           {resources.gpu.kind === 'none'
-            ? 'No GPU'
-            : `${resources.gpu.name}${resources.gpu.unified ? ' (GPU memory is the RAM: one pool)' : ''}`}{' '}
-          · RAM {formatGb(resources.ramTotalBytes)} · {resources.cores} cores · llama.cpp{' '}
+            ? resources.gpu.note
+              ? `GPU unknown (${resources.gpu.note})`
+              : 'No GPU'
+            : `${resources.gpu.name}${resources.gpu.unified ? ' (GPU memory is the RAM: one pool)' : ''}`}
+          {resources.gpu.kind !== 'none' && resources.gpu.note && ` (${resources.gpu.note})`} · RAM{' '}
+          {formatGb(resources.ramTotalBytes)} · {resources.cores} cores · llama.cpp{' '}
           {resources.backend ? resources.backend.backend.toUpperCase() : 'backend not probed yet'}
         </p>
       )}

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 
 import { GIB, MIB } from '../../shared/board.js';
 import { parseGpuLoad, parseNvTegraRelease } from '../../electron/core/board/jetson.js';
-import { parseNvidiaSmiCsv } from '../../electron/core/board/nvidiaSmi.js';
+import { isGoodReading, parseNvidiaSmiCsv } from '../../electron/core/board/nvidiaSmi.js';
+import { resourcesFrom, type ResourceInputs } from '../../electron/core/board/resources.js';
 import { parseTegrastats, parseTegrastatsLine } from '../../electron/core/board/tegrastats.js';
 import { board } from '../helpers/boards.js';
 import { fixture, fixturePath } from '../helpers/fixtures.js';
@@ -123,7 +124,75 @@ describe('nvidia-smi CSV parser, on real outputs', () => {
   it('finds no GPU rows in outputs that are not CSV (the table form)', () => {
     assert.deepEqual(smi('rtx4080super-linux-595.71.05-idle-table.txt'), []);
   });
+
+  it('rejects what no GPU can report: negative, absurd or not-a-number figures, used above total', () => {
+    // What a broken tool printed in the adversarial run: a GPU of negative memory, were it believed.
+    assert.deepEqual(parseNvidiaSmiCsv('-1,-2,-3,-4,-5'), [
+      {
+        index: 0,
+        name: null,
+        memoryUsedBytes: null,
+        memoryTotalBytes: null,
+        utilizationPercent: null,
+        temperatureC: null,
+        rejected: ['memory.used', 'memory.total', 'utilization.gpu', 'temperature.gpu'],
+      },
+    ]);
+    const [over] = parseNvidiaSmiCsv('GeForce RTX 2060, 9000, 5934, 20, 36');
+    assert.equal(over!.memoryUsedBytes, null);
+    assert.equal(over!.memoryTotalBytes, null);
+    assert.equal(over!.utilizationPercent, 20);
+    assert.deepEqual(over!.rejected, ['memory.used', 'memory.total']);
+    const [absurd] = parseNvidiaSmiCsv('GeForce RTX 2060, nan, 99999999999, 250, 36');
+    assert.deepEqual(
+      [absurd!.memoryUsedBytes, absurd!.memoryTotalBytes, absurd!.utilizationPercent, absurd!.temperatureC],
+      [null, null, null, 36],
+    );
+    assert.deepEqual(absurd!.rejected, ['memory.used', 'memory.total', 'utilization.gpu']);
+    assert.equal(isGoodReading(parseNvidiaSmiCsv('-1,-2,-3,-4,-5')), false);
+    assert.equal(isGoodReading(parseNvidiaSmiCsv('')), false);
+    assert.equal(isGoodReading(parseNvidiaSmiCsv('GeForce RTX 2060, 682, 5934, 20, 36')), true);
+  });
+
+  it('rejects nothing in any real recording', () => {
+    const dir = fixturePath('recorded/nvidia-smi');
+    for (const file of fs.readdirSync(dir)) {
+      const gpus = smi(file);
+      assert.ok(
+        gpus.every((gpu) => gpu.rejected === undefined),
+        `${file}: ${JSON.stringify(gpus.find((gpu) => gpu.rejected))}`,
+      );
+    }
+  });
+
+  it('tells a GPU whose figures are garbage from one that has none', () => {
+    const garbage = resourcesFrom(inputsWithSmi('-1,-2,-3,-4,-5'));
+    assert.equal(garbage.gpu.kind, 'nvidia');
+    assert.equal(garbage.gpu.memoryTotalBytes, null);
+    assert.match(garbage.gpu.note ?? '', /^nvidia-smi gave values no GPU can have \(memory\.used, memory\.total/);
+    const silent = resourcesFrom({
+      ...inputsWithSmi(null),
+      nvidiaSmiProblem: 'nvidia-smi did not answer in 5 s; killed',
+    });
+    assert.equal(silent.gpu.kind, 'none');
+    assert.equal(silent.gpu.note, 'nvidia-smi did not answer in 5 s; killed');
+    assert.equal('note' in resourcesFrom(inputsWithSmi('GeForce RTX 2060, 682, 5934, 20, 36')).gpu, false);
+  });
 });
+
+function inputsWithSmi(nvidiaSmi: string | null): ResourceInputs {
+  return {
+    meminfo: fixture('recorded/meminfo/x86_64-16gb-statum-2019.txt'),
+    cores: 2,
+    nvidiaSmi,
+    tegrastats: null,
+    gpuLoad: null,
+    nvTegraRelease: null,
+    jetson: false,
+    backend: null,
+    source: 'test',
+  };
+}
 
 describe('tegrastats parser, on real lines from every board', () => {
   const dir = fixturePath('recorded/tegrastats');

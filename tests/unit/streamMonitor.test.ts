@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import { MIB } from '../../shared/board.js';
-import { parseNvidiaSmiCsv } from '../../electron/core/board/nvidiaSmi.js';
-import { StreamMonitor } from '../../electron/core/sampler/streamMonitor.js';
+import { HOST_QUERY_FIELDS, isGoodReading, parseNvidiaSmiCsv } from '../../electron/core/board/nvidiaSmi.js';
+import { StreamMonitor, type Backoff } from '../../electron/core/sampler/streamMonitor.js';
+import { killGroup } from '../../electron/core/toolProcess.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { nvidiaSmiStandIn, type StandIn, type StandInBehaviour } from '../helpers/gpuStandIns.js';
 
 /**
  * A stand-in for nvidia-smi (there is no GPU here), fed with a real recording: it prints the recorded data lines at
@@ -90,5 +92,105 @@ describe('one long-running nvidia-smi, not one per sample', () => {
     await until(() => statuses.some((status) => status.startsWith('gave-up')));
     instance.stop();
     assert.equal(instance.starts, 1);
+  });
+});
+
+describe('a broken long-running GPU tool', () => {
+  const standIns: StandIn[] = [];
+  after(() => {
+    for (const made of standIns) {
+      for (const pid of made.processes()) killGroup(pid, 'SIGKILL');
+      made.remove();
+    }
+  });
+  const broken = (
+    behaviour: StandInBehaviour,
+    options: { staleAfterMs?: number; backoff?: Backoff; lms?: number } = {},
+  ) => {
+    const tool = nvidiaSmiStandIn('good', behaviour);
+    standIns.push(tool);
+    const delays: number[] = [];
+    const reasons: string[] = [];
+    const instance = new StreamMonitor({
+      command: tool.path,
+      args: [
+        `--query-gpu=${HOST_QUERY_FIELDS.join(',')}`,
+        '--format=csv,noheader,nounits',
+        '-lms',
+        `${options.lms ?? 100}`,
+      ],
+      staleAfterMs: options.staleAfterMs ?? 600,
+      backoff: options.backoff ?? { firstMs: 100, maxMs: 60_000, healthyAfterMs: 60_000 },
+      onLine: (line) => isGoodReading(parseNvidiaSmiCsv(line)),
+      onStatus: (status) => {
+        if (status.kind !== 'restarting') return;
+        delays.push(status.retryInMs!);
+        reasons.push(status.reason);
+      },
+    });
+    return { tool, instance, delays, reasons };
+  };
+
+  it('backs off the restarts of a tool that prints a line and exits, doubling', async () => {
+    const { tool, instance, delays } = broken('one-line');
+    instance.start();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    instance.stop();
+    // 0, 0.1, 0.3, 0.7, 1.5 s (then 3.1): five starts; at a fixed 100 ms it would be about twenty.
+    const starts = tool.starts().filter((start) => start.monitor);
+    assert.ok(starts.length >= 4 && starts.length <= 6, `${starts.length} starts`);
+    assert.deepEqual(delays.slice(0, 4), [100, 200, 400, 800]);
+    const gaps = starts.slice(1).map((start, i) => start.at - starts[i]!.at);
+    assert.ok(gaps[2]! > gaps[0]! * 2, `gaps ${gaps.join(', ')} ms grow`);
+  });
+
+  it('resets the back-off once a child has run healthily for a while', async () => {
+    // Good lines for about 0.8 s, then silence: each child is healthy past 0.5 s, so each restart waits the first delay.
+    const { instance, delays } = broken('stall', {
+      lms: 200,
+      staleAfterMs: 300,
+      backoff: { firstMs: 100, maxMs: 60_000, healthyAfterMs: 500 },
+    });
+    instance.start();
+    await until(() => delays.length >= 3);
+    instance.stop();
+    assert.deepEqual(delays.slice(0, 3), [100, 100, 100]);
+  });
+
+  it('kills the whole group of a hung tool, so no restart leaks its child', async () => {
+    const { tool, instance, reasons } = broken('hang-child', { staleAfterMs: 300 });
+    let most = 0;
+    const counting = setInterval(() => (most = Math.max(most, tool.processes().length)), 25);
+    instance.start();
+    await until(() => tool.starts().filter((start) => start.monitor).length >= 3);
+    instance.stop();
+    clearInterval(counting);
+    assert.match(reasons[0] ?? '', /^nvidia-smi gave no output for \d+ s$/);
+    assert.ok(most <= 2, `at most the script and its child at once (${most})`);
+    await until(() => tool.processes().length === 0);
+  });
+
+  it('marks the lines stale when the tool goes quiet, never the last ones as live', async () => {
+    const { instance } = broken('stale', { staleAfterMs: 600 });
+    instance.start();
+    assert.equal(instance.health().state, 'waiting');
+    assert.equal(instance.health().note, 'nvidia-smi has not answered yet');
+    await until(() => instance.health().state === 'live');
+    await until(() => instance.health().state === 'stale');
+    assert.match(instance.health().note, /^nvidia-smi not answering for \d+ s$/);
+    instance.stop();
+  });
+
+  it('takes garbage for no answer: stale, and restarted', async () => {
+    const { instance, reasons } = broken('garbage', { staleAfterMs: 400 });
+    let live = false;
+    const watching = setInterval(() => (live ||= instance.health().state === 'live'), 20);
+    instance.start();
+    await until(() => reasons.length >= 1);
+    clearInterval(watching);
+    assert.equal(live, false);
+    assert.match(instance.health().note, /^nvidia-smi prints no usable figures \(for \d+ s\)$/);
+    assert.match(reasons[0]!, /^nvidia-smi gave no usable output for \d+ s$/);
+    instance.stop();
   });
 });

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 
@@ -11,10 +10,11 @@ import {
   type LlamaDiscovery,
 } from '../../../shared/board.js';
 import { parseMeminfo } from '../sampler/procfs.js';
+import { ToolQuery } from '../toolQuery.js';
 import { thisBoardInventorySoFar } from './inventory.js';
 import { discoverLlama } from './llamaDiscovery.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
-import { HOST_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
+import { HOST_QUERY_FIELDS, nvidiaSmiCommand, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
 import { parseTegrastats } from './tegrastats.js';
 
 /**
@@ -26,6 +26,8 @@ export interface ResourceInputs {
   meminfo: string | null;
   cores: number;
   nvidiaSmi: string | null;
+  /** Why there is no nvidia-smi output when it is not that the tool is absent (it did not answer in time). */
+  nvidiaSmiProblem?: string | null;
   tegrastats: string | null;
   gpuLoad: string | null;
   nvTegraRelease: string | null;
@@ -95,6 +97,9 @@ export function resourcesFrom(inputs: ResourceInputs): BoardResources {
   } else {
     gpu = { ...NO_GPU };
   }
+  const rejected = [...new Set(gpus.flatMap((candidate) => candidate.rejected ?? []))];
+  if (gpu.kind === 'none' && inputs.nvidiaSmiProblem) gpu.note = inputs.nvidiaSmiProblem;
+  else if (rejected.length > 0) gpu.note = `nvidia-smi gave values no GPU can have (${rejected.join(', ')}): unknown`;
   return {
     ramTotalBytes,
     ramAvailableBytes,
@@ -122,23 +127,52 @@ function readIfPresent(file: string): string | null {
   }
 }
 
-/** One nvidia-smi query (for the inventory; the sampler keeps one long-running child instead). */
-export function queryNvidiaSmi(timeoutMs = 5000): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(
-      'nvidia-smi',
-      [`--query-gpu=${HOST_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'],
-      { timeout: timeoutMs },
-      (error, stdout) => resolve(error ? null : stdout),
-    );
+/** How long one nvidia-smi query may take; a driver that is not wedged answers in well under a second. */
+export const NVIDIA_SMI_DEADLINE_MS = 5000;
+
+/** One nvidia-smi query at a time, in this process (for the inventory; the sampler keeps one long-running child). */
+const nvidiaSmiQuery = new ToolQuery({
+  command: nvidiaSmiCommand,
+  args: [`--query-gpu=${HOST_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'],
+  deadlineMs: NVIDIA_SMI_DEADLINE_MS,
+});
+
+/**
+ * nvidia-smi's answer, or why there is none: `problem` is null when the tool is simply absent (no NVIDIA driver), a
+ * sentence when it failed, did not answer by its deadline, or not within `waitMs` when that is given (the query then
+ * goes on to its own deadline, and the next call shares it).
+ */
+export async function queryNvidiaSmi(waitMs?: number): Promise<{ output: string | null; problem: string | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    if (waitMs !== undefined) timer = setTimeout(() => resolve(null), waitMs);
   });
+  const outcome = await Promise.race([nvidiaSmiQuery.run(), late]);
+  clearTimeout(timer);
+  if (outcome === null) return { output: null, problem: 'nvidia-smi has not answered yet' };
+  if (outcome.kind === 'missing') return { output: null, problem: null };
+  if (outcome.kind === 'failed') return { output: null, problem: outcome.reason };
+  if (outcome.code !== 0) {
+    // A machine without an NVIDIA GPU but with the tool installed says so and exits non-zero.
+    return { output: null, problem: null };
+  }
+  return { output: outcome.stdout, problem: null };
 }
 
-export async function readLiveInputs(backend: BackendInfo | null): Promise<ResourceInputs> {
+/**
+ * This machine's inputs. `nvidiaSmiWaitMs` bounds the wait for nvidia-smi: the host's start passes 0, so that start-up
+ * never waits on a GPU tool (what is not known yet is said in the GPU's note, and the board refresh fills it in).
+ */
+export async function readLiveInputs(
+  backend: BackendInfo | null,
+  options: { nvidiaSmiWaitMs?: number } = {},
+): Promise<ResourceInputs> {
+  const smi = await queryNvidiaSmi(options.nvidiaSmiWaitMs);
   return {
     meminfo: fs.readFileSync('/proc/meminfo', 'utf8'),
     cores: os.availableParallelism(),
-    nvidiaSmi: await queryNvidiaSmi(),
+    nvidiaSmi: smi.output,
+    nvidiaSmiProblem: smi.problem,
     tegrastats: null,
     gpuLoad: GPU_LOAD_FILES.map(readIfPresent).find((text) => text !== null) ?? null,
     nvTegraRelease: readIfPresent(NV_TEGRA_RELEASE),

@@ -4,6 +4,7 @@ import type { Role } from '../../../shared/instances.js';
 import type { MetricsFrame, WorkerIdentity } from '../../../shared/metrics.js';
 import type { Settings } from '../../../shared/settings.js';
 import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
+import { nvidiaSmiCommand } from '../board/nvidiaSmi.js';
 import type { Logger } from '../logger.js';
 import { Sampler } from '../sampler/sampler.js';
 import { Watchdog, type RunnerConfig } from './watchdog.js';
@@ -49,7 +50,7 @@ export class WatchdogBinding {
       log: options.log,
       thermalDir: process.env.BRAIN_IN_JAR_THERMAL_DIR,
       nvidiaSmi: {
-        command: process.env.BRAIN_IN_JAR_NVIDIA_SMI ?? 'nvidia-smi',
+        command: nvidiaSmiCommand(),
         intervalMs: NVIDIA_SMI_INTERVAL_MS,
         gpuCount: options.resources.gpu.count,
       },
@@ -85,6 +86,11 @@ export class WatchdogBinding {
   close(): void {
     this.stop();
     this.logFile.close();
+  }
+
+  /** The board as a refresh found it: the sampler follows its GPU (start-up may not have known it yet). */
+  boardChanged(resources: BoardResources): void {
+    this.sampler.setGpu(resources.gpu.kind, resources.gpu.count);
   }
 
   /** Why nothing may start now (memory above the warn level), or null. */
