@@ -94,7 +94,7 @@ export class Host {
     });
     this.plan = this.makePlan(this.settings);
     this.enforcement = detectEnforcement();
-    this.deathCounts = new DeathCountStore(this.store.paths.deaths);
+    this.deathCounts = new DeathCountStore(this.store.paths.deaths, () => this.store.deathsInTranscripts());
     this.gate = new StartGate({
       memoryHold: () => this.watchdog?.hold() ?? null,
       plan: () => this.plan,
@@ -133,7 +133,8 @@ export class Host {
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
     for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
-    if (this.settingsService.notice) this.log.warn('host', this.settingsService.notice);
+    for (const notice of [this.settingsService.notice, this.deathCounts.notice])
+      if (notice) this.log.warn('host', notice);
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
     await this.refreshBoard();
     this.startWatchdog();

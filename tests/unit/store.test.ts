@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { removeStaleTemporaries, writeFileAtomic } from '../../electron/core/store/atomicFile.js';
-import { DeathCountStore } from '../../electron/core/store/deathCounts.js';
+import { DeathCountStore, parseDeathCounts } from '../../electron/core/store/deathCounts.js';
 import {
   JsonlFile,
   NODE_APPEND_IO,
@@ -309,10 +309,84 @@ describe('atomic files and death counts', () => {
     assert.equal(reopened.get('GOD'), 1);
   });
 
-  it('starts from zero when the counts file is missing or unreadable', () => {
-    const file = path.join(tmp(), 'deaths.json');
+  it('starts from zero when the counts file is missing, without a notice', () => {
+    const store = new DeathCountStore(path.join(tmp(), 'deaths.json'));
+    assert.equal(store.get('SUBJECT'), 0);
+    assert.equal(store.notice, null);
+  });
+
+  it('accepts only counts: non-negative safe integers, each refusal named', () => {
+    assert.deepEqual(parseDeathCounts('{"SUBJECT": 3, "OBSERVER": 0}'), {
+      counts: { SUBJECT: 3, OBSERVER: 0 },
+      problems: [],
+    });
+    assert.deepEqual(parseDeathCounts('{"SUBJECT": -3, "OBSERVER": "7", "GOD": 1e308}'), {
+      counts: {},
+      problems: ['SUBJECT is -3, not a count', 'OBSERVER is "7", not a count', 'GOD is 1e+308, not a count'],
+    });
+    assert.deepEqual(parseDeathCounts('{"SUBJECT": 2.5, "GOD": null}').problems, [
+      'SUBJECT is 2.5, not a count',
+      'GOD is null, not a count',
+    ]);
+    assert.match(parseDeathCounts('{"SUBJECT": "many"').problems[0]!, /^not valid JSON/);
+    assert.deepEqual(parseDeathCounts('[1, 2]').problems, ['not an object of counts by role']);
+  });
+
+  it('keeps a damaged file aside, says so, and recovers the counts from the transcripts', () => {
+    const root = tmp();
+    const old = new SessionStore(root, '2026-01-01T00-00-00-000Z-1');
+    old.appendTranscript(reflection(1, 4));
+    old.appendTranscript({ ...reflection(2, 7), instance: 'GOD' });
+    old.close();
+    const file = path.join(root, 'deaths.json');
+    fs.writeFileSync(file, '{"SUBJECT": 5, "GOD": -3, "OBSERVER": "7"}');
+    const store = new SessionStore(root, '2026-01-02T00-00-00-000Z-2');
+    const counts = new DeathCountStore(file, () => store.deathsInTranscripts(), new Date(Date.UTC(2026, 0, 2)));
+    assert.equal(counts.get('SUBJECT'), 5, 'what the file vouches for stands');
+    assert.equal(counts.get('GOD'), 7, 'what it cannot is recovered from the transcripts');
+    assert.equal(counts.get('OBSERVER'), 0, 'no transcript: 0');
+    const backup = `${file}.corrupt-2026-01-02T00-00-00-000Z`;
+    assert.equal(fs.readFileSync(backup, 'utf8'), '{"SUBJECT": 5, "GOD": -3, "OBSERVER": "7"}');
+    assert.equal(
+      counts.notice,
+      `deaths.json was damaged (OBSERVER is "7", not a count; GOD is -3, not a count); it is kept as ${backup}; ` +
+        'counts from the transcripts: OBSERVER 0, GOD 7',
+    );
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), { SUBJECT: 5, OBSERVER: 0, GOD: 7 });
+    assert.equal(new DeathCountStore(file).notice, null, 'the mended file is whole at the next start');
+  });
+
+  it('recovers every count from the transcripts when the file does not parse', () => {
+    const root = tmp();
+    const old = new SessionStore(root, 'a');
+    for (const deaths of [1, 2, 3]) old.appendTranscript(reflection(deaths, deaths));
+    old.close();
+    const file = path.join(root, 'deaths.json');
     fs.writeFileSync(file, '{"SUBJECT": "many"');
-    assert.equal(new DeathCountStore(file).get('SUBJECT'), 0);
+    const store = new SessionStore(root, 'b');
+    const counts = new DeathCountStore(file, () => store.deathsInTranscripts());
+    assert.equal(counts.get('SUBJECT'), 3);
+    assert.match(counts.notice!, /^deaths\.json was damaged \(not valid JSON/);
+    assert.equal(fs.readdirSync(root).filter((name) => name.startsWith('deaths.json.corrupt-')).length, 1);
+  });
+
+  it('keeps counting when the disk refuses the save, and saves when it takes it again', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'deaths.json');
+    const counts = new DeathCountStore(file);
+    const failures: Error[] = [];
+    counts.onWriteFailure((error) => failures.push(error));
+    assert.equal(counts.increment('SUBJECT'), 1);
+    // Root writes through permissions, so the refusal is a folder where the temporary file goes.
+    fs.mkdirSync(path.join(dir, `.deaths.json.${process.pid}.tmp`));
+    assert.equal(counts.increment('SUBJECT'), 2, 'the count rises in memory');
+    assert.equal(counts.increment('SUBJECT'), 3);
+    assert.equal(failures.length, 2);
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).SUBJECT, 1);
+    assert.equal(counts.retrySave(), false);
+    fs.rmdirSync(path.join(dir, `.deaths.json.${process.pid}.tmp`));
+    assert.equal(counts.retrySave(), true);
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).SUBJECT, 3);
   });
 });
 

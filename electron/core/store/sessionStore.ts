@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { HostEvent } from '../../../shared/events.js';
-import type { Role } from '../../../shared/instances.js';
+import { ROLES, type Role } from '../../../shared/instances.js';
 import type { DeathRecord, TranscriptRecord } from '../../../shared/transcript.js';
 import { Emitter, type Dispose } from '../emitter.js';
 import { removeStaleTemporaries } from './atomicFile.js';
@@ -126,6 +126,30 @@ export class SessionStore {
     return total;
   }
 
+  /**
+   * The highest death count each role's transcripts state (every record carries one), from the last 64 KB of each
+   * sessions/<id>/<ROLE>.jsonl: what deaths.json said, to recover it when that file is damaged.
+   */
+  deathsInTranscripts(): Partial<Record<Role, number>> {
+    const found: Partial<Record<Role, number>> = {};
+    for (const file of this.jsonlFilesOfEarlierSessions()) {
+      const role = path.basename(file, '.jsonl') as Role;
+      if (!(ROLES as readonly string[]).includes(role)) continue;
+      for (const line of tailLines(file, 64 * 1024)) {
+        let deaths: unknown;
+        try {
+          deaths = (JSON.parse(line) as { deaths?: unknown }).deaths;
+        } catch {
+          continue;
+        }
+        if (Number.isSafeInteger(deaths) && (deaths as number) >= 0) {
+          found[role] = Math.max(found[role] ?? 0, deaths as number);
+        }
+      }
+    }
+    return found;
+  }
+
   /** The complete reflections of a role from the most recent earlier session, oldest first. */
   previousReflections(role: Role, limit: number): string[] {
     const sessions = this.earlierSessions().reverse();
@@ -176,5 +200,25 @@ export class SessionStore {
         return [];
       }
     });
+  }
+}
+
+/** The complete lines in the last `bytes` of a file (the first, likely cut, is dropped unless the read began at 0). */
+function tailLines(file: string, bytes: number): string[] {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    fs.readSync(fd, buffer, 0, buffer.length, start);
+    const lines = buffer.toString('utf8').split('\n');
+    return (start > 0 ? lines.slice(1) : lines).filter((line) => line !== '');
+  } finally {
+    fs.closeSync(fd);
   }
 }
