@@ -21,7 +21,7 @@ import { readLiveInputs, resourcesFrom } from './board/resources.js';
 import type { Flags } from './cli/args.js';
 import { flagsToSettingsPatch } from './cli/settingFlags.js';
 import { ensureDemoModel } from './demoModel.js';
-import { detectEnforcement, type Enforcement } from './enforcement/enforcement.js';
+import { detectEnforcement } from './enforcement/enforcement.js';
 import { EventBus, type EventListener } from './eventBus.js';
 import { validateModel } from './gguf/validateModel.js';
 import { Instance } from './instance/instance.js';
@@ -63,7 +63,7 @@ export class Host {
   /** The sampler's latest sample, every one (the panel gets about one a second of them). */
   private latestSample: MetricsFrame | null = null;
   private watchdog: WatchdogBinding | null = null;
-  private readonly enforcement: Enforcement & { dispose?: () => void };
+  private readonly enforcement: ReturnType<typeof detectEnforcement>;
   private readonly lineListeners = new Set<(line: string) => void>();
   private readonly layerCaps: Partial<Record<Role, number>> = {};
   private lastFrameSentAt = 0;
@@ -135,6 +135,7 @@ export class Host {
     for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
     for (const notice of [this.settingsService.notice, this.deathCounts.notice])
       if (notice) this.log.warn('host', notice);
+    for (const group of this.enforcement.swept ?? []) this.log.warn('host', `removed the stale cgroup ${group}`);
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
     await this.refreshBoard();
     this.startWatchdog();
