@@ -53,7 +53,7 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
     process.stderr.write(`brain-in-jar: ${message}\n`);
-    return 1;
+    return error instanceof StartupError ? error.exitCode : 1;
   }
 
   return new Promise<number>((resolve) => {

@@ -1,4 +1,5 @@
 import type { BoardResources } from './board.js';
+import type { DataFolderStatus } from './dataFolder.js';
 import type { ApiResult } from './errors.js';
 import type { HostEvent } from './events.js';
 import type { InstanceSnapshot, Role } from './instances.js';
@@ -24,6 +25,8 @@ export interface HostSnapshot {
   /** The current offload plan, or why there is none. */
   plan: PlanOutcome;
   watchdog: WatchdogStatus;
+  /** The data folder's disk: ok, low or full (transcripts paused), its free space and what the folder holds. */
+  disk?: DataFolderStatus;
 }
 
 export interface SettingsView {

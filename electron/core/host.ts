@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 
 import type { HostSnapshot, ModelCheck, SettingsView } from '../../shared/api.js';
@@ -33,7 +32,8 @@ import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
 import { planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js';
 import { RingBuffer } from './ringBuffer.js';
 import { SettingsService } from './settingsService.js';
-import { defaultDataDir } from './store/dataDir.js';
+import { DataFolderWatch } from './store/dataFolderWatch.js';
+import { dataDirOf, prepareDataDir } from './store/dataDir.js';
 import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
 import { reducedLayers } from './watchdog/policy.js';
@@ -70,7 +70,9 @@ export class Host {
   private resources: BoardResources;
   private plan: PlanOutcome;
   private demoModelPath: string | null = null;
-  private repaired: string[] = [];
+  /** What start-up found and mended after an unclean exit, said once every subscriber listens. */
+  private notes: string[] = [];
+  private readonly dataFolder: DataFolderWatch;
   private readonly deathCounts: DeathCountStore;
   private readonly desk = new ObservationDesk();
   private readonly gate: StartGate;
@@ -95,6 +97,8 @@ export class Host {
     this.plan = this.makePlan(this.settings);
     this.enforcement = detectEnforcement();
     this.deathCounts = new DeathCountStore(this.store.paths.deaths, () => this.store.deathsInTranscripts());
+    const { store, deathCounts, bus, log } = this;
+    this.dataFolder = new DataFolderWatch({ store, deathCounts, bus, log, settings: () => this.settings });
     this.gate = new StartGate({
       memoryHold: () => this.watchdog?.hold() ?? null,
       plan: () => this.plan,
@@ -121,21 +125,20 @@ export class Host {
 
   /** Creates the host: data directory, files, the board's resources. Starts nothing yet. */
   static async create(flags: Flags): Promise<Host> {
-    const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
-    fs.mkdirSync(dataDir, { recursive: true });
+    const dataDir = dataDirOf(flags);
+    prepareDataDir(dataDir);
     const resources = resourcesFrom(await readLiveInputs(null));
     const host = new Host(flags, dataDir, resources);
-    host.repaired = host.store.repairEarlierSessions();
+    const swept = (host.enforcement.swept ?? []).map((group) => `removed the stale cgroup ${group}`);
+    host.notes = [...host.store.tidyAfterUncleanExit(), ...swept];
     return host;
   }
 
   /** Asks node-llama-cpp which backend it has (in a child process), plans, watches memory, starts the instances. */
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
-    for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
-    for (const notice of [this.settingsService.notice, this.deathCounts.notice])
-      if (notice) this.log.warn('host', notice);
-    for (const group of this.enforcement.swept ?? []) this.log.warn('host', `removed the stale cgroup ${group}`);
+    for (const note of [...this.notes, this.settingsService.notice]) if (note) this.log.warn('host', note);
+    this.dataFolder.start();
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
     await this.refreshBoard();
     this.startWatchdog();
@@ -170,6 +173,7 @@ export class Host {
       resources: this.resources,
       plan: this.plan,
       watchdog: this.watchdogStatus(),
+      disk: this.dataFolder.status(),
     };
   }
 
@@ -183,6 +187,7 @@ export class Host {
     this.closed = true;
     this.bus.stopWriting();
     this.watchdog?.close();
+    this.dataFolder.stop();
     this.store.close();
   }
 

@@ -1,6 +1,7 @@
 import { crossFieldProblem } from '../../shared/settings.js';
 import type { Flags } from './cli/args.js';
 import { Host } from './host.js';
+import { dataDirOf, dataDirProblem, DataDirProblem } from './store/dataDir.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
 export interface RunningHost {
@@ -10,8 +11,15 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-/** Friendly words for errors the operator can fix. */
-export class StartupError extends Error {}
+/** Friendly words for errors the operator can fix; `exitCode` 2 where the fix is in the command line or the data folder. */
+export class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Creates the host and its web view, announces `host.ready`, and starts the instances. Shared by the Electron shell
@@ -22,12 +30,9 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
   try {
     host = await Host.create(flags);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR') {
-      throw new StartupError(
-        `cannot write the data directory (${(error as Error).message}); choose another with --data-dir`,
-      );
-    }
+    // A data folder that cannot be used (a file in its place, read-only, full when the demo model is made).
+    const problem = error instanceof DataDirProblem ? error.message : dataDirProblem(error, dataDirOf(flags));
+    if (problem !== null) throw new StartupError(problem, 2);
     throw error;
   }
   const problem = crossFieldProblem(host.settings);

@@ -32,7 +32,7 @@ export const RUN_FLAGS = {
   ),
   dataDir: pathOption('DIR', {
     name: '--data-dir',
-    commands: [...RUN, 'service'],
+    commands: [...RUN, 'service', 'doctor'],
     help: 'where transcripts, events, logs and settings go',
     defaultHelp: '$XDG_CONFIG_HOME/brain-in-jar',
   }),
