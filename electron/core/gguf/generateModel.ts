@@ -111,8 +111,8 @@ export function buildVocabulary(size = 0): Vocabulary {
   return { tokens, scores, types, isWord };
 }
 
-/** mulberry32: a tiny deterministic PRNG, so the same spec always gives the same bytes. */
-function random(seed: number): () => number {
+/** mulberry32: a tiny deterministic PRNG, so the same spec always gives the same bytes (and a test its replay). */
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
