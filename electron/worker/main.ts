@@ -3,7 +3,7 @@
  * `init`, produces a reflection on each `think`, and exits on `stop`. It never outlives the host: when the IPC
  * channel closes or its parent changes, it exits.
  */
-import { LoadError, Mind } from './mind.js';
+import type { Mind } from './mind.js';
 import {
   EXIT_LOAD_FAILED,
   EXIT_THINK_FAILED,
@@ -36,12 +36,20 @@ setInterval(() => {
   if (process.ppid !== parentPid || !process.connected) process.exit(0);
 }, 250).unref();
 
+// node-llama-cpp is a large module graph (a second or more to load on a busy board): it is imported once the guards
+// above stand, so a host killed while its worker starts is not outlived by a worker still loading its imports; the
+// host's messages that arrive meanwhile wait for it.
+const early: unknown[] = [];
+const keep = (raw: unknown) => early.push(raw);
+process.on('message', keep);
+const { LoadError, Mind: Minds } = await import('./mind.js');
+
 let mind: Mind | null = null;
 let stopping = false;
 
 async function load(config: WorkerConfig): Promise<void> {
   try {
-    mind = await Mind.create(config, {
+    mind = await Minds.create(config, {
       onProgress: (progress) => send({ kind: 'progress', progress }),
     });
   } catch (error) {
@@ -86,7 +94,7 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
-process.on('message', (raw: unknown) => {
+function handle(raw: unknown): void {
   const message = raw as HostMessage;
   switch (message?.kind) {
     case 'init':
@@ -101,4 +109,8 @@ process.on('message', (raw: unknown) => {
     default:
       send({ kind: 'log', level: 'warn', message: `worker ignored an unknown message: ${JSON.stringify(raw)}` });
   }
-});
+}
+
+process.off('message', keep);
+process.on('message', handle);
+for (const raw of early.splice(0)) handle(raw);
