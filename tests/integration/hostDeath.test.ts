@@ -213,5 +213,7 @@ describe('when the host is killed again and again', { timeout: 300_000 }, () => 
     } finally {
       await last.stop();
     }
+    // Kept when an assertion fails, for a look at what the kills left.
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 });
