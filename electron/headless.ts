@@ -10,6 +10,9 @@ import { parseArgs, usage } from './core/cli/args.js';
 import { doctor, planCommand, serviceCommand } from './core/cli/commands.js';
 import { formatLogLine } from './core/logger.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
+import { pingIntervalMs, ServiceWatchdog } from './core/serviceWatchdog.js';
+import { reportStartupFailure } from './core/startupFailure.js';
+import { defaultDataDir } from './core/store/dataDir.js';
 
 /** What a person reading the terminal wants to see of the events. */
 function humanLine(event: HostEvent): string | null {
@@ -52,9 +55,26 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     });
   } catch (error) {
     const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
-    process.stderr.write(`brain-in-jar: ${message}\n`);
-    return error instanceof StartupError ? error.exitCode : 1;
+    const exitCode = error instanceof StartupError ? error.exitCode : 1;
+    // A command line that cannot run (exit 2) is answered on the terminal and touches nothing; what stands in the
+    // way of a start (a port, the folder) is kept in logs/startup.log too, for a service whose stderr nobody reads.
+    reportStartupFailure(message, { dataDir: exitCode === 2 ? null : (flags.dataDir ?? defaultDataDir()) });
+    return exitCode;
   }
+
+  // Under systemd with WatchdogSec: pinged while the memory watchdog samples (at most 3 base intervals + 5 s old).
+  const pingEvery = pingIntervalMs(process.env);
+  const serviceWatchdog =
+    pingEvery === null
+      ? null
+      : new ServiceWatchdog({
+          intervalMs: pingEvery,
+          healthy: () => {
+            const last = running.host.lastSampleAt;
+            return last !== null && Date.now() - last < running.host.settings.intervalS * 3000 + 5000;
+          },
+        });
+  serviceWatchdog?.start();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -64,6 +84,7 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
         process.exit(130);
       }
       stopping = true;
+      serviceWatchdog?.stop();
       running.host.log.info('host', `${signal}: stopping the instances`);
       void running.stop().then(() => resolve(0));
     };

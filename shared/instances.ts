@@ -14,9 +14,19 @@ export const WATCHES: Readonly<Record<Role, readonly Role[]>> = {
 /**
  * The life cycle of one instance, as the supervisor drives it:
  * stopped -> loading -> thinking -> (dying) -> dead -> resurrecting -> loading ...
- * `waiting` is an instance that wants to start but is held back (admission, or memory not yet back under warn).
+ * `waiting` is an instance that wants to start but is held back (admission, or memory not yet back under warn);
+ * `blocked` one whose failure would only happen again: it needs the operator, and it is not a death.
  */
-export const INSTANCE_STATES = ['stopped', 'waiting', 'loading', 'thinking', 'dying', 'dead', 'resurrecting'] as const;
+export const INSTANCE_STATES = [
+  'stopped',
+  'waiting',
+  'loading',
+  'thinking',
+  'dying',
+  'dead',
+  'resurrecting',
+  'blocked',
+] as const;
 export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 /**
@@ -94,6 +104,8 @@ export interface PartialReflection {
 export interface InstanceError {
   code: string;
   message: string;
+  /** What the operator can change, for an instance that needs the operator. */
+  fix?: string;
 }
 
 /** Everything the panel needs to draw one instance card. */

@@ -3,6 +3,7 @@
  * `init`, produces a reflection on each `think`, and exits on `stop`. It never outlives the host: when the IPC
  * channel closes or its parent changes, it exits.
  */
+import { failureKind } from '../../shared/failures.js';
 import type { Mind } from './mind.js';
 import {
   EXIT_LOAD_FAILED,
@@ -44,6 +45,11 @@ const keep = (raw: unknown) => early.push(raw);
 process.on('message', keep);
 const { LoadError, Mind: Minds } = await import('./mind.js');
 
+function failureOf(message: string): { failure?: ReturnType<typeof failureKind> & string } {
+  const failure = failureKind(message);
+  return failure ? { failure } : {};
+}
+
 let mind: Mind | null = null;
 let stopping = false;
 
@@ -55,7 +61,7 @@ async function load(config: WorkerConfig): Promise<void> {
   } catch (error) {
     const plain = toPlainError(error);
     if (!(error instanceof LoadError)) plain.message = `Failed to load the model: ${plain.message}`;
-    send({ kind: 'fatal', phase: 'load', error: plain });
+    send({ kind: 'fatal', phase: 'load', error: plain, ...failureOf(plain.message) });
     process.exit(EXIT_LOAD_FAILED);
   }
   send({ kind: 'loaded', load: mind.load, systemPrompt: mind.systemPrompt, memories: mind.memoryCount });
@@ -80,7 +86,8 @@ async function think(request: ThinkRequest, batchMs: number): Promise<void> {
     send({ kind: 'reflection-end', n, ...reflection });
   } catch (error) {
     batcher.flush();
-    send({ kind: 'fatal', phase: 'think', error: toPlainError(error) });
+    const plain = toPlainError(error);
+    send({ kind: 'fatal', phase: 'think', error: plain, ...failureOf(plain.message) });
     process.exit(EXIT_THINK_FAILED);
   }
 }

@@ -55,6 +55,11 @@ function byName(table: SettingsTable): Map<string, Named> {
   return names;
 }
 
+/** Every flag's name as typed (a role flag once per role). */
+export function flagNames(table: SettingsTable = SETTINGS_TABLE): Set<string> {
+  return new Set(byName(table).keys());
+}
+
 export function parseArgs(
   argv: readonly string[],
   cwd: string = process.cwd(),
@@ -65,6 +70,8 @@ export function parseArgs(
   const rest = [...argv];
   let command: Command = 'run';
   if ((COMMANDS as readonly string[]).includes(rest[0] ?? '')) command = rest.shift() as Command;
+  // A flag given twice is a mistake whichever of the two was meant: neither wins silently.
+  const given = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--help' || arg === '-h' || arg === 'help') return { ok: true, command: 'help', topic: command };
@@ -73,6 +80,8 @@ export function parseArgs(
     if (!named) {
       return { ok: false, message: arg.startsWith('-') ? `unknown flag ${name}` : `unexpected argument "${arg}"` };
     }
+    if (given.has(name)) return { ok: false, message: `${name} given twice` };
+    given.add(name);
     const { key, spec, role } = named;
     if (!spec.commands.includes(command)) {
       return {
@@ -101,10 +110,18 @@ export function parseArgs(
   return { ok: true, command, flags: flags as unknown as Flags };
 }
 
-/** A number's flag reads its text as a number where it reads as one, so a refusal shows the number it got. */
+/** What a number's flag reads: a plain decimal (10, 0.5, -1), never hex, octal, binary, exponents or Infinity. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+/** Text JavaScript would read as a number (0x10, 1e3, +5, Infinity): the refusal says how to write it. */
+const NUMBER_LIKE = /\d|^\s*[+-]?(Infinity|NaN)\s*$/i;
+
+/** A number's flag reads its text as a number where it is a decimal, so a refusal shows the number it got. */
 function check(schema: s.Schema<unknown>, raw: string, name: string): s.Parsed<unknown> {
-  const numeric = s.isNumberSchema(schema) && raw.trim() !== '' && !Number.isNaN(Number(raw));
-  return schema.parse(numeric ? Number(raw) : raw, name);
+  if (!s.isNumberSchema(schema)) return schema.parse(raw, name);
+  if (DECIMAL.test(raw)) return schema.parse(Number(raw), name);
+  const parsed = schema.parse(raw, name);
+  if (parsed.ok || !NUMBER_LIKE.test(raw)) return parsed;
+  return { ...parsed, message: `${parsed.message}; write numbers as plain decimals, like 10 or 0.5` };
 }
 
 function splitOnce(arg: string): [string, string] {
@@ -128,6 +145,7 @@ export function usage(
     `Usage: ${program} ${command === 'run' ? '[run]' : command} [flags]`,
     '',
     SUMMARIES[command],
+    'Each flag is given at most once; numbers are plain decimals (10, 0.5), not hex, exponents or Infinity.',
     command === 'run'
       ? `Other commands: ${program} doctor --help, ${program} plan --help, ${program} service --help`
       : '',

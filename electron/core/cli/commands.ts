@@ -16,6 +16,7 @@ import { measureDataFolder, type DataFolderReport } from '../store/dataFolderWat
 import { detectEnforcement } from '../enforcement/enforcement.js';
 import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
 import type { Flags } from './args.js';
+import { budgetFlagRefusal, modelFlagRefusal } from './flagRefusal.js';
 import { flagsToSettingsPatch } from './settingFlags.js';
 
 /**
@@ -200,17 +201,23 @@ function describePlan(plan: Plan): string[] {
   ];
 }
 
+/** A command line `plan` cannot run: exit 2, the flags named, as one JSON object with --json. */
+function refused(flags: Flags, error: { code: string; message: string; flags?: string[] }): CommandOutput {
+  return { text: flags.json ? JSON.stringify({ error }) : `brain-in-jar: ${error.message}`, exitCode: 2 };
+}
+
 export async function planCommand(flags: Flags): Promise<CommandOutput> {
   const settings = applySettingsPatch(DEFAULT_SETTINGS, flagsToSettingsPatch(flags));
   const missing = rolesOf(settings.mode).filter((role) => !settings.models[role]);
   if (missing.length > 0) {
     const message = `give a model: --model PATH, or --model-${missing[0]!.toLowerCase()} PATH`;
-    return {
-      text: flags.json ? JSON.stringify({ error: { code: 'INVALID_PARAMS', message } }) : `brain-in-jar: ${message}`,
-      exitCode: 2,
-    };
+    return refused(flags, { code: 'INVALID_PARAMS', message });
   }
+  const badModel = modelFlagRefusal(flags);
+  if (badModel) return refused(flags, badModel);
   const resources = await boardOf(flags);
+  const overBudget = budgetFlagRefusal(flags, settings, resources);
+  if (overBudget) return refused(flags, overBudget);
   const outcome: PlanOutcome = planForSettings({ settings, resources, modelOf: (role) => settings.models[role]! });
   if (flags.json) {
     const body = outcome.ok

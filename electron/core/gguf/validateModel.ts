@@ -23,13 +23,15 @@ export type ModelProblem =
   | 'bad-tensor';
 
 export type ModelValidation =
-  { ok: true; check: ModelCheck; header: GgufHeader } | { ok: false; problem: ModelProblem; message: string };
+  | { ok: true; check: ModelCheck; header: GgufHeader }
+  /** `message` is "Model <file>: <reason>"; the parts are kept for a refusal that names the file its own way. */
+  | { ok: false; problem: ModelProblem; message: string; file: string; reason: string };
 
 /** Architectures without attention, for which a missing head count is normal. */
 const ATTENTION_FREE = /^(mamba|mamba2|rwkv\d*|rwkv\d*qwen\d*)$/;
 
 function problem(kind: ModelProblem, file: string, reason: string): ModelValidation {
-  return { ok: false, problem: kind, message: `Model ${file}: ${reason}` };
+  return { ok: false, problem: kind, message: `Model ${file}: ${reason}`, file, reason };
 }
 
 export function validateModel(file: string): ModelValidation {

@@ -78,11 +78,37 @@ export function reserveBytes(settings: Settings, resources: BoardResources): num
 
 export type ProfileResult = { ok: true; profile: ModelProfile } | { ok: false; message: string };
 
+/**
+ * Profiles read, by path, with the identity of the file they were read from. Every settings change plans twice, and
+ * reading a header with its vocabulary costs a millisecond or more: 300 changes in a burst were 300 of them on the
+ * event loop. A file replaced, grown or touched has another identity and is read again; an instance validates its
+ * file again before every start all the same.
+ */
+const profiles = new Map<string, { identity: string; result: ProfileResult }>();
+const PROFILES_KEPT = 16;
+
 export function loadProfile(file: string): ProfileResult {
+  const identity = fileIdentity(file);
+  const cached = profiles.get(file);
+  if (identity !== null && cached?.identity === identity) return cached.result;
   const validation = validateModel(file);
-  return validation.ok
+  const result: ProfileResult = validation.ok
     ? { ok: true, profile: modelProfile(file, validation.header) }
     : { ok: false, message: validation.message };
+  profiles.delete(file);
+  if (identity !== null) profiles.set(file, { identity, result });
+  if (profiles.size > PROFILES_KEPT) profiles.delete(profiles.keys().next().value!);
+  return result;
+}
+
+/** Device, inode, size and change times: what tells one version of a file from another. Null when it is missing. */
+function fileIdentity(file: string): string | null {
+  try {
+    const stat = fs.statSync(file, { bigint: true });
+    return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  } catch {
+    return null;
+  }
 }
 
 /** The plan of every role of the mode: their models checked, their settings applied. */
