@@ -62,6 +62,11 @@ export function App({ connection }: { connection: Connection }) {
   return (
     <div className="app">
       <Header state={state} status={status} call={call} />
+      {state.disk && state.disk.state !== 'ok' && (
+        <div className={`notice disk-notice disk-${state.disk.state}`} role="alert" data-testid="disk-notice">
+          <span>{state.disk.message}</span>
+        </div>
+      )}
       {state.settings?.notice && (
         <div className="notice" role="alert">
           <span>{state.settings.notice}</span>

@@ -1,4 +1,5 @@
 import type { BoardResources } from './board.js';
+import type { DataFolderStatus } from './dataFolder.js';
 import type { ApiResult } from './errors.js';
 import type { HostEvent } from './events.js';
 import type { InstanceSnapshot, Role } from './instances.js';
@@ -26,6 +27,8 @@ export interface HostSnapshot {
   watchdog: WatchdogStatus;
   /** Errors the host's last-resort handlers caught since it started (each one a bug); 0 is the only good value. */
   caught?: number;
+  /** The data folder's disk: ok, low or full (transcripts paused), its free space and what the folder holds. */
+  disk?: DataFolderStatus;
 }
 
 export interface SettingsView {

@@ -1,5 +1,6 @@
 import type { InstanceError, InstanceSnapshot, InstanceState, LoadInfo, ReflectionRecord, Role } from './instances.js';
 import type { BoardResources } from './board.js';
+import type { DataFolderStatus } from './dataFolder.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
 import type { Settings } from './settings.js';
@@ -38,6 +39,7 @@ export type HostEvent = (
   | InstanceLayersReducedEvent
   | InstanceToldEvent
   | HostModeEvent
+  | StoreDiskEvent
   | LogEvent
 ) & {
   /** When the host emitted it, epoch ms. */
@@ -242,6 +244,12 @@ export interface HostModeEvent {
   instances: InstanceSnapshot[];
 }
 
+/**
+ * The data folder's disk: sent at start, when its state changes (a full disk: "disk full: transcripts paused"; space
+ * back: resumed; low), and with fresh figures about once a minute. The state changes are also said as log lines.
+ */
+export type StoreDiskEvent = DataFolderStatus & { type: 'store.disk' };
+
 export interface LogEvent {
   type: 'log';
   level: 'info' | 'warn' | 'error';
@@ -278,6 +286,7 @@ const NOT_IN_EVENT_LOG: ReadonlySet<HostEventType> = new Set<HostEventType>([
   'instance.reflection',
   'board.resources',
   'host.mode',
+  'store.disk',
 ]);
 
 export function isLogWorthy(event: HostEvent): boolean {

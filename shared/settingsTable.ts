@@ -231,6 +231,20 @@ export const SETTINGS_TABLE = {
     applies: 'live',
     flag: { key: 'watchdogTiming', name: '--watchdog-timing', commands: RUN },
   }),
+  retentionGb: setting(gigabytes, {
+    default: 2,
+    label: 'Transcripts kept (size)',
+    help: "what the data folder's sessions (transcripts, event logs) may hold; the oldest sessions go first, never the current one",
+    applies: 'live',
+    flag: { key: 'retentionGb', name: '--retention-gb', placeholder: 'GB', commands: RUN },
+  }),
+  retentionDays: setting(s.number({ min: 1, max: 3650, unit: ' days' }), {
+    default: 30,
+    label: 'Transcripts kept (age)',
+    help: 'sessions whose last write is older than this are removed, never the current one',
+    applies: 'live',
+    flag: { key: 'retentionDays', name: '--retention-days', placeholder: 'DAYS', commands: RUN },
+  }),
 };
 
 export type SettingsTable = Readonly<Record<string, SettingRow>>;

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 
 import type { HostSnapshot, ModelCheck, SettingsView } from '../../shared/api.js';
@@ -19,7 +18,7 @@ import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
 import type { Flags } from './cli/args.js';
 import { flagsToSettingsPatch, givenFlags } from './cli/settingFlags.js';
-import { detectEnforcement, type Enforcement } from './enforcement/enforcement.js';
+import { detectEnforcement } from './enforcement/enforcement.js';
 import { EventBus, type EventListener } from './eventBus.js';
 import { validateModel } from './gguf/validateModel.js';
 import { Instance } from './instance/instance.js';
@@ -34,7 +33,8 @@ import { ramLimitBytes, rolesOf } from './planner/planInputs.js';
 import { RingBuffer } from './ringBuffer.js';
 import { SerialQueue } from './serialQueue.js';
 import { SettingsService } from './settingsService.js';
-import { defaultDataDir } from './store/dataDir.js';
+import { DataFolderWatch } from './store/dataFolderWatch.js';
+import { dataDirOf, prepareDataDir } from './store/dataDir.js';
 import { legacyDataDir, moveLegacyData } from './store/legacyDataDir.js';
 import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
@@ -68,12 +68,14 @@ export class Host {
   /** The sampler's latest sample, every one (the panel gets about one a second of them). */
   private latestSample: MetricsFrame | null = null;
   private watchdog: WatchdogBinding | null = null;
-  private readonly enforcement: Enforcement & { dispose?: () => void };
+  private readonly enforcement: ReturnType<typeof detectEnforcement>;
   private readonly lineListeners = new Set<(line: string) => void>();
   private lastFrameSentAt = 0;
   private lastFileCheckAt = 0;
   private readonly plans: PlanKeeper;
-  private repaired: string[] = [];
+  /** What start-up found and mended after an unclean exit, said once every subscriber listens. */
+  private notes: string[] = [];
+  private readonly dataFolder: DataFolderWatch;
   private moved: string[] = [];
   private readonly deathCounts: DeathCountStore;
   private readonly desk = new ObservationDesk();
@@ -101,7 +103,9 @@ export class Host {
     });
     this.plans = new PlanKeeper(resources, dataDir, this.settings);
     this.enforcement = detectEnforcement();
-    this.deathCounts = new DeathCountStore(this.store.paths.deaths);
+    this.deathCounts = new DeathCountStore(this.store.paths.deaths, () => this.store.deathsInTranscripts());
+    const { store, deathCounts, bus, log } = this;
+    this.dataFolder = new DataFolderWatch({ store, deathCounts, bus, log, settings: () => this.settings });
     this.gate = new StartGate({
       memoryHold: () => this.watchdog?.hold() ?? null,
       plan: () => this.plans.plan,
@@ -128,14 +132,15 @@ export class Host {
 
   /** Creates the host: data directory, files, the board's resources. Starts nothing yet. */
   static async create(flags: Flags): Promise<Host> {
-    const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
+    const dataDir = dataDirOf(flags);
     // The one data folder: what an older Electron app kept in its own folder comes over once.
     const moved = flags.dataDir === undefined ? moveLegacyData(legacyDataDir(), dataDir) : [];
-    fs.mkdirSync(dataDir, { recursive: true });
+    prepareDataDir(dataDir);
     // Start-up never waits on a GPU tool: what nvidia-smi has not said by now, the board refresh in run() fills in.
     const resources = resourcesFrom(await readLiveInputs(null, { nvidiaSmiWaitMs: 0 }));
     const host = new Host(flags, dataDir, resources);
-    host.repaired = host.store.repairEarlierSessions();
+    const swept = (host.enforcement.swept ?? []).map((group) => `removed the stale cgroup ${group}`);
+    host.notes = [...host.store.tidyAfterUncleanExit(), ...swept];
     host.moved = moved;
     return host;
   }
@@ -147,10 +152,11 @@ export class Host {
    */
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
-    for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
+    for (const note of this.notes) this.log.warn('host', note);
     if (this.moved.length > 0)
       this.log.info('host', `the old data folder ${legacyDataDir()}: ${this.moved.join('; ')}`);
     if (this.settingsService.notice) this.log.warn('host', this.settingsService.notice);
+    this.dataFolder.start();
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
     this.startWatchdog();
     void this.refreshBoard().then(
@@ -199,6 +205,7 @@ export class Host {
       plan: this.plans.plan,
       watchdog: this.watchdogStatus(),
       caught: lastResort.caught,
+      disk: this.dataFolder.status(),
     };
   }
 
@@ -214,6 +221,7 @@ export class Host {
     await this.settingsService.flush();
     this.bus.stopWriting();
     this.watchdog?.close();
+    this.dataFolder.stop();
     this.store.close();
   }
 

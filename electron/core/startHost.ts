@@ -3,6 +3,7 @@ import { budgetFlagRefusal, modelFlagRefusal, ruleFlagRefusal } from './cli/flag
 import { Host } from './host.js';
 import { lastResort } from './lastResort.js';
 import { panelAlreadyServed } from './startupFailure.js';
+import { dataDirOf, dataDirProblem, DataDirProblem } from './store/dataDir.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
 export interface RunningHost {
@@ -14,7 +15,8 @@ export interface RunningHost {
 
 /**
  * Friendly words for errors the operator can fix: exit code 2 where the command line itself cannot run (a flag
- * names a bad file, flags that contradict each other), 1 where this machine is in the way (a port in use).
+ * names a bad file, flags that contradict each other, a data folder it cannot use), 1 where this machine is in the
+ * way (a port in use).
  */
 export class StartupError extends Error {
   constructor(
@@ -39,12 +41,9 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
   try {
     host = await Host.create(flags);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR') {
-      throw new StartupError(
-        `cannot write the data directory (${(error as Error).message}); choose another with --data-dir`,
-      );
-    }
+    // A data folder that cannot be used (a file in its place, read-only, full when the demo model is made).
+    const problem = error instanceof DataDirProblem ? error.message : dataDirProblem(error, dataDirOf(flags));
+    if (problem !== null) throw new StartupError(problem, 2);
     throw error;
   }
   const refusal =

@@ -4,7 +4,7 @@
  * channel closes or its parent changes, it exits.
  */
 import { failureKind } from '../../shared/failures.js';
-import { ContextTooSmallError, LoadError, Mind } from './mind.js';
+import type { Mind } from './mind.js';
 import {
   EXIT_LOAD_FAILED,
   EXIT_THINK_FAILED,
@@ -37,6 +37,14 @@ setInterval(() => {
   if (process.ppid !== parentPid || !process.connected) process.exit(0);
 }, 250).unref();
 
+// node-llama-cpp is a large module graph (a second or more to load on a busy board): it is imported once the guards
+// above stand, so a host killed while its worker starts is not outlived by a worker still loading its imports; the
+// host's messages that arrive meanwhile wait for it.
+const early: unknown[] = [];
+const keep = (raw: unknown) => early.push(raw);
+process.on('message', keep);
+const { ContextTooSmallError, LoadError, Mind: Minds } = await import('./mind.js');
+
 /** What the fatal message says the failure is: a context too small by its numbers, else as its text says. */
 function failureOf(
   error: unknown,
@@ -54,7 +62,7 @@ let stopping = false;
 
 async function load(config: WorkerConfig): Promise<void> {
   try {
-    mind = await Mind.create(config, {
+    mind = await Minds.create(config, {
       onProgress: (progress) => send({ kind: 'progress', progress }),
     });
   } catch (error) {
@@ -101,7 +109,7 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
-process.on('message', (raw: unknown) => {
+function handle(raw: unknown): void {
   const message = raw as HostMessage;
   switch (message?.kind) {
     case 'init':
@@ -116,4 +124,8 @@ process.on('message', (raw: unknown) => {
     default:
       send({ kind: 'log', level: 'warn', message: `worker ignored an unknown message: ${JSON.stringify(raw)}` });
   }
-});
+}
+
+process.off('message', keep);
+process.on('message', handle);
+for (const raw of early.splice(0)) handle(raw);

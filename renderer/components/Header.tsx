@@ -37,6 +37,11 @@ export function Header({ state, status, call }: { state: PanelState; status: Con
           {thermal.hottest.zone} {thermal.hottest.temperatureC.toFixed(1)} C{thermal.paused ? ' · too hot: paused' : ''}
         </span>
       )}
+      {state.disk && (
+        <span className={`disk disk-${state.disk.state}`} data-testid="disk" title={state.disk.message}>
+          Data {formatBytes(state.disk.dataDirBytes)} · {formatBytes(state.disk.freeBytes)} free
+        </span>
+      )}
       {state.watchdog && (
         <span className="enforcement" title={state.watchdog.enforcement.reason} data-testid="enforcement">
           Limits: {state.watchdog.enforcement.label}

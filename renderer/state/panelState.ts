@@ -1,5 +1,6 @@
 import type { HostSnapshot, ServerPush, SettingsView } from '../../shared/api.js';
 import type { BoardResources } from '../../shared/board.js';
+import type { DataFolderStatus } from '../../shared/dataFolder.js';
 import { isLogWorthy, type HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
@@ -29,6 +30,8 @@ export interface PanelState {
   resources: BoardResources | null;
   plan: PlanOutcome | null;
   watchdog: WatchdogStatus | null;
+  /** The data folder's disk: ok, low, or full with transcripts paused. */
+  disk: DataFolderStatus | null;
 }
 
 /** Bounds on what the panel keeps, however long it runs. */
@@ -53,6 +56,7 @@ export const initialPanelState: PanelState = {
   resources: null,
   plan: null,
   watchdog: null,
+  disk: null,
 };
 
 export function applyPush(state: PanelState, push: ServerPush): PanelState {
@@ -73,6 +77,7 @@ export function fromSnapshot(snapshot: HostSnapshot): PanelState {
     resources: snapshot.resources,
     plan: snapshot.plan,
     watchdog: snapshot.watchdog,
+    disk: snapshot.disk ?? null,
   };
 }
 
@@ -184,6 +189,10 @@ export function applyEvent(previous: PanelState, event: HostEvent): PanelState {
         ...status,
         layerCaps: { ...status.layerCaps, [event.instance]: event.toLayers },
       }));
+    case 'store.disk': {
+      const { type: _type, at: _at, ...disk } = event;
+      return { ...state, disk };
+    }
     case 'metrics.frame': {
       const cutoff = event.frame.t - LIMITS.metricsMaxAgeMs;
       let start = Math.max(0, state.metrics.length + 1 - LIMITS.metrics);

@@ -11,7 +11,9 @@ import { readJetsonSystem, unrecordedJetsonSystem } from '../board/jetsonSystem.
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
 import { planForSettings, resourcesFor, rolesOf, type RecordedInputs } from '../planner/planInputs.js';
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
-import { defaultDataDir } from '../store/dataDir.js';
+import { formatSize } from '../../../shared/dataFolder.js';
+import { dataDirOf, defaultDataDir } from '../store/dataDir.js';
+import { measureDataFolder, type DataFolderReport } from '../store/dataFolderWatch.js';
 import { detectEnforcement } from '../enforcement/enforcement.js';
 import { hostCommand, thisRuntime } from './hostCommand.js';
 import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
@@ -94,6 +96,19 @@ function describeInventory(inventory: BoardInventory | null): string[] {
   return [`  CPU: ${inventory.cpu}`, `  OS: ${inventory.os}`, `  System: ${inventory.system}`];
 }
 
+function describeDataFolder(report: DataFolderReport): string[] {
+  const free =
+    report.freeBytes === null || report.totalBytes === null
+      ? 'not measured'
+      : `${formatSize(report.freeBytes)} of ${formatSize(report.totalBytes)}` +
+        (report.state === 'low' ? ' (low: make room before the disk is full)' : '');
+  return [
+    `[Data folder] ${report.path}${report.exists ? '' : ' (not made yet)'}`,
+    `  Holds: ${formatSize(report.dataDirBytes)} in ${report.sessions} sessions`,
+    `  Free on its disk: ${free}`,
+  ];
+}
+
 function describeSeed(title: string, config: SeedConfig, gpu: boolean): string[] {
   return [
     `[ModelConfig] Recommended Configuration (${title}):`,
@@ -116,6 +131,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
       : await readJetsonSystem(resources.gpu.kind === 'jetson');
   const enforcement = detectEnforcement();
   enforcement.dispose?.();
+  const dataFolder = measureDataFolder(dataDirOf(flags));
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
   const matrix = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 3 });
   const reserveBytes =
@@ -129,6 +145,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
         budget: { reserveBytes, ramLimitBytes: limits },
         enforcement: enforcement.info,
         jetsonSystem,
+        dataFolder,
       }),
       exitCode: 0,
     };
@@ -149,6 +166,8 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
     `  Kept for the system: ${formatGb(reserveBytes)}; the instances' limits may add up to ${formatGb(resources.ramTotalBytes - reserveBytes)}`,
     `  Default RAM limits: ${ROLES.map((role) => `${role} ${formatGb(limits[role]!)}`).join(', ')}`,
     `  Per-instance limits enforced by: ${enforcement.info.label} (${enforcement.info.reason})`,
+    '',
+    ...describeDataFolder(dataFolder),
     '',
     "These are the original's seed tiers, which do not look at the model.",
     '`brain-in-jar plan --model FILE` fits real models to this board.',

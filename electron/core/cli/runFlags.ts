@@ -44,7 +44,7 @@ export const RUN_FLAGS = {
   ),
   dataDir: pathOption('DIR', {
     name: '--data-dir',
-    commands: [...RUN, 'service', 'self-test'],
+    commands: [...RUN, 'service', 'self-test', 'doctor'],
     help: 'where transcripts, events, logs and settings go (self-test: a fresh temporary folder unless given)',
     defaultHelp: '$XDG_CONFIG_HOME/brain-in-jar',
   }),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ENFORCEMENT_LABELS, type EnforcementInfo, type EnforcementKind } from '../../../shared/watchdog.js';
 import { LIMIT_ACTION_FRACTION } from '../watchdog/policy.js';
 import { parseOomKills, parseProcCgroup } from './cgroupFiles.js';
+import { hostCgroupName, sweepStaleCgroups } from './staleCgroups.js';
 
 /**
  * Kernel-enforced per-instance RAM limits, where the system allows them: a memory cgroup per worker (v2 memory.max =
@@ -69,6 +70,8 @@ class CgroupEnforcement implements Enforcement {
     readonly info: EnforcementInfo,
     private readonly base: string,
     private readonly version: 1 | 2,
+    /** The stale groups of hosts that are gone, removed when this one was made. */
+    readonly swept: string[],
   ) {}
 
   wrapper(): null {
@@ -181,24 +184,30 @@ export interface EnforcementProbeOptions {
   procSelfCgroup?: string;
 }
 
-/** The strongest enforcement this system allows, and why. Creates this host's cgroup folder when it can. */
-export function detectEnforcement(options: EnforcementProbeOptions = {}): Enforcement & { dispose?: () => void } {
+/**
+ * The strongest enforcement this system allows, and why. Creates this host's cgroup folder when it can, after
+ * sweeping the folders of hosts that are gone from beside it.
+ */
+export function detectEnforcement(
+  options: EnforcementProbeOptions = {},
+): Enforcement & { dispose?: () => void; swept?: string[] } {
   const root = options.cgroupRoot ?? '/sys/fs/cgroup';
   const own = parseProcCgroup(options.procSelfCgroup ?? readOr('/proc/self/cgroup', ''));
   const reasons: string[] = [];
-  const name = `brain-in-jar-${process.pid}`;
+  const name = hostCgroupName();
 
   // cgroup v2 with the memory controller, where this process may make child groups.
   if (own.v2 !== null && readOr(path.join(root, 'cgroup.controllers'), '').split(/\s+/).includes('memory')) {
     const parent = path.join(root, own.v2);
     const base = path.join(parent, name);
     try {
+      const swept = sweepStaleCgroups(parent);
       fs.mkdirSync(base);
       if (!readOr(path.join(base, 'cgroup.controllers'), '').includes('memory')) {
         fs.writeFileSync(path.join(parent, 'cgroup.subtree_control'), '+memory');
       }
       fs.writeFileSync(path.join(base, 'cgroup.subtree_control'), '+memory');
-      return new CgroupEnforcement(info('cgroup-v2', `a memory cgroup per worker, under ${parent}`), base, 2);
+      return new CgroupEnforcement(info('cgroup-v2', `a memory cgroup per worker, under ${parent}`), base, 2, swept);
     } catch (error) {
       try {
         fs.rmdirSync(base);
@@ -220,8 +229,9 @@ export function detectEnforcement(options: EnforcementProbeOptions = {}): Enforc
     const base = path.join(parent, name);
     if (writable(parent)) {
       try {
+        const swept = sweepStaleCgroups(parent);
         fs.mkdirSync(base);
-        return new CgroupEnforcement(info('cgroup-v1', `a memory cgroup per worker, under ${parent}`), base, 1);
+        return new CgroupEnforcement(info('cgroup-v1', `a memory cgroup per worker, under ${parent}`), base, 1, swept);
       } catch (error) {
         reasons.push(`cannot make a memory cgroup under ${parent} (${(error as NodeJS.ErrnoException).code ?? error})`);
       }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 
 import { GGML_TYPE_F16, GGML_TYPE_F32, tensorBytes } from './ggmlTypes.js';
 import { GGUF_MAGIC, GgufValueType } from './readGguf.js';
+import { writeAll } from '../store/writeAll.js';
 
 /**
  * A GGUF version 3 writer (or 2, which differs only in that 3 may be big-endian), for the generated demo and test
@@ -186,11 +187,11 @@ export function writeGguf(
   const fd = fs.openSync(temporary, 'w');
   try {
     const headerBytes = header.toBuffer();
-    fs.writeSync(fd, headerBytes);
+    writeAll(fd, headerBytes);
     const dataStart = Math.ceil(headerBytes.length / ALIGNMENT) * ALIGNMENT;
     let position = headerBytes.length;
     const pad = (to: number): void => {
-      if (to > position) fs.writeSync(fd, Buffer.alloc(to - position));
+      if (to > position) writeAll(fd, Buffer.alloc(to - position));
       position = to;
     };
     const filled = options.sparse ? [] : tensors;
@@ -202,15 +203,19 @@ export function writeGguf(
       const values = new Float32Array(tensor.dims.reduce((a, b) => a * b, 1));
       tensor.fill(values);
       const encoded = encodeTensor(tensor, values);
-      fs.writeSync(fd, encoded);
+      writeAll(fd, encoded);
       position += encoded.length;
     });
     if (options.sparse) fs.ftruncateSync(fd, dataStart + offset);
     else pad(dataStart + offset);
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // A full disk: the fragment goes, so that it holds no space and is never taken for a model.
     fs.closeSync(fd);
+    fs.rmSync(temporary, { force: true });
+    throw error;
   }
+  fs.closeSync(fd);
   // Written under a temporary name and renamed, so a half-written model is never mistaken for a complete one.
   fs.renameSync(temporary, file);
   return fs.statSync(file).size;

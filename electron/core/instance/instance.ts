@@ -55,9 +55,9 @@ export class Instance {
 
   constructor(private readonly options: InstanceOptions) {
     this.role = options.role;
-    const { role, store, emit, log } = options;
+    const { role, store, emit } = options;
     this.lifecycle = new InstanceLifecycle(options);
-    this.records = new InstanceRecords({ role, store, emit, log });
+    this.records = new InstanceRecords({ role, store, emit });
     this.loop = new ReflectionLoop({
       role,
       records: this.records,

@@ -1,14 +1,12 @@
 import type { UnstampedEvent } from '../../../shared/events.js';
 import type { ReflectionRecord, Role } from '../../../shared/instances.js';
 import type { DeathRecord, LifeRecord, TranscriptRecord } from '../../../shared/transcript.js';
-import type { Logger } from '../logger.js';
 import type { SessionStore } from '../store/sessionStore.js';
 
 export interface RecordsOptions {
   role: Role;
   store: SessionStore;
   emit: (event: UnstampedEvent) => void;
-  log: Logger;
 }
 
 type Fields<R> = Omit<R, 'v' | 'kind' | 'instance'>;
@@ -37,23 +35,20 @@ export class InstanceRecords {
   death(fields: Fields<DeathRecord>, report: Record<string, string | null>, resurrectAt: number | null): DeathRecord {
     const record: DeathRecord = { v: 1, kind: 'death', instance: this.options.role, ...fields };
     this.write(record);
-    try {
-      this.options.store.appendCrashReport(record, report);
-    } catch (error) {
-      this.options.log.error(this.options.role, `could not write the crash report: ${(error as Error).message}`);
-    }
+    this.options.store.appendCrashReport(record, report);
     const { v: _v, kind: _kind, ...event } = record;
     this.options.emit({ type: 'instance.death', ...event, resurrectAt });
     return record;
   }
 
+  /**
+   * Announced only once the record is whole on disk: now, or when a full disk takes it again (the store holds it
+   * meanwhile and the data folder's watch says the disk is full); a full disk never takes the instance down.
+   */
   private write(record: TranscriptRecord): void {
-    try {
-      const { file, line } = this.options.store.appendTranscript(record);
-      this.options.emit({ type: 'transcript.written', instance: this.options.role, file, line, kind: record.kind });
-    } catch (error) {
-      // A full disk must not take the instance down with it; the operator sees it in the log.
-      this.options.log.error(this.options.role, `could not write the transcript: ${(error as Error).message}`);
-    }
+    const { role, emit } = this.options;
+    this.options.store.appendTranscript(record, (file, line) =>
+      emit({ type: 'transcript.written', instance: role, file, line, kind: record.kind }),
+    );
   }
 }

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { processAlive } from '../processAlive.js';
+
 /**
  * Replaces a file so that a crash at any moment leaves either the old content or the new, never a mix:
  * write a temporary file, fsync it, rename it over the target, fsync the folder so the rename itself is durable.
@@ -78,4 +80,31 @@ export function fsyncDirectory(directory: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+const TEMPORARY = /^\..+\.(\d+)\.tmp$/;
+
+/**
+ * Removes the temporary files (`temporaryPathOf`) that writes of processes no longer alive left in `directory`: a
+ * host killed between the write and the rename. Returns the files removed.
+ */
+export function removeStaleTemporaries(directory: string, isAlive: (pid: number) => boolean = processAlive): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(directory);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = Number(TEMPORARY.exec(name)?.[1] ?? Number.NaN);
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    try {
+      fs.unlinkSync(path.join(directory, name));
+      removed.push(path.join(directory, name));
+    } catch {
+      // A folder of that name, or gone already: not ours to worry about.
+    }
+  }
+  return removed;
 }

@@ -1,39 +1,71 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { writeAll, type WriteOnce } from './writeAll.js';
+
+/** The system calls an append makes; the tests hand in ones that fail part-way. */
+export interface AppendIo {
+  write: WriteOnce;
+  fdatasync(fd: number): void;
+  ftruncate(fd: number, length: number): void;
+  /** The file's size now. */
+  size(fd: number): number;
+}
+
+export const NODE_APPEND_IO: AppendIo = {
+  write: (fd, buffer, offset, length) => fs.writeSync(fd, buffer, offset, length),
+  fdatasync: (fd) => fs.fdatasyncSync(fd),
+  ftruncate: (fd, length) => fs.ftruncateSync(fd, length),
+  size: (fd) => fs.fstatSync(fd).size,
+};
+
+export interface LineFileOptions {
+  /** Flushes every line to the disk (fdatasync) before the append returns. */
+  durable: boolean;
+  io?: AppendIo;
+}
+
+type Opened = [file: string, fd: number, lines: number, durable: boolean, io: AppendIo];
+
 /**
- * An append-only JSON Lines file. Each record is serialised to one line and written with a single write() on a file
- * opened for append, then flushed with fdatasync: a kill -9 of any process leaves whole lines only, and a power loss
- * at worst a torn last line, which `repairTornTail` cuts away on the next start.
+ * An append-only file of lines, each written whole or not at all. A line is written with as many write() calls as
+ * it takes (a filling disk writes part of it and fails on the rest), then flushed if durable; when anything fails,
+ * the file is cut back to its size before the append and the error is thrown, so the caller knows the line is not
+ * there and the next line never starts mid-line. Should even the cut fail (EIO), it is tried again before the next
+ * append, which is refused until it succeeds. A kill -9 leaves whole lines only; a power loss at worst a torn last
+ * line, which `repairTornTail` cuts away on the next open.
  */
-export class JsonlFile {
-  private readonly fd: number;
-  private lines: number;
+export class LineFile {
+  /** Where the file must be cut back to before anything more is appended: a cut that failed. */
+  private cutTo: number | null = null;
 
-  private constructor(
+  protected constructor(
     readonly file: string,
-    fd: number,
-    lines: number,
+    private readonly fd: number,
+    private lines: number,
     private readonly durable: boolean,
-  ) {
-    this.fd = fd;
-    this.lines = lines;
+    private readonly io: AppendIo,
+  ) {}
+
+  /** Opens (creating if needed) and repairs a torn last line. */
+  static open(file: string, options: LineFileOptions): LineFile {
+    return new LineFile(...openLines(file, options));
   }
 
-  /** Opens (creating if needed) and repairs a torn last line. `durable` flushes every record to the disk. */
-  static open(file: string, options: { durable: boolean }): JsonlFile {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    repairTornTail(file);
-    const lines = countLines(file);
-    const fd = fs.openSync(file, 'a', 0o600);
-    return new JsonlFile(file, fd, lines, options.durable);
-  }
-
-  /** Appends one record; returns its 1-based line number once it is written (and, if durable, on disk). */
-  append(record: unknown): number {
-    const line = `${JSON.stringify(record)}\n`;
-    fs.writeSync(this.fd, line);
-    if (this.durable) fs.fdatasyncSync(this.fd);
+  /** Appends one line (a newline in `text` becomes a space); returns its 1-based number once it is whole in the file. */
+  appendLine(text: string): number {
+    if (this.cutTo !== null) {
+      this.io.ftruncate(this.fd, this.cutTo);
+      this.cutTo = null;
+    }
+    const start = this.io.size(this.fd);
+    try {
+      writeAll(this.fd, `${text.replace(/\n/g, ' ')}\n`, this.io.write);
+      if (this.durable) this.io.fdatasync(this.fd);
+    } catch (error) {
+      this.cutBack(start);
+      throw error;
+    }
     this.lines += 1;
     return this.lines;
   }
@@ -41,6 +73,35 @@ export class JsonlFile {
   close(): void {
     fs.closeSync(this.fd);
   }
+
+  private cutBack(size: number): void {
+    try {
+      this.io.ftruncate(this.fd, size);
+    } catch {
+      this.cutTo = size;
+    }
+  }
+}
+
+/** A JSON Lines file: one record per line, each serialised by JSON.stringify (which never writes a raw newline). */
+export class JsonlFile extends LineFile {
+  static override open(file: string, options: LineFileOptions): JsonlFile {
+    return new JsonlFile(...openLines(file, options));
+  }
+
+  /** Appends one record; returns its line number once it is whole in the file (and, if durable, on disk). Throws,
+   * having cut the file back, when it could not be written. */
+  append(record: unknown): number {
+    return this.appendLine(JSON.stringify(record));
+  }
+}
+
+function openLines(file: string, options: LineFileOptions): Opened {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  repairTornTail(file);
+  const lines = countLines(file);
+  const fd = fs.openSync(file, 'a', 0o600);
+  return [file, fd, lines, options.durable, options.io ?? NODE_APPEND_IO];
 }
 
 /** Cuts a file back to its last newline if its last line is incomplete. Returns the bytes removed. */

@@ -2,21 +2,31 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { HostEvent } from '../../../shared/events.js';
-import type { Role } from '../../../shared/instances.js';
+import { ROLES, type Role } from '../../../shared/instances.js';
 import type { DeathRecord, TranscriptRecord } from '../../../shared/transcript.js';
+import { Emitter, type Dispose } from '../emitter.js';
+import { removeStaleTemporaries } from './atomicFile.js';
 import { dataPaths, newSessionId, type DataPaths } from './dataDir.js';
-import { JsonlFile, readJsonl, repairTornTail } from './jsonlFile.js';
+import { JsonlFile, LineFile, readJsonl, repairTornTail } from './jsonlFile.js';
+import { RetryingLineFile, type HeldCounts } from './retryingLineFile.js';
+
+/** Where a transcript record landed: announced (transcript.written) only once it is whole in the file. */
+export type OnTranscriptWritten = (file: string, line: number) => void;
 
 /**
  * The files of one run of the host: a transcript per instance and an events log, append-only, plus the crash report
- * log shared by all runs. Every write is synchronous and complete when the method returns.
+ * log shared by all runs. Every write is synchronous: a line is whole in its file when the method returns true.
+ * A line the disk refuses (full, failing) is held in memory, in order, and written by `retryHeld` when the disk
+ * takes it again (see RetryingLineFile); `onWriteFailure` hears each refusal.
  */
 export class SessionStore {
   readonly paths: DataPaths;
   readonly sessionId: string;
   readonly sessionDir: string;
-  private readonly transcripts = new Map<Role, JsonlFile>();
-  private events: JsonlFile | null = null;
+  private readonly transcripts = new Map<Role, RetryingLineFile>();
+  private readonly events: RetryingLineFile;
+  private readonly crashReports: RetryingLineFile;
+  private readonly failures = new Emitter<Error>();
 
   constructor(root: string, sessionId: string = newSessionId()) {
     this.paths = dataPaths(root);
@@ -24,6 +34,24 @@ export class SessionStore {
     this.sessionDir = path.join(this.paths.sessions, sessionId);
     fs.mkdirSync(this.sessionDir, { recursive: true });
     fs.mkdirSync(this.paths.logs, { recursive: true });
+    this.events = this.retrying(() => JsonlFile.open(path.join(this.sessionDir, 'events.jsonl'), { durable: false }));
+    this.crashReports = this.retrying(() => LineFile.open(this.paths.crashReports, { durable: false }));
+  }
+
+  /** Hears every write the disk refused (the line is held, not lost). */
+  onWriteFailure(listener: (error: Error) => void): Dispose {
+    return this.failures.on(listener);
+  }
+
+  /**
+   * What an unclean exit may have left, mended: torn last lines of earlier sessions' files, temporary files of
+   * atomic writes by hosts that are gone. Returns what was done, one sentence each.
+   */
+  tidyAfterUncleanExit(): string[] {
+    return [
+      ...this.repairEarlierSessions().map((file) => `cut a torn last line from ${file}`),
+      ...removeStaleTemporaries(this.paths.root).map((file) => `removed ${file}, left by a host that did not finish`),
+    ];
   }
 
   /** Cuts torn last lines from the files of earlier sessions (a power loss mid-write). Returns the files repaired. */
@@ -39,26 +67,29 @@ export class SessionStore {
     return path.join(this.sessionDir, `${role}.jsonl`);
   }
 
-  /** Appends a transcript record durably; returns the line number. */
-  appendTranscript(record: TranscriptRecord): { file: string; line: number } {
+  /**
+   * Appends a transcript record durably. True when it is on disk now; false when it is held for the disk to take
+   * later. `onWritten` is told its line when it is on disk, now or later.
+   */
+  appendTranscript(record: TranscriptRecord, onWritten?: OnTranscriptWritten): boolean {
+    const name = this.transcriptFile(record.instance);
     let file = this.transcripts.get(record.instance);
     if (!file) {
-      file = JsonlFile.open(this.transcriptFile(record.instance), { durable: true });
+      file = this.retrying(() => JsonlFile.open(name, { durable: true }));
       this.transcripts.set(record.instance, file);
     }
-    return { file: file.file, line: file.append(record) };
+    return file.append(JSON.stringify(record), onWritten && ((line) => onWritten(name, line)));
   }
 
-  appendEvent(event: HostEvent): void {
-    this.events ??= JsonlFile.open(path.join(this.sessionDir, 'events.jsonl'), { durable: false });
-    this.events.append(event);
+  appendEvent(event: HostEvent): boolean {
+    return this.events.append(JSON.stringify(event));
   }
 
   /**
    * One line per death in logs/crash_reports.log, in the original's shape ("<time> - CRASH #<n>: <KIND>"), with the
    * instance and what we know appended as key=value pairs, so the operators' greps keep working.
    */
-  appendCrashReport(record: DeathRecord, details: Record<string, string | number | null>): void {
+  appendCrashReport(record: DeathRecord, details: Record<string, string | number | null>): boolean {
     const facts: Record<string, string | number | null> = {
       pid: record.pid,
       signal: record.signal,
@@ -74,7 +105,49 @@ export class SessionStore {
       );
     const kind = record.cause.toUpperCase().replace(/-/g, '_');
     const line = `${new Date(record.at).toISOString()} - CRASH #${record.deaths}: ${kind} ${record.instance} ${pairs.join(' ')}`;
-    fs.appendFileSync(this.paths.crashReports, `${line.replace(/\n/g, ' ')}\n`);
+    return this.crashReports.append(line);
+  }
+
+  /** Writes what the disk refused before, oldest first; true when nothing is held any more. */
+  retryHeld(): boolean {
+    let clear = true;
+    for (const file of this.files()) clear = file.retry() && clear;
+    return clear;
+  }
+
+  /** Lines held in memory for the disk, and lines lost, over every file of the session. */
+  heldCounts(): HeldCounts {
+    const total = { held: 0, lost: 0 };
+    for (const file of this.files()) {
+      const { held, lost } = file.counts();
+      total.held += held;
+      total.lost += lost;
+    }
+    return total;
+  }
+
+  /**
+   * The highest death count each role's transcripts state (every record carries one), from the last 64 KB of each
+   * sessions/<id>/<ROLE>.jsonl: what deaths.json said, to recover it when that file is damaged.
+   */
+  deathsInTranscripts(): Partial<Record<Role, number>> {
+    const found: Partial<Record<Role, number>> = {};
+    for (const file of this.jsonlFilesOfEarlierSessions()) {
+      const role = path.basename(file, '.jsonl') as Role;
+      if (!(ROLES as readonly string[]).includes(role)) continue;
+      for (const line of tailLines(file, 64 * 1024)) {
+        let deaths: unknown;
+        try {
+          deaths = (JSON.parse(line) as { deaths?: unknown }).deaths;
+        } catch {
+          continue;
+        }
+        if (Number.isSafeInteger(deaths) && (deaths as number) >= 0) {
+          found[role] = Math.max(found[role] ?? 0, deaths as number);
+        }
+      }
+    }
+    return found;
   }
 
   /** The complete reflections of a role from the most recent earlier session, oldest first. */
@@ -93,10 +166,16 @@ export class SessionStore {
   }
 
   close(): void {
-    for (const file of this.transcripts.values()) file.close();
+    for (const file of this.files()) file.close();
     this.transcripts.clear();
-    this.events?.close();
-    this.events = null;
+  }
+
+  private files(): RetryingLineFile[] {
+    return [...this.transcripts.values(), this.events, this.crashReports];
+  }
+
+  private retrying(open: () => LineFile): RetryingLineFile {
+    return new RetryingLineFile(open, (error) => this.failures.fire(error));
   }
 
   private earlierSessions(): string[] {
@@ -121,5 +200,25 @@ export class SessionStore {
         return [];
       }
     });
+  }
+}
+
+/** The complete lines in the last `bytes` of a file (the first, likely cut, is dropped unless the read began at 0). */
+function tailLines(file: string, bytes: number): string[] {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    fs.readSync(fd, buffer, 0, buffer.length, start);
+    const lines = buffer.toString('utf8').split('\n');
+    return (start > 0 ? lines.slice(1) : lines).filter((line) => line !== '');
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import path from 'node:path';
 
 import type { Role } from '../../../shared/instances.js';
 import type { WatchdogThresholds } from '../../../shared/events.js';
 import type { MetricsFrame } from '../../../shared/metrics.js';
 import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
 import type { Crossing } from '../../../shared/watchdog.js';
+import { LineFile } from '../store/jsonlFile.js';
 
 /**
  * The lines the operators know, in the original's shape: a start line with the thresholds, a status line every
@@ -81,20 +81,46 @@ export const watchdogLines = {
   },
 };
 
-/** Appends watchdog lines to a file, each with its time, one write per line. */
-export class WatchdogLogFile {
-  private readonly fd: number;
+/** Past this size the log becomes watchdog.log.1 (the one before goes) and a new one starts: weeks on a board. */
+export const WATCHDOG_LOG_MAX_BYTES = 32 * 2 ** 20;
 
-  constructor(file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.fd = fs.openSync(file, 'a');
+/**
+ * Appends watchdog lines to a file (a status line every sample: megabytes a day), each with its time, each whole or
+ * not at all, rotated past `maxBytes`. A line the disk refuses is dropped: the watchdog's events say the same, and a
+ * full disk must never stop the watchdog.
+ */
+export class WatchdogLogFile {
+  private file: LineFile | null;
+  private bytes: number;
+
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes = WATCHDOG_LOG_MAX_BYTES,
+  ) {
+    this.file = LineFile.open(path, { durable: false });
+    this.bytes = fs.statSync(path).size;
   }
 
   write(line: string): void {
-    fs.writeSync(this.fd, `${new Date().toISOString()} ${line}\n`);
+    const text = `${new Date().toISOString()} ${line}`;
+    try {
+      if (this.bytes + text.length >= this.maxBytes) this.rotate();
+      this.file ??= LineFile.open(this.path, { durable: false });
+      this.file.appendLine(text);
+      this.bytes += Buffer.byteLength(text) + 1;
+    } catch {
+      // Dropped, see above; the data folder's watch reports the full disk from the session's files.
+    }
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    this.file?.close();
+    this.file = null;
+  }
+
+  private rotate(): void {
+    this.close();
+    this.bytes = 0;
+    fs.renameSync(this.path, `${this.path}.1`);
   }
 }
