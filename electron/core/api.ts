@@ -13,6 +13,7 @@ import type { ApiError, ApiResult, ErrorCode } from '../../shared/errors.js';
 import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { PlanOutcome } from '../../shared/plan.js';
 import type { SettingsPatch } from '../../shared/settings.js';
+import { validateModel } from './gguf/validateModel.js';
 
 /** Thrown inside a handler to answer with an error; turned into data at the boundary, never sent as a throw. */
 export class ApiFailure extends Error {
@@ -23,6 +24,13 @@ export class ApiFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** models.check: the file's facts, or MODEL_INVALID with the reason. */
+export function checkModelFile(file: string): ModelCheck {
+  const validation = validateModel(file);
+  if (!validation.ok) throw new ApiFailure('MODEL_INVALID', validation.message, 'path');
+  return validation.check;
 }
 
 /** What the api needs from the host. */

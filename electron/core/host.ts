@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type { HostSnapshot, ModelCheck, SettingsView } from '../../shared/api.js';
+import type { HostSnapshot, SettingsView } from '../../shared/api.js';
 import type { BoardResources } from '../../shared/board.js';
 import type { HostEvent, UnstampedEvent } from '../../shared/events.js';
 import {
@@ -13,14 +13,14 @@ import {
 import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
 import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
-import { ApiFailure, createApi, type Api } from './api.js';
+import { ApiFailure, checkModelFile, createApi, type Api } from './api.js';
+import { Emitter } from './emitter.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
 import type { Flags } from './cli/args.js';
 import { flagsToSettingsPatch, givenFlags } from './cli/settingFlags.js';
 import { detectEnforcement } from './enforcement/enforcement.js';
 import { EventBus, type EventListener } from './eventBus.js';
-import { validateModel } from './gguf/validateModel.js';
 import { Instance } from './instance/instance.js';
 import { InstanceSet } from './instance/instanceSet.js';
 import { launchConfigFor, StartGate } from './instance/startGate.js';
@@ -30,7 +30,7 @@ import { ObservationDesk } from './matrix/observation.js';
 import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
 import { PlanKeeper } from './planner/planKeeper.js';
 import { ramLimitBytes, rolesOf } from './planner/planInputs.js';
-import { RingBuffer } from './ringBuffer.js';
+import { MetricsHistory } from './metricsHistory.js';
 import { SerialQueue } from './serialQueue.js';
 import { SettingsService } from './settingsService.js';
 import { DataFolderWatch } from './store/dataFolderWatch.js';
@@ -44,11 +44,6 @@ export type { EventListener } from './eventBus.js';
 
 type ModeSwitched = { mode: Settings['mode']; instances: InstanceSnapshot[] };
 
-/** Metrics history kept for a client that connects: an hour at the default 1 s interval. */
-const METRICS_CAPACITY = 3600;
-const METRICS_MAX_AGE_MS = 60 * 60 * 1000;
-/** Memory frames go to the panel at most this often; the watchdog sees every sample. */
-const FRAME_EVERY_MS = 1000;
 /** How often a blocked instance's model file is looked at for a change. */
 const FILE_CHECK_EVERY_MS = 2000;
 
@@ -64,19 +59,17 @@ export class Host {
   private readonly bus: EventBus;
   private readonly settingsService: SettingsService;
   private readonly instances = new InstanceSet(() => this.settings.mode);
-  private readonly metrics = new RingBuffer<MetricsFrame>(METRICS_CAPACITY, METRICS_MAX_AGE_MS, (frame) => frame.t);
+  private readonly metrics = new MetricsHistory();
   /** The sampler's latest sample, every one (the panel gets about one a second of them). */
   private latestSample: MetricsFrame | null = null;
   private watchdog: WatchdogBinding | null = null;
   private readonly enforcement: ReturnType<typeof detectEnforcement>;
-  private readonly lineListeners = new Set<(line: string) => void>();
-  private lastFrameSentAt = 0;
+  private readonly watchdogLines = new Emitter<string>();
   private lastFileCheckAt = 0;
   private readonly plans: PlanKeeper;
   /** What start-up found and mended after an unclean exit, said once every subscriber listens. */
   private notes: string[] = [];
   private readonly dataFolder: DataFolderWatch;
-  private moved: string[] = [];
   private readonly deathCounts: DeathCountStore;
   private readonly desk = new ObservationDesk();
   private readonly gate: StartGate;
@@ -120,7 +113,7 @@ export class Host {
       startInstances: (role) => this.instances.start(role),
       stopInstances: (role) => this.instances.stop(role),
       killInstance: (role) => this.instances.kill(role),
-      checkModel: (file) => this.checkModel(file),
+      checkModel: checkModelFile,
       settings: () => this.settingsView(),
       setSettings: (patch) => this.setSettings(patch),
       plan: () => this.plans.plan,
@@ -140,8 +133,8 @@ export class Host {
     const resources = resourcesFrom(await readLiveInputs(null, { nvidiaSmiWaitMs: 0 }));
     const host = new Host(flags, dataDir, resources);
     const swept = (host.enforcement.swept ?? []).map((group) => `removed the stale cgroup ${group}`);
-    host.notes = [...host.store.tidyAfterUncleanExit(), ...swept];
-    host.moved = moved;
+    const movedNotes = moved.map((what) => `the old data folder ${legacyDataDir()}: ${what}`);
+    host.notes = [...movedNotes, ...host.store.tidyAfterUncleanExit(), ...swept];
     return host;
   }
 
@@ -153,8 +146,6 @@ export class Host {
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
     for (const note of this.notes) this.log.warn('host', note);
-    if (this.moved.length > 0)
-      this.log.info('host', `the old data folder ${legacyDataDir()}: ${this.moved.join('; ')}`);
     if (this.settingsService.notice) this.log.warn('host', this.settingsService.notice);
     this.dataFolder.start();
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
@@ -227,8 +218,7 @@ export class Host {
 
   /** The watchdog's lines in the original's shape, for a terminal (headless without --json-events). */
   onWatchdogLine(listener: (line: string) => void): () => void {
-    this.lineListeners.add(listener);
-    return () => this.lineListeners.delete(listener);
+    return this.watchdogLines.on(listener);
   }
 
   /**
@@ -319,9 +309,7 @@ export class Host {
       emit: (event) => this.emit(event),
       log: this.log,
       logFile: path.join(this.store.paths.logs, 'watchdog.log'),
-      line: (text) => {
-        for (const listener of this.lineListeners) listener(text);
-      },
+      line: (text) => this.watchdogLines.fire(text),
     });
     this.watchdog.start();
   }
@@ -397,12 +385,6 @@ export class Host {
     return this.settingsView();
   }
 
-  private checkModel(file: string): ModelCheck {
-    const validation = validateModel(file);
-    if (!validation.ok) throw new ApiFailure('MODEL_INVALID', validation.message, 'path');
-    return validation.check;
-  }
-
   private onSample(frame: MetricsFrame): void {
     this.latestSample = frame;
     this.gate.recheck();
@@ -410,15 +392,7 @@ export class Host {
       this.lastFileCheckAt = frame.t;
       for (const instance of this.instances.values()) instance.retry(false);
     }
-    // The panel gets about a frame a second, and every frame that jumps; the watchdog has seen them all.
-    const previous = this.metrics.toArray().at(-1);
-    const jump = previous ? Math.abs(frame.ramPercent - previous.ramPercent) > 2 : true;
-    if (frame.t - this.lastFrameSentAt < FRAME_EVERY_MS && !jump) return;
-    this.lastFrameSentAt = frame.t;
-    for (const [role, metrics] of Object.entries(frame.instances)) {
-      metrics.tokensPerSecond = this.instances.get(role as Role)?.tokenRate(frame.t) ?? null;
-    }
-    this.metrics.push(frame);
-    this.emit({ type: 'metrics.frame', frame });
+    const sent = this.metrics.offer(frame, (role, now) => this.instances.get(role)?.tokenRate(now) ?? null);
+    if (sent) this.emit({ type: 'metrics.frame', frame: sent });
   }
 }
