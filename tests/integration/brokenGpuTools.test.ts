@@ -130,15 +130,19 @@ describe('a broken nvidia-smi never takes the host down', { timeout: 240_000 }, 
     let floodAt = 0;
     let answers: unknown[] = [];
     const run = await hostWith('hang-child', 'hang-child', 1000, async (host, url) => {
-      const client = await WsClient.connect(url);
+      // Two panels of ten calls each: one connection runs at most 16 calls at once (the rest wait their turn), and
+      // the flood must be twenty refreshes in flight together.
+      const clients = [await WsClient.connect(url), await WsClient.connect(url)];
       const counting = setInterval(
         () => (probes = Math.max(probes, childrenNaming(host.pid, 'worker/probe').length)),
         25,
       );
       floodAt = Date.now();
-      answers = await Promise.all(Array.from({ length: 20 }, () => client.call('board.refresh', {})));
+      answers = await Promise.all(
+        clients.flatMap((client) => Array.from({ length: 10 }, () => client.call('board.refresh', {}))),
+      );
       clearInterval(counting);
-      client.close();
+      for (const client of clients) client.close();
     });
     assertHostUnharmed(run);
     assert.ok(
