@@ -3,17 +3,29 @@
  * loads and that thinks in printable words: the demo model, or a larger one for trying the planner and the watchdog.
  *
  *   npm run generate-model -- OUT.gguf [--layers N] [--embedding N] [--feed-forward N] [--heads N] [--context N]
- *                                      [--name NAME] [--seed N]
+ *                                      [--name NAME] [--seed N] [--type f32|f16|bf16|q8_0|q4_0|q4_k_m|...]
+ *
+ * --type writes the weights in a llama.cpp file type, tensor by tensor as llama-quantize would (a Q4_K_M file is
+ * mostly Q4_K with some Q6_K), bit for bit as ggml's reference quantizer writes them from the same f32 weights.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { DEMO_MODEL_SPEC, generateModel, type ModelSpec } from '../electron/core/gguf/generateModel.js';
+import { FILE_TYPES, isFileTypeName, type FileTypeName } from '../electron/core/gguf/quantMix.js';
 
 const USAGE =
   'usage: npm run generate-model -- OUT.gguf [--layers N] [--embedding N] [--feed-forward N] [--heads N] ' +
-  '[--context N] [--name NAME] [--seed N]';
+  `[--context N] [--name NAME] [--seed N] [--type ${Object.keys(FILE_TYPES).join('|')}]`;
+
+function fileType(value: string | undefined): FileTypeName {
+  if (value === undefined) return DEMO_MODEL_SPEC.tensorType;
+  const name = value.toLowerCase();
+  if (!isFileTypeName(name))
+    throw new Error(`--type must be one of ${Object.keys(FILE_TYPES).join(', ')}, not "${value}"`);
+  return name;
+}
 
 function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -34,6 +46,7 @@ function main(): void {
       context: { type: 'string' },
       name: { type: 'string' },
       seed: { type: 'string' },
+      type: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,11 +66,14 @@ function main(): void {
     kvHeads: heads,
     contextLength: positiveInteger('context', values.context, DEMO_MODEL_SPEC.contextLength),
     seed: positiveInteger('seed', values.seed, DEMO_MODEL_SPEC.seed),
+    tensorType: fileType(values.type),
   };
   const file = path.resolve(positionals[0]!);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const bytes = generateModel(file, spec);
-  console.log(`wrote ${file} (${(bytes / 2 ** 20).toFixed(1)} MB, ${spec.layers} layers x ${spec.embedding})`);
+  console.log(
+    `wrote ${file} (${(bytes / 2 ** 20).toFixed(1)} MB, ${spec.layers} layers x ${spec.embedding}, ${spec.tensorType})`,
+  );
 }
 
 try {
