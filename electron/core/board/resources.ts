@@ -10,6 +10,7 @@ import {
   type GpuInfo,
 } from '../../../shared/board.js';
 import { parseMeminfo } from '../sampler/procfs.js';
+import { parseCpuFeatures } from './cpuFeatures.js';
 import { thisBoardInventorySoFar } from './inventory.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
 import { HOST_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
@@ -29,6 +30,8 @@ export interface ResourceInputs {
   nvTegraRelease: string | null;
   /** Told it is a Jetson (--jetson) without a release file. */
   jetson: boolean;
+  /** /proc/cpuinfo (or lscpu's output): the CPU's features decide what llama.cpp repacks. Absent: unknown. */
+  cpuinfo?: string | null;
   backend: BackendInfo | null;
   source: string;
   /** This machine's; recordings have none. */
@@ -98,6 +101,7 @@ export function resourcesFrom(inputs: ResourceInputs): BoardResources {
     gpu,
     backend: inputs.backend,
     source: inputs.source,
+    cpu: inputs.cpuinfo ? parseCpuFeatures(inputs.cpuinfo, inputs.source) : null,
     ...(inputs.inventory !== undefined && { inventory: inputs.inventory }),
   };
 }
@@ -138,6 +142,7 @@ export async function readLiveInputs(backend: BackendInfo | null): Promise<Resou
     gpuLoad: GPU_LOAD_FILES.map(readIfPresent).find((text) => text !== null) ?? null,
     nvTegraRelease: readIfPresent(NV_TEGRA_RELEASE),
     jetson: false,
+    cpuinfo: readIfPresent('/proc/cpuinfo'),
     backend,
     source: 'this machine',
     inventory: thisBoardInventorySoFar(),

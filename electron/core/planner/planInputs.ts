@@ -26,6 +26,8 @@ export interface RecordedInputs {
   nvTegraRelease: string | undefined;
   /** Told it is a Jetson without a release file. */
   jetson: boolean;
+  /** A recorded /proc/cpuinfo (or lscpu output): what llama.cpp repacks depends on the CPU's features. */
+  cpuinfo?: string | undefined;
 }
 
 /** The board from recordings, else from this machine (with the backend probe); `cores` overrides the count. */
@@ -44,6 +46,7 @@ export async function resourcesFor(
     recorded.tegrastats,
     recorded.gpuLoadFile,
     recorded.nvTegraRelease,
+    recorded.cpuinfo,
   ].filter(Boolean);
   return resourcesFrom({
     // Recorded boards without a meminfo (a tegrastats log) take their RAM from the recording, not from here.
@@ -58,6 +61,7 @@ export async function resourcesFor(
     gpuLoad: read(recorded.gpuLoadFile),
     nvTegraRelease: read(recorded.nvTegraRelease),
     jetson: recorded.jetson,
+    cpuinfo: read(recorded.cpuinfo),
     backend: null,
     source: `recorded: ${given.join(', ') || '--jetson'}`,
   });
