@@ -29,8 +29,8 @@ export interface CommandOutput {
 
 /** The board the flags describe: their recordings, else this machine (--cores overrides its count either way). */
 function boardOf(flags: Flags, probe = true): Promise<BoardResources> {
-  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson } = flags;
-  const recorded: RecordedInputs = { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson };
+  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, cpuinfo, jetson } = flags;
+  const recorded: RecordedInputs = { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, cpuinfo, jetson };
   return resourcesFor(Object.values(recorded).some(Boolean) ? recorded : null, { cores: flags.cores, probe });
 }
 
@@ -177,6 +177,7 @@ function describePlan(plan: Plan): string[] {
     ...plan.instances.flatMap((instance) => [
       `  ${instance.instance}: ${instance.modelPath}`,
       ...instance.warnings.map((warning) => `  ${instance.instance} warning: ${warning}`),
+      ...(instance.notes ?? []).map((note) => `  ${instance.instance} note: ${note}`),
     ]),
   ];
 }

@@ -1,6 +1,8 @@
 import path from 'node:path';
 
 import { metadataNumber, metadataString, type GgufHeader } from '../gguf/readGguf.js';
+import type { CpuBuild } from './repack.js';
+import { weightTensors, type WeightTensor } from './weights.js';
 
 /**
  * What the planner needs to know of a model, summed from its GGUF tensors: the bytes of each repeating layer, of the
@@ -26,6 +28,10 @@ export interface ModelProfile {
   feedForward: number;
   vocabSize: number;
   trainContextSize: number | null;
+  /** Every weight with its type, shape and place in the file: what decides mapped, repacked or offloaded. */
+  weights?: WeightTensor[];
+  /** The CPU build it will run on; the planner sets it from the board. Absent: unknown (repacking as an upper bound). */
+  cpu?: CpuBuild;
 }
 
 export function modelProfile(file: string, header: GgufHeader): ModelProfile {
@@ -76,5 +82,6 @@ export function modelProfile(file: string, header: GgufHeader): ModelProfile {
     feedForward: number('feed_forward_length') ?? 4 * embedding,
     vocabSize,
     trainContextSize: number('context_length') ?? null,
+    weights: weightTensors(header.tensors, blockCount),
   };
 }
