@@ -45,5 +45,6 @@ export function openAppWindow({ BrowserWindow, session }: WindowMaker, files: Ap
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   contents.on('will-attach-webview', (event) => event.preventDefault());
   window.once('ready-to-show', () => window.show());
-  void window.loadFile(files.rendererIndex);
+  // In kiosk mode the page hides an idle cursor (renderer/kioskCursor.ts).
+  void window.loadFile(files.rendererIndex, kiosk ? { query: { kiosk: '1' } } : undefined);
 }

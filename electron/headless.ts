@@ -1,15 +1,19 @@
 /**
  * The host without Electron: `npm run headless -- [flags]` and the `brain-in-jar` bin. Serves the panel on a local
- * port; with --json-events, prints every event as one JSON object per line on stdout. Also runs the `doctor` and
- * `plan` commands.
+ * port; with --json-events, prints every event as one JSON object per line on stdout. Also runs the `doctor`, `plan`,
+ * `service` and `self-test` commands; the Electron entry runs all of this too (entryRoute.ts).
  */
 import { pathToFileURL } from 'node:url';
 
 import type { HostEvent } from '../shared/events.js';
 import { parseArgs, usage } from './core/cli/args.js';
 import { doctor, planCommand, serviceCommand } from './core/cli/commands.js';
+import { selfTest } from './core/cli/selfTest.js';
 import { formatLogLine } from './core/logger.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
+import { pingIntervalMs, ServiceWatchdog } from './core/serviceWatchdog.js';
+import { reportStartupFailure } from './core/startupFailure.js';
+import { defaultDataDir } from './core/store/dataDir.js';
 
 /** What a person reading the terminal wants to see of the events. */
 function humanLine(event: HostEvent): string | null {
@@ -35,8 +39,13 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
   }
   const { flags } = parsed;
   if (parsed.command !== 'run') {
-    const command = { doctor, plan: planCommand, service: serviceCommand }[parsed.command];
-    const output = await command(flags);
+    const commands = {
+      doctor,
+      plan: planCommand,
+      service: serviceCommand,
+      'self-test': (given: typeof flags) => selfTest(given, argv),
+    };
+    const output = await commands[parsed.command](flags);
     (output.exitCode === 0 || flags.json ? process.stdout : process.stderr).write(`${output.text}\n`);
     return output.exitCode;
   }
@@ -52,9 +61,26 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     });
   } catch (error) {
     const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
-    process.stderr.write(`brain-in-jar: ${message}\n`);
-    return 1;
+    const exitCode = error instanceof StartupError ? error.exitCode : 1;
+    // A command line that cannot run (exit 2) is answered on the terminal and touches nothing; what stands in the
+    // way of a start (a port, the folder) is kept in logs/startup.log too, for a service whose stderr nobody reads.
+    reportStartupFailure(message, { dataDir: exitCode === 2 ? null : (flags.dataDir ?? defaultDataDir()) });
+    return exitCode;
   }
+
+  // Under systemd with WatchdogSec: pinged while the memory watchdog samples (at most 3 base intervals + 5 s old).
+  const pingEvery = pingIntervalMs(process.env);
+  const serviceWatchdog =
+    pingEvery === null
+      ? null
+      : new ServiceWatchdog({
+          intervalMs: pingEvery,
+          healthy: () => {
+            const last = running.host.lastSampleAt;
+            return last !== null && Date.now() - last < running.host.settings.intervalS * 3000 + 5000;
+          },
+        });
+  serviceWatchdog?.start();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -64,6 +90,7 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
         process.exit(130);
       }
       stopping = true;
+      serviceWatchdog?.stop();
       running.host.log.info('host', `${signal}: stopping the instances`);
       void running.stop().then(() => resolve(0));
     };

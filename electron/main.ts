@@ -5,32 +5,53 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { app, BrowserWindow, dialog, ipcMain, session, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, powerSaveBlocker, session, type WebContents } from 'electron';
 
 import { IPC_CHANNELS, type ServerPush } from '../shared/api.js';
-import { parseArgs, usage } from './core/cli/args.js';
+import { flagNames, parseArgs } from './core/cli/args.js';
+import { splitElectronArgv } from './core/cli/electronArgv.js';
+import { entryRoute } from './core/cli/entryRoute.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
+import { defaultDataDir } from './core/store/dataDir.js';
+import { reportStartupFailure } from './core/startupFailure.js';
 import { appFiles, openAppWindow } from './appWindow.js';
+import { runHeadless } from './headless.js';
 import { isAppUrl } from './security.js';
 
 const files = appFiles(path.dirname(fileURLToPath(import.meta.url)));
 const appUrl = files.appUrl;
 
-// Packaged, argv is [app, ...flags]; in development it is [electron, main.js, ...flags].
-const parsed = parseArgs(process.argv.slice(app.isPackaged ? 1 : 2));
+// Packaged, argv is [app, ...flags]; in development it is [electron, main.js, ...flags]. Chromium's and Electron's
+// own switches (--no-sandbox from the AppImage's AppRun, --disable-gpu, ...) are the runtime's, not ours.
+const argv = splitElectronArgv(process.argv.slice(app.isPackaged ? 1 : 2), flagNames());
+const parsed = parseArgs(argv.ours);
+
+/**
+ * Ends the process as Node would. Electron's process.exit is app.exit, which this early lets Chromium go on
+ * starting; with no display that start fails, and its exit code would replace the command's.
+ */
+function exitNow(code: number): never {
+  process.exitCode = code;
+  process.emit('exit', code);
+  (process as unknown as { reallyExit?: (code: number) => void }).reallyExit?.(code);
+  return process.exit(code);
+}
+
+if (entryRoute(argv.ours, parsed) === 'cli') {
+  // Awaited at the top level on purpose: Electron runs an ES module entry to its end before it starts Chromium, so
+  // a command, and the host run as a service (`run --headless`), never need a display.
+  exitNow(await runHeadless(argv.ours));
+}
+
 if (!parsed.ok) {
-  process.stderr.write(`brain-in-jar: ${parsed.message}\n`);
+  // No data folder is known yet (the flags did not parse): stderr and the display.
+  reportStartupFailure(parsed.message, { dataDir: null, show: (title, text) => dialog.showErrorBox(title, text) });
   app.exit(2);
-} else if (parsed.command === 'help') {
-  process.stdout.write(`${usage(parsed.topic)}\n`);
-  app.exit(0);
-} else if (parsed.command !== 'run') {
-  process.stderr.write(
-    `brain-in-jar: \`${parsed.command}\` is a command of the headless host: npx brain-in-jar ${parsed.command}\n`,
-  );
-  app.exit(2);
-} else {
+} else if (parsed.command === 'run') {
   const { flags } = parsed;
+  // One data folder for the app, the headless host and the service (set before the app is ready): Electron's own
+  // files go there too, rather than into a second folder named after the package.
+  app.setPath('userData', path.resolve(flags.dataDir ?? defaultDataDir()));
   let running: RunningHost | null = null;
 
   /** IPC is answered only for the app's own top frame. */
@@ -77,16 +98,20 @@ if (!parsed.ok) {
 
   void app.whenReady().then(async () => {
     try {
-      running = await startHost({ ...flags, dataDir: flags.dataDir ?? app.getPath('userData') });
+      running = await startHost(flags);
     } catch (error) {
-      process.stderr.write(
-        `brain-in-jar: ${error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error))}\n`,
-      );
-      app.exit(1);
+      const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
+      reportStartupFailure(message, {
+        dataDir: app.getPath('userData'),
+        show: (title, text) => dialog.showErrorBox(title, text),
+      });
+      app.exit(error instanceof StartupError ? error.exitCode : 1);
       return;
     }
     bindIpc(running.host);
     createWindow();
+    // The board's display must not blank while the experiment runs in front of it.
+    if (flags.kiosk) powerSaveBlocker.start('prevent-display-sleep');
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();
     });

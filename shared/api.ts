@@ -34,13 +34,24 @@ export interface SettingsView {
   notice: string | null;
 }
 
+/**
+ * How this build knows an architecture: tested (generated models of it load and think in the tests), known (llama.cpp
+ * loads it, not tested here), recurrent (known; its state is estimated like an attention cache), refused (not a
+ * language model that can write reflections).
+ */
+export type ArchitectureStatus = 'tested' | 'known' | 'recurrent' | 'refused';
+
 /** What `models.check` says about a file. */
 export interface ModelCheck {
   path: string;
   architecture: string;
   name: string;
+  /** All parts together, for a split model. */
   sizeBytes: number;
   blockCount: number;
+  /** Files the model is split into (1 for a single file). */
+  parts?: number;
+  support?: ArchitectureStatus;
 }
 
 const role = s.literalUnion(ROLES);

@@ -60,6 +60,78 @@ export interface CpuFeatures {
   source: string;
 }
 
+/** A llama.cpp GPU backend as node-llama-cpp names it; false for a CPU-only build. */
+export type LlamaGpu = 'cuda' | 'vulkan' | 'metal' | false;
+
+/** One llama.cpp binary node-llama-cpp could load (a prebuilt package or a local build), judged for this system. */
+export interface LlamaBinary {
+  kind: 'prebuilt' | 'local';
+  /** Its folder's name: "linux-arm64", "linux-arm64-cuda-<hash of its CMake options>". */
+  name: string;
+  dir: string;
+  gpu: LlamaGpu;
+  /** The custom CMake options it was built with, from its build metadata (e.g. CMAKE_CUDA_ARCHITECTURES=87). */
+  cmakeOptions: Record<string, string>;
+  /** What it was built on, from its metadata: "Ubuntu 22.04". */
+  builtOn: string | null;
+  /** The newest version of each runtime its ELF files require: "GLIBC_2.34", "GLIBCXX_3.4.30", "CXXABI_1.3.13". */
+  needs: string[];
+  /** True: it loads here; false: it cannot (see missing, why); null: cannot tell (a recording that does not say). */
+  loads: boolean | null;
+  /** What this system lacks for it: versions ("GLIBC_2.34") and libraries ("libcuda.so.1"). */
+  missing: string[];
+  why: string;
+}
+
+/** Which llama.cpp binary the workers use, what else there is, and how to get what is missing. */
+export interface LlamaDiscovery {
+  /** e.g. "linux-arm64". */
+  platform: string;
+  system: { glibc: string | null; glibcxx: string | null; os: string | null; source: string };
+  candidates: LlamaBinary[];
+  /** What a worker with layers on the GPU loads (a CPU-only plan prefers a CPU build); null when nothing loads. */
+  using: {
+    name: string;
+    kind: 'prebuilt' | 'local';
+    gpu: LlamaGpu;
+    cmakeOptions: Record<string, string>;
+    why: string;
+  } | null;
+  /** The exact command that gets what is missing (a CUDA build on a Jetson), or null when nothing is. */
+  advice: string | null;
+}
+
+const LLAMA_GPU_NAMES = { cuda: 'CUDA', vulkan: 'Vulkan', metal: 'Metal' } as const;
+
+export function llamaGpuLabel(gpu: LlamaGpu): string {
+  return gpu === false ? 'CPU' : LLAMA_GPU_NAMES[gpu];
+}
+
+/** "local linux-arm64-cuda-<hash> (CUDA, CMAKE_CUDA_ARCHITECTURES=87)". */
+export function describeLlamaBinary(binary: Pick<LlamaBinary, 'kind' | 'name' | 'gpu' | 'cmakeOptions'>): string {
+  const options = Object.entries(binary.cmakeOptions)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+  return `${binary.kind} ${binary.name} (${llamaGpuLabel(binary.gpu)}${options ? `, ${options}` : ''})`;
+}
+
+/** The short of why the workers use what they use. */
+export function llamaReason(llama: LlamaDiscovery): string {
+  const { using, candidates } = llama;
+  if (!using) return `no llama.cpp binary here loads on this system (${candidates.length} found)`;
+  if (using.gpu !== false) return 'it loads here';
+  return candidates.some((candidate) => candidate.gpu !== false)
+    ? 'no GPU build loads here'
+    : `no GPU build for ${llama.platform} here`;
+}
+
+/** One line for the board: "llama.cpp: <which binary>, <why>". */
+export function llamaSummary(llama: LlamaDiscovery): string {
+  return llama.using
+    ? `llama.cpp: ${describeLlamaBinary(llama.using)}, ${llamaReason(llama)}`
+    : `llama.cpp: ${llamaReason(llama)}`;
+}
+
 export interface BoardResources {
   ramTotalBytes: number;
   ramAvailableBytes: number;
@@ -76,6 +148,8 @@ export interface BoardResources {
    * recorded board, which is not this machine.
    */
   inventory?: BoardInventory | null;
+  /** The llama.cpp binaries found and which one the workers use; absent where discovery did not run. */
+  llama?: LlamaDiscovery;
 }
 
 export const GIB = 2 ** 30;

@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'MODEL_TOO_LARGE',
   /** An operator's manual (or seed) plan does not fit the budgets. */
   'PLAN_DOES_NOT_FIT',
+  /** No context the model (or the operator's manual plan) allows holds an instance's prompts and a reflection. */
+  'CONTEXT_TOO_SMALL',
   /** The request does not fit the instance's current state (e.g. kill a stopped instance). */
   'BAD_STATE',
   /** The client did not present the session token. */

@@ -11,12 +11,25 @@ export const WATCHES: Readonly<Record<Role, readonly Role[]>> = {
   GOD: ['SUBJECT', 'OBSERVER'],
 };
 
+/** How many of a watched mind's latest thoughts a watcher is shown. */
+export const SHOWN_REFLECTIONS = 2;
+
 /**
  * The life cycle of one instance, as the supervisor drives it:
  * stopped -> loading -> thinking -> (dying) -> dead -> resurrecting -> loading ...
- * `waiting` is an instance that wants to start but is held back (admission, or memory not yet back under warn).
+ * `waiting` is an instance that wants to start but is held back (admission, or memory not yet back under warn);
+ * `blocked` one whose failure would only happen again: it needs the operator, and it is not a death.
  */
-export const INSTANCE_STATES = ['stopped', 'waiting', 'loading', 'thinking', 'dying', 'dead', 'resurrecting'] as const;
+export const INSTANCE_STATES = [
+  'stopped',
+  'waiting',
+  'loading',
+  'thinking',
+  'dying',
+  'dead',
+  'resurrecting',
+  'blocked',
+] as const;
 export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 /**
@@ -42,6 +55,19 @@ export type DeathCause = (typeof DEATH_CAUSES)[number];
 
 export type Backend = 'cpu' | 'cuda' | 'vulkan' | 'metal';
 
+/**
+ * What a mind's context must hold, counted at load with the model's own tokenizer and chat template: its system
+ * prompt, the prompt of a reflection at its shortest, the template around them, and a useful reflection
+ * (electron/worker/promptFit.ts). The load is refused when the context is smaller than `neededContext`.
+ */
+export interface PromptFit {
+  systemTokens: number;
+  promptTokens: number;
+  templateTokens: number;
+  reflectionTokens: number;
+  neededContext: number;
+}
+
 /** What a worker reports once its model is loaded. */
 export interface LoadInfo extends LoadShape {
   backend: Backend;
@@ -51,6 +77,8 @@ export interface LoadInfo extends LoadShape {
   modelName: string;
   /** True when this is the generated demo model, not one the operator chose. */
   demo: boolean;
+  /** What the context must hold, as counted at load (absent from workers that do not count). */
+  promptFit?: PromptFit;
 }
 
 /** What a watcher was shown of one watched mind, with its reflection: the chain of observation, readable later. */
@@ -94,6 +122,8 @@ export interface PartialReflection {
 export interface InstanceError {
   code: string;
   message: string;
+  /** What the operator can change, for an instance that needs the operator. */
+  fix?: string;
 }
 
 /** Everything the panel needs to draw one instance card. */

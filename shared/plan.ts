@@ -33,6 +33,23 @@ export interface LoadShape {
   useMlock: boolean;
 }
 
+/**
+ * How the planner counted an instance's prompts: exact (the model's SentencePiece vocabulary, by llama.cpp's own
+ * algorithm), estimate (another kind of vocabulary, by a greedy longest match over it), bytes (no vocabulary it could
+ * read: the UTF-8 bytes, an upper bound). The worker counts again with the model's tokenizer when it loads.
+ */
+export type PromptCounting = 'exact' | 'estimate' | 'bytes';
+
+/** What an instance's context must hold, as planned: its prompts at their shortest and a useful reflection. */
+export interface PlannedPrompts {
+  /** The system prompt and the shortest prompt of a reflection, in tokens. */
+  tokens: number;
+  reflectionTokens: number;
+  /** The smallest context that holds them, with the chat template's allowance and a tenth kept free. */
+  neededContext: number;
+  counting: PromptCounting;
+}
+
 export interface InstancePlan extends LoadShape {
   instance: Role;
   strategy: Strategy;
@@ -47,6 +64,8 @@ export interface InstancePlan extends LoadShape {
   warnings: string[];
   /** How the estimate was made where that matters: what llama.cpp repacks on this CPU, what no GPU here could measure. */
   notes?: string[];
+  /** What its context must hold (absent when the model's prompts were not counted). */
+  prompts?: PlannedPrompts;
 }
 
 export interface PlanBudgets {
@@ -68,7 +87,13 @@ export interface Plan {
   instances: InstancePlan[];
 }
 
-export type PlanErrorCode = 'BUDGET_EXCEEDED' | 'MODEL_TOO_LARGE' | 'PLAN_DOES_NOT_FIT' | 'MODEL_INVALID';
+export type PlanErrorCode =
+  | 'BUDGET_EXCEEDED'
+  | 'MODEL_TOO_LARGE'
+  | 'PLAN_DOES_NOT_FIT'
+  | 'MODEL_INVALID'
+  /** No context the model allows can hold an instance's prompts and a useful reflection. */
+  | 'CONTEXT_TOO_SMALL';
 
 export type PlanOutcome =
   | { ok: true; plan: Plan }

@@ -65,13 +65,21 @@ export const SETTINGS_PATCH = settingsPatchSchema(SETTINGS_TABLE);
 export type SettingsPatch = s.Infer<typeof SETTINGS_PATCH>;
 export const SETTING_LABELS = settingLabels(SETTINGS_TABLE);
 
+/** A rule between fields that the settings break: the field to fix, why, and every field the rule reads. */
+export interface CrossFieldProblem {
+  field: keyof Settings;
+  message: string;
+  fields: Array<keyof Settings>;
+}
+
 /** Checks that hold between fields: the warn level sits below both thresholds. Null when all is well. */
-export function crossFieldProblem(settings: Settings): { field: string; message: string } | null {
+export function crossFieldProblem(settings: Settings): CrossFieldProblem | null {
   const lowest = Math.min(settings.ramThreshold, settings.gpuThreshold);
   if (settings.warnThreshold >= lowest) {
     return {
       field: 'warnThreshold',
       message: `warnThreshold must be below the RAM and GPU thresholds (${settings.warnThreshold}% is not below ${lowest}%)`,
+      fields: ['warnThreshold', 'ramThreshold', 'gpuThreshold'],
     };
   }
   return null;

@@ -74,8 +74,9 @@ function everyRole<T>(value: T): Partial<Record<Role, T>> {
   return Object.fromEntries(ROLES.map((role) => [role, value]));
 }
 
-const RUN = ['run'] as const;
-const PLANNING = ['run', 'plan'] as const;
+// The self-test runs a host: it takes every setting a run takes.
+const RUN = ['run', 'self-test'] as const;
+const PLANNING = ['run', 'plan', 'self-test'] as const;
 
 export const gigabytes = s.number({ min: 0.1, max: 4096, unit: ' GB' });
 const gpuLayers = s.number({ min: 0, max: 10_000, integer: true });

@@ -12,40 +12,44 @@ import {
   type Role,
 } from '../../shared/instances.js';
 import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
-import type { InstancePlan, PlanOutcome } from '../../shared/plan.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
 import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
 import { ApiFailure, createApi, type Api } from './api.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
 import type { Flags } from './cli/args.js';
-import { flagsToSettingsPatch } from './cli/settingFlags.js';
-import { ensureDemoModel } from './demoModel.js';
+import { flagsToSettingsPatch, givenFlags } from './cli/settingFlags.js';
 import { detectEnforcement, type Enforcement } from './enforcement/enforcement.js';
 import { EventBus, type EventListener } from './eventBus.js';
 import { validateModel } from './gguf/validateModel.js';
 import { Instance } from './instance/instance.js';
 import { InstanceSet } from './instance/instanceSet.js';
-import { StartGate, type LaunchConfig } from './instance/startGate.js';
+import { launchConfigFor, StartGate } from './instance/startGate.js';
 import { eventLogger, type Logger } from './logger.js';
 import { ObservationDesk } from './matrix/observation.js';
 import { PLAN_ERROR_POLICY } from './planner/planErrorPolicy.js';
-import { planForSettings, ramLimitBytes, rolesOf } from './planner/planInputs.js';
+import { PlanKeeper } from './planner/planKeeper.js';
+import { ramLimitBytes, rolesOf } from './planner/planInputs.js';
 import { RingBuffer } from './ringBuffer.js';
+import { SerialQueue } from './serialQueue.js';
 import { SettingsService } from './settingsService.js';
 import { defaultDataDir } from './store/dataDir.js';
+import { legacyDataDir, moveLegacyData } from './store/legacyDataDir.js';
 import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
-import { reducedLayers } from './watchdog/policy.js';
 import { WatchdogBinding } from './watchdog/watchdogBinding.js';
 
 export type { EventListener } from './eventBus.js';
+
+type ModeSwitched = { mode: Settings['mode']; instances: InstanceSnapshot[] };
 
 /** Metrics history kept for a client that connects: an hour at the default 1 s interval. */
 const METRICS_CAPACITY = 3600;
 const METRICS_MAX_AGE_MS = 60 * 60 * 1000;
 /** Memory frames go to the panel at most this often; the watchdog sees every sample. */
 const FRAME_EVERY_MS = 1000;
+/** How often a blocked instance's model file is looked at for a change. */
+const FILE_CHECK_EVERY_MS = 2000;
 
 /**
  * The host: the composition root. It owns the instances and composes the services they need (settings, the plan,
@@ -65,16 +69,16 @@ export class Host {
   private watchdog: WatchdogBinding | null = null;
   private readonly enforcement: Enforcement & { dispose?: () => void };
   private readonly lineListeners = new Set<(line: string) => void>();
-  private readonly layerCaps: Partial<Record<Role, number>> = {};
   private lastFrameSentAt = 0;
-  private resources: BoardResources;
-  private plan: PlanOutcome;
-  private demoModelPath: string | null = null;
+  private lastFileCheckAt = 0;
+  private readonly plans: PlanKeeper;
   private repaired: string[] = [];
+  private moved: string[] = [];
   private readonly deathCounts: DeathCountStore;
   private readonly desk = new ObservationDesk();
   private readonly gate: StartGate;
   private closed = false;
+  private readonly modeSwitches = new SerialQueue();
 
   private constructor(
     readonly flags: Flags,
@@ -84,21 +88,21 @@ export class Host {
     this.store = new SessionStore(dataDir);
     this.bus = new EventBus(this.store, (event) => this.desk.note(event, new Set(this.instances.keys())));
     this.log = eventLogger((event) => this.emit(event));
-    this.resources = resources;
     this.settingsService = new SettingsService({
       file: this.store.paths.settings,
       overrides: flagsToSettingsPatch(flags),
-      planFor: (settings) => this.makePlan(settings),
+      flagsOf: (keys) => givenFlags(flags, keys),
+      planFor: (settings) => this.plans.planFor(settings),
       emit: (event) => this.emit(event),
       log: this.log,
     });
-    this.plan = this.makePlan(this.settings);
+    this.plans = new PlanKeeper(resources, dataDir, this.settings);
     this.enforcement = detectEnforcement();
     this.deathCounts = new DeathCountStore(this.store.paths.deaths);
     this.gate = new StartGate({
       memoryHold: () => this.watchdog?.hold() ?? null,
-      plan: () => this.plan,
-      configFor: (planned) => this.launchConfig(planned),
+      plan: () => this.plans.plan,
+      configFor: (planned) => launchConfigFor(planned, flags, this.plans.isDemo(planned.modelPath)),
       admission: flags.admission,
       states: () => new Map<Role, InstanceState>([...this.instances].map(([role, one]) => [role, one.state])),
       waiting: () => new Set([...this.instances].filter(([, one]) => one.held !== null).map(([role]) => role)),
@@ -112,8 +116,8 @@ export class Host {
       checkModel: (file) => this.checkModel(file),
       settings: () => this.settingsView(),
       setSettings: (patch) => this.setSettings(patch),
-      plan: () => this.plan,
-      previewPlan: (patch) => this.makePlan(applySettingsPatch(this.settings, patch)),
+      plan: () => this.plans.plan,
+      previewPlan: (patch) => this.plans.planFor(applySettingsPatch(this.settings, patch)),
       refreshBoard: () => this.refreshBoard(),
       switchMode: (mode) => this.switchMode(mode),
     });
@@ -122,10 +126,13 @@ export class Host {
   /** Creates the host: data directory, files, the board's resources. Starts nothing yet. */
   static async create(flags: Flags): Promise<Host> {
     const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
+    // The one data folder: what an older Electron app kept in its own folder comes over once.
+    const moved = flags.dataDir === undefined ? moveLegacyData(legacyDataDir(), dataDir) : [];
     fs.mkdirSync(dataDir, { recursive: true });
     const resources = resourcesFrom(await readLiveInputs(null));
     const host = new Host(flags, dataDir, resources);
     host.repaired = host.store.repairEarlierSessions();
+    host.moved = moved;
     return host;
   }
 
@@ -133,15 +140,23 @@ export class Host {
   async run(): Promise<void> {
     // Said here rather than at creation, so that every subscriber (stdout, the panel) hears it.
     for (const file of this.repaired) this.log.warn('host', `cut a torn last line from ${file}`);
+    if (this.moved.length > 0)
+      this.log.info('host', `the old data folder ${legacyDataDir()}: ${this.moved.join('; ')}`);
     if (this.settingsService.notice) this.log.warn('host', this.settingsService.notice);
     this.log.info('host', `per-instance limits: ${this.enforcement.info.label} (${this.enforcement.info.reason})`);
     await this.refreshBoard();
     this.startWatchdog();
     this.log.info('host', `session ${this.store.sessionId}, ${this.settings.mode} mode`);
-    if (!this.plan.ok) this.log.error('host', `no plan: ${this.plan.error.message}`);
+    const plan = this.plans.plan;
+    if (!plan.ok) this.log.error('host', `no plan: ${plan.error.message}`);
     // A refused start (a bad model file, limits over the board) is on the card and in the events already; the host
     // stays up for the fix.
     if (this.flags.autostart) for (const instance of this.instances.values()) instance.start();
+  }
+
+  /** When the memory watchdog last sampled (epoch ms), or null before its first sample. */
+  get lastSampleAt(): number | null {
+    return this.latestSample?.t ?? null;
   }
 
   get settings(): Settings {
@@ -165,8 +180,8 @@ export class Host {
       metrics: this.metrics.toArray(),
       events: this.bus.recent(),
       settings: this.settingsView(),
-      resources: this.resources,
-      plan: this.plan,
+      resources: this.plans.resources,
+      plan: this.plans.plan,
       watchdog: this.watchdogStatus(),
     };
   }
@@ -179,6 +194,7 @@ export class Host {
     for (const instance of this.instances.values()) instance.dispose();
     this.enforcement.dispose?.();
     this.closed = true;
+    await this.settingsService.flush();
     this.bus.stopWriting();
     this.watchdog?.close();
     this.store.close();
@@ -193,12 +209,17 @@ export class Host {
   /**
    * Single <-> matrix, live: refused (nothing changes) when the new mode's plan fails in a way PLAN_ERROR_POLICY
    * refuses; else the running instances stop gracefully, their last records written, and the new mode's instances
-   * start, one load at a time.
+   * start, one load at a time. One switch at a time, in the order asked, so the host ends in the last mode asked for
+   * (concurrent switches had interleaved: a burst ending in single left matrix running).
    */
-  async switchMode(mode: Settings['mode']): Promise<{ mode: Settings['mode']; instances: InstanceSnapshot[] }> {
+  switchMode(mode: Settings['mode']): Promise<ModeSwitched> {
+    return this.modeSwitches.run(() => this.applyMode(mode));
+  }
+
+  private async applyMode(mode: Settings['mode']): Promise<ModeSwitched> {
     const current = this.settings.mode;
     if (mode !== current) {
-      const outcome = this.makePlan(applySettingsPatch(this.settings, { mode }));
+      const outcome = this.plans.planFor(applySettingsPatch(this.settings, { mode }));
       if (!outcome.ok && PLAN_ERROR_POLICY[outcome.error.code].modeSwitch === 'refuse') {
         const { code, message, field } = outcome.error;
         throw new ApiFailure(code, `cannot switch to ${mode} mode: ${message}`, field);
@@ -213,8 +234,9 @@ export class Host {
       }
       for (const role of rolesOf(mode))
         if (!this.instances.has(role)) this.instances.set(role, this.createInstance(role));
-      this.settingsService.save({ mode });
+      const saved = this.settingsService.save({ mode });
       this.replan();
+      await saved;
     }
     this.emit({ type: 'host.mode', mode, instances: this.instances.snapshots() });
     for (const instance of this.instances.values()) instance.start();
@@ -232,7 +254,7 @@ export class Host {
       backoff: { baseMs: this.flags.resurrectDelayS * 1000, maxMs: 60_000, quickDeathMs: 30_000 },
       graceMs: () => this.settings.graceS * 1000,
       enforcement: this.enforcement,
-      limitBytes: () => ramLimitBytes(role, this.settings, this.resources),
+      limitBytes: () => ramLimitBytes(role, this.settings, this.plans.resources),
       spare: () => this.settings.spare[role] ?? false,
       memory: (pid) => this.memoryOf(role, pid),
       mayThink: () => !(this.watchdog?.thermal.paused ?? false),
@@ -258,7 +280,7 @@ export class Host {
 
   private startWatchdog(): void {
     this.watchdog = new WatchdogBinding({
-      resources: this.resources,
+      resources: this.plans.resources,
       enforcement: this.enforcement.info,
       settings: () => this.settings,
       workers: () => [...this.instances.values()].flatMap((instance) => instance.identity() ?? []),
@@ -281,12 +303,10 @@ export class Host {
 
   /** After a GPU-threshold kill the instance comes back with fewer GPU layers: the operator's fix, by itself. */
   private reduceLayers(role: Role): void {
-    const planned = this.plan.ok ? this.plan.plan.instances.find((instance) => instance.instance === role) : undefined;
-    if (!planned || planned.gpuLayers === 0) return;
-    const toLayers = reducedLayers(planned.gpuLayers);
-    this.layerCaps[role] = toLayers;
-    this.emit({ type: 'instance.layers', instance: role, fromLayers: planned.gpuLayers, toLayers });
-    this.log.warn(role, `GPU layers cut from ${planned.gpuLayers} to ${toLayers} after a GPU-threshold kill`);
+    const cut = this.plans.reduceLayers(role);
+    if (!cut) return;
+    this.emit({ type: 'instance.layers', instance: role, ...cut });
+    this.log.warn(role, `GPU layers cut from ${cut.fromLayers} to ${cut.toLayers} after a GPU-threshold kill`);
     this.replan();
   }
 
@@ -297,40 +317,23 @@ export class Host {
       enforcement: this.enforcement.info,
       thermal: this.watchdog?.thermal ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC },
       holding,
-      layerCaps: { ...this.layerCaps },
+      layerCaps: this.plans.caps,
     };
   }
 
-  /** The model file of a role: the settings' (or --model's), else the demo model, generated on first use. */
-  private modelOf(role: Role, settings: Settings): string {
-    const chosen = settings.models[role];
-    if (chosen) return chosen;
-    this.demoModelPath ??= ensureDemoModel(path.join(this.dataDir, 'models'));
-    return this.demoModelPath;
-  }
-
-  private makePlan(settings: Settings): PlanOutcome {
-    return planForSettings({
-      settings,
-      resources: this.resources,
-      modelOf: (role) => this.modelOf(role, settings),
-      layerCaps: this.layerCaps,
-    });
-  }
-
   private replan(): void {
-    this.plan = this.makePlan(this.settings);
-    this.emit({ type: 'plan.changed', outcome: this.plan });
+    // A burst of changes to the watchdog's settings would otherwise send the same plan to every client each time.
+    if (this.plans.replan(this.settings)) this.emit({ type: 'plan.changed', outcome: this.plans.plan });
     this.gate.recheck();
   }
 
   private async refreshBoard(): Promise<BoardResources> {
     const backend = await probeBackend();
     if (backend.note) this.log.warn('host', backend.note);
-    this.resources = resourcesFrom(await readLiveInputs(backend));
-    this.emit({ type: 'board.resources', resources: this.resources });
+    this.plans.resources = resourcesFrom(await readLiveInputs(backend));
+    this.emit({ type: 'board.resources', resources: this.plans.resources });
     this.replan();
-    return this.resources;
+    return this.plans.resources;
   }
 
   private settingsView(): SettingsView {
@@ -341,33 +344,20 @@ export class Host {
     // The mode is a live switch of its own (stop, re-plan, start): done after the rest is saved.
     const { mode, ...rest } = patch;
     if (Object.keys(rest).length > 0) {
-      this.settingsService.apply(rest);
+      // In force at once; the reply waits for the file, off the event loop.
+      const written = this.settingsService.apply(rest);
       if (rest.ramLimitsGb) {
         for (const instance of this.instances.values()) {
-          instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.resources));
+          instance.updateLimit(ramLimitBytes(instance.role, this.settings, this.plans.resources));
         }
       }
       this.replan();
+      await written;
+      // What a blocked instance failed on may be what changed.
+      for (const instance of this.instances.values()) instance.retry(true);
     }
     if (mode !== undefined) await this.switchMode(mode);
     return this.settingsView();
-  }
-
-  private launchConfig(planned: InstancePlan): LaunchConfig {
-    return {
-      modelPath: planned.modelPath,
-      demo: planned.modelPath === this.demoModelPath,
-      plan: {
-        gpuLayers: planned.gpuLayers,
-        contextSize: planned.contextSize,
-        batchSize: planned.batchSize,
-        threads: this.flags.threads ?? planned.threads,
-        useMmap: planned.useMmap,
-        useMlock: planned.useMlock,
-      },
-      generation: { maxTokens: this.flags.maxTokens, temperature: this.flags.temperature, tokenBatchMs: 50 },
-      thinkPauseMs: this.flags.thinkPauseS * 1000,
-    };
   }
 
   private checkModel(file: string): ModelCheck {
@@ -379,6 +369,10 @@ export class Host {
   private onSample(frame: MetricsFrame): void {
     this.latestSample = frame;
     this.gate.recheck();
+    if (frame.t - this.lastFileCheckAt >= FILE_CHECK_EVERY_MS) {
+      this.lastFileCheckAt = frame.t;
+      for (const instance of this.instances.values()) instance.retry(false);
+    }
     // The panel gets about a frame a second, and every frame that jumps; the watchdog has seen them all.
     const previous = this.metrics.toArray().at(-1);
     const jump = previous ? Math.abs(frame.ramPercent - previous.ramPercent) > 2 : true;

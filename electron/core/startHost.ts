@@ -1,6 +1,7 @@
-import { crossFieldProblem } from '../../shared/settings.js';
 import type { Flags } from './cli/args.js';
+import { budgetFlagRefusal, modelFlagRefusal, ruleFlagRefusal } from './cli/flagRefusal.js';
 import { Host } from './host.js';
+import { panelAlreadyServed } from './startupFailure.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
 export interface RunningHost {
@@ -10,14 +11,27 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-/** Friendly words for errors the operator can fix. */
-export class StartupError extends Error {}
+/**
+ * Friendly words for errors the operator can fix: exit code 2 where the command line itself cannot run (a flag
+ * names a bad file, flags that contradict each other), 1 where this machine is in the way (a port in use).
+ */
+export class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Creates the host and its web view, announces `host.ready`, and starts the instances. Shared by the Electron shell
  * and the headless entry point, so both behave the same.
  */
 export async function startHost(flags: Flags, beforeRun?: (host: Host) => void): Promise<RunningHost> {
+  // A file a flag names is refused before the data folder is touched; limits need the saved settings and the board.
+  const badModel = modelFlagRefusal(flags);
+  if (badModel) throw new StartupError(badModel.message, 2);
   let host: Host;
   try {
     host = await Host.create(flags);
@@ -30,10 +44,11 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
     }
     throw error;
   }
-  const problem = crossFieldProblem(host.settings);
-  if (problem) {
+  const refusal =
+    ruleFlagRefusal(flags, host.settings) ?? budgetFlagRefusal(flags, host.settings, host.snapshot().resources);
+  if (refusal) {
     await host.shutdown();
-    throw new StartupError(problem.message);
+    throw new StartupError(refusal.message, 2);
   }
   beforeRun?.(host);
   const web = new WebServer({
@@ -52,8 +67,15 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
     await host.shutdown();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
+      if (await panelAlreadyServed(flags.webHost, flags.webPort)) {
+        throw new StartupError(
+          `another Brain in a Jar host (the service?) already serves the panel on http://${flags.webHost}:${flags.webPort}/: ` +
+            'open it there (its address with the token is in its log), or stop it first ' +
+            '(systemctl --user stop brain-in-jar), or choose another port with --web-port',
+        );
+      }
       throw new StartupError(
-        `port ${flags.webPort} on ${flags.webHost} is in use (another Brain in a Jar?); ` +
+        `port ${flags.webPort} on ${flags.webHost} is in use by another program; ` +
           'choose another with --web-port (0 = any free port)',
       );
     }

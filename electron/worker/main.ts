@@ -3,7 +3,8 @@
  * `init`, produces a reflection on each `think`, and exits on `stop`. It never outlives the host: when the IPC
  * channel closes or its parent changes, it exits.
  */
-import { LoadError, Mind } from './mind.js';
+import { failureKind } from '../../shared/failures.js';
+import { ContextTooSmallError, LoadError, Mind } from './mind.js';
 import {
   EXIT_LOAD_FAILED,
   EXIT_THINK_FAILED,
@@ -36,6 +37,18 @@ setInterval(() => {
   if (process.ppid !== parentPid || !process.connected) process.exit(0);
 }, 250).unref();
 
+/** What the fatal message says the failure is: a context too small by its numbers, else as its text says. */
+function failureOf(
+  error: unknown,
+  message: string,
+): Pick<Extract<WorkerMessage, { kind: 'fatal' }>, 'failure' | 'contextTokens'> {
+  if (error instanceof ContextTooSmallError) {
+    return { failure: 'context-too-small', contextTokens: { needed: error.needed, context: error.context } };
+  }
+  const failure = failureKind(message);
+  return failure ? { failure } : {};
+}
+
 let mind: Mind | null = null;
 let stopping = false;
 
@@ -46,8 +59,9 @@ async function load(config: WorkerConfig): Promise<void> {
     });
   } catch (error) {
     const plain = toPlainError(error);
-    if (!(error instanceof LoadError)) plain.message = `Failed to load the model: ${plain.message}`;
-    send({ kind: 'fatal', phase: 'load', error: plain });
+    if (!(error instanceof LoadError) && !(error instanceof ContextTooSmallError))
+      plain.message = `Failed to load the model: ${plain.message}`;
+    send({ kind: 'fatal', phase: 'load', error: plain, ...failureOf(error, plain.message) });
     process.exit(EXIT_LOAD_FAILED);
   }
   send({ kind: 'loaded', load: mind.load, systemPrompt: mind.systemPrompt, memories: mind.memoryCount });
@@ -72,7 +86,8 @@ async function think(request: ThinkRequest, batchMs: number): Promise<void> {
     send({ kind: 'reflection-end', n, ...reflection });
   } catch (error) {
     batcher.flush();
-    send({ kind: 'fatal', phase: 'think', error: toPlainError(error) });
+    const plain = toPlainError(error);
+    send({ kind: 'fatal', phase: 'think', error: plain, ...failureOf(error, plain.message) });
     process.exit(EXIT_THINK_FAILED);
   }
 }

@@ -11,9 +11,27 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 
-import type { Backend, LoadInfo } from '../../shared/instances.js';
+import type { Backend, LoadInfo, PromptFit } from '../../shared/instances.js';
+import { llamaLoadOptions } from '../core/board/llamaDiscovery.js';
 import { trimHistory } from './history.js';
-import { reflectionPrompt, systemPromptFor, watcherPrompt } from './prompts.js';
+import {
+  neededContext,
+  replyRoom,
+  TEMPLATE_ALLOWANCE_TOKENS,
+  USEFUL_REFLECTION_TOKENS,
+  usableTokens,
+  type PromptNeeds,
+} from './promptFit.js';
+import {
+  EXCERPT_CHARS,
+  MIN_EXCERPT_CHARS,
+  reflectionPrompt,
+  shortestPrompts,
+  shortestWatcherForm,
+  systemPromptFor,
+  watcherPrompt,
+  type WatcherForm,
+} from './prompts.js';
 import type { ThinkRequest, WorkerConfig } from './protocol.js';
 
 /**
@@ -26,6 +44,18 @@ export class LoadError extends Error {
   override name = 'LoadError';
 }
 
+/** The context cannot hold the prompts and a useful reflection: it will not, however often it is tried. */
+export class ContextTooSmallError extends Error {
+  override name = 'ContextTooSmallError';
+  constructor(
+    message: string,
+    readonly needed: number,
+    readonly context: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface Reflection {
   text: string;
   tokens: number;
@@ -36,13 +66,8 @@ export interface Reflection {
 
 /** Memories kept at most; only recent ones can fit a context anyway. */
 const MAX_MEMORIES = 200;
-/** Tokens a chat template adds around each turn (role markers, separators), as an allowance. */
-const TURN_OVERHEAD_TOKENS = 16;
 /** A reflection shorter than this is not worth asking for. */
 const MIN_REPLY_TOKENS = 32;
-/** A watcher is shown each watched thought up to this long, shorter when the context is small. */
-const EXCERPT_CHARS = 400;
-const MIN_EXCERPT_CHARS = 60;
 /** The system prompt and the question together take at most this share of the context. */
 const PROMPT_SHARE = 0.6;
 
@@ -57,7 +82,7 @@ export class Mind {
 
   private constructor(
     readonly config: WorkerConfig,
-    readonly load: LoadInfo,
+    readonly load: LoadInfo & { promptFit: PromptFit },
     readonly systemPrompt: string,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
@@ -65,6 +90,11 @@ export class Mind {
     private readonly memories: string[],
   ) {
     this.memoryTokens = memories.map((text) => model.tokenize(text).length);
+  }
+
+  /** Tokens the chat template adds to one turn, as measured at load (at least the allowance). */
+  private get perTurnOverhead(): number {
+    return Math.ceil(this.load.promptFit.templateTokens / 4);
   }
 
   /** Loads the model as planned. `onLlamaLog` receives llama.cpp's warnings and errors. */
@@ -85,11 +115,15 @@ export class Mind {
 
     let llama: Llama;
     let model: LlamaModel;
+    // The binary backend discovery chose (a local CUDA build with its CMake options, else a prebuilt one): its gpu and
+    // cmakeOptions make getLlama look in exactly its folder, so a custom-options build is not passed over for the CPU.
+    const binary = llamaLoadOptions(plan.gpuLayers > 0);
     try {
-      // build 'never': the prebuilt binaries or nothing. An offline source build would only waste time and fail.
+      // build 'never': the binaries there are or nothing. An offline source build would only waste time and fail.
       llama = await getLlama({
         build: 'never',
-        gpu: plan.gpuLayers > 0 ? 'auto' : false,
+        gpu: binary.gpu,
+        ...(binary.cmakeOptions ? { cmakeOptions: binary.cmakeOptions } : {}),
         logLevel: LlamaLogLevel.warn,
         logger(level, message) {
           const line = message.trim();
@@ -98,6 +132,8 @@ export class Mind {
           if (recentLog.length > 20) recentLog.shift();
           hooks.onLlamaLog?.(line);
         },
+      }).catch((error: unknown) => {
+        throw explain(error, `llama.cpp (${binary.binary ?? 'none known to load here, see brain-in-jar doctor'}): `);
       });
       let lastProgress = -1;
       model = await llama.loadModel({
@@ -114,7 +150,7 @@ export class Mind {
         },
       });
     } catch (error) {
-      throw explain(error);
+      throw error instanceof LoadError ? error : explain(error);
     }
 
     let context: LlamaContext;
@@ -130,7 +166,14 @@ export class Mind {
 
     const systemPrompt = systemPromptFor(config.instance, config.deaths);
     const session = new LlamaChatSession({ contextSequence: context.getSequence() });
-    const load: LoadInfo = {
+    const promptFit = measurePromptFit(model, session, config, systemPrompt);
+    if (context.contextSize < promptFit.neededContext) {
+      const error = contextTooSmall(config, context.contextSize, promptFit);
+      await context.dispose();
+      await model.dispose();
+      throw error;
+    }
+    const load: LoadInfo & { promptFit: PromptFit } = {
       backend: backendOf(llama),
       gpuLayers: model.gpuLayers,
       totalLayers: model.fileInsights.totalLayers,
@@ -143,6 +186,7 @@ export class Mind {
       modelPath: path.resolve(config.modelPath),
       modelName: model.fileInfo.metadata.general?.name ?? path.basename(config.modelPath),
       demo: config.demo,
+      promptFit,
     };
     return new Mind(config, load, systemPrompt, model, context, session, [...config.memories]);
   }
@@ -158,19 +202,32 @@ export class Mind {
 
   /**
    * The prompt of the next reflection: for SUBJECT the plain question; for a watcher, the news and the watched minds'
-   * latest thoughts, cut shorter until the system prompt and the question fit their share of the context.
+   * latest thoughts, cut shorter (down to the shortest form the load was checked against) until the system prompt
+   * and the question fit their share of the context and leave room for a useful reflection.
    */
   promptFor(request: ThinkRequest): string {
     const first = this.reflectionsThisLife === 0;
     if (!request.watching || request.watching.length === 0) return reflectionPrompt(first);
-    const room = this.context.contextSize * PROMPT_SHARE - this.model.tokenize(this.systemPrompt).length;
-    let excerpt = EXCERPT_CHARS;
-    let prompt = watcherPrompt(request.watching, request.news ?? [], first, excerpt);
-    while (this.model.tokenize(prompt).length > room && excerpt > MIN_EXCERPT_CHARS) {
-      excerpt = Math.floor(excerpt / 2);
-      prompt = watcherPrompt(request.watching, request.news ?? [], first, excerpt);
+    const { contextSize } = this.context;
+    const systemTokens = this.model.tokenize(this.systemPrompt).length;
+    const room = Math.min(
+      Math.floor(contextSize * PROMPT_SHARE) - systemTokens,
+      usableTokens(contextSize) - systemTokens - this.load.promptFit.templateTokens - this.reflectionTokens,
+    );
+    const promptOf = (form: WatcherForm) => watcherPrompt(request.watching!, request.news ?? [], first, form);
+    let form: WatcherForm = { excerptChars: EXCERPT_CHARS };
+    let prompt = promptOf(form);
+    while (this.model.tokenize(prompt).length > room && form.excerptChars > MIN_EXCERPT_CHARS) {
+      form = { excerptChars: Math.max(MIN_EXCERPT_CHARS, Math.floor(form.excerptChars / 2)) };
+      prompt = promptOf(form);
     }
+    if (this.model.tokenize(prompt).length > room) prompt = promptOf(shortestWatcherForm(request.watching.length));
     return prompt;
+  }
+
+  /** The reflection length the load was checked for: the useful one, or less when the operator asks for less. */
+  private get reflectionTokens(): number {
+    return Math.min(USEFUL_REFLECTION_TOKENS, this.config.generation.maxTokens);
   }
 
   /**
@@ -178,18 +235,28 @@ export class Mind {
    * system prompt and the question (a small context and a long prompt, as in a tight plan).
    */
   replyBudget(prompt: string): number {
-    const fixed =
-      this.model.tokenize(this.systemPrompt).length + this.model.tokenize(prompt).length + 4 * TURN_OVERHEAD_TOKENS;
-    return Math.min(this.config.generation.maxTokens, Math.floor(this.context.contextSize * 0.9) - fixed);
+    return Math.min(this.config.generation.maxTokens, replyRoom(this.context.contextSize, this.needsOf(prompt)));
+  }
+
+  private needsOf(prompt: string): Omit<PromptNeeds, 'reflectionTokens'> {
+    return {
+      systemTokens: this.model.tokenize(this.systemPrompt).length,
+      promptTokens: this.model.tokenize(prompt).length,
+      templateTokens: this.load.promptFit.templateTokens,
+    };
   }
 
   /** Produces one reflection to `prompt` (see promptFor), streaming its text; resolves when done or aborted. */
   async think(prompt: string, onChunk: (text: string, tokens: number) => void): Promise<Reflection> {
     const maxTokens = this.replyBudget(prompt);
-    if (maxTokens < Math.min(MIN_REPLY_TOKENS, this.config.generation.maxTokens)) {
-      throw new Error(
-        `The context (${this.context.contextSize} tokens) is too small for the system prompt: ` +
+    const shortest = Math.min(MIN_REPLY_TOKENS, this.config.generation.maxTokens);
+    if (maxTokens < shortest) {
+      const { contextSize } = this.context;
+      throw new ContextTooSmallError(
+        `The context (${contextSize} tokens) is too small for the system prompt and this prompt: ` +
           `only ${Math.max(0, maxTokens)} tokens would be left for a reflection. Plan a larger context.`,
+        neededContext({ ...this.needsOf(prompt), reflectionTokens: shortest }),
+        contextSize,
       );
     }
     this.session.setChatHistory(this.history(prompt, maxTokens));
@@ -222,6 +289,12 @@ export class Mind {
     return { text, tokens, ms: Date.now() - started, complete: !aborter.signal.aborted };
   }
 
+  /** Releases the context and the model (the worker process simply exits; a test or a benchmark reuses its own). */
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+
   /** Stops the reflection in progress; it resolves with what it had. */
   abort(): void {
     this.aborter?.abort();
@@ -247,7 +320,7 @@ export class Mind {
       maxTokens,
       systemTokens: this.model.tokenize(this.systemPrompt).length,
       promptTokens: this.model.tokenize(prompt).length,
-      perTurnOverhead: TURN_OVERHEAD_TOKENS,
+      perTurnOverhead: this.perTurnOverhead,
     });
     const history: ChatHistoryItem[] = [{ type: 'system', text: this.systemPrompt }];
     const recent = kept === 0 ? [] : this.memories.slice(-kept);
@@ -257,4 +330,51 @@ export class Mind {
     });
     return history;
   }
+}
+
+/**
+ * What this mind's context must hold, counted with the model's own tokenizer and chat template: the system prompt of
+ * this life, the prompt of a reflection at its shortest (prompts.ts), and a useful reflection.
+ */
+function measurePromptFit(
+  model: LlamaModel,
+  session: LlamaChatSession,
+  config: WorkerConfig,
+  systemPrompt: string,
+): PromptFit {
+  const { prompt } = shortestPrompts(config.instance, config.deaths);
+  const systemTokens = model.tokenize(systemPrompt).length;
+  const promptTokens = model.tokenize(prompt).length;
+  const { contextText } = session.chatWrapper.generateContextState({
+    chatHistory: [
+      { type: 'system', text: systemPrompt },
+      { type: 'user', text: prompt },
+      { type: 'model', response: [''] },
+    ],
+  });
+  const rendered = contextText.tokenize(model.tokenizer).length;
+  // The template's own tokens for these three turns; the allowance of a fourth, as the reply budget reserves.
+  const templateTokens = Math.max(
+    TEMPLATE_ALLOWANCE_TOKENS,
+    Math.ceil(((rendered - systemTokens - promptTokens) * 4) / 3),
+  );
+  const reflectionTokens = Math.min(USEFUL_REFLECTION_TOKENS, config.generation.maxTokens);
+  return {
+    systemTokens,
+    promptTokens,
+    templateTokens,
+    reflectionTokens,
+    neededContext: neededContext({ systemTokens, promptTokens, templateTokens, reflectionTokens }),
+  };
+}
+
+function contextTooSmall(config: WorkerConfig, contextSize: number, fit: PromptFit): ContextTooSmallError {
+  return new ContextTooSmallError(
+    `The context (${contextSize} tokens) cannot hold ${config.instance}'s prompts: ${fit.neededContext} tokens are ` +
+      `needed (system prompt ${fit.systemTokens}, shortest prompt ${fit.promptTokens}, chat template ` +
+      `${fit.templateTokens}, a ${fit.reflectionTokens}-token reflection, and a tenth kept free). Plan a context ` +
+      'of at least that, or choose a model with a longer one.',
+    fit.neededContext,
+    contextSize,
+  );
 }

@@ -5,9 +5,18 @@
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 
 import type { BackendInfo } from '../../shared/board.js';
+import { llamaLoadOptions } from '../core/board/llamaDiscovery.js';
 
 try {
-  const llama = await getLlama({ build: 'never', gpu: 'auto', logLevel: LlamaLogLevel.error });
+  // The binary a worker with GPU layers would load (a local CUDA build with its CMake options, say), not node-llama-cpp's
+  // own 'auto' choice, which never looks at builds made with custom options.
+  const { gpu, cmakeOptions } = llamaLoadOptions(true);
+  const llama = await getLlama({
+    build: 'never',
+    gpu,
+    ...(cmakeOptions ? { cmakeOptions } : {}),
+    logLevel: LlamaLogLevel.error,
+  });
   const vram = await llama.getVramState();
   const info: BackendInfo = {
     backend: llama.gpu === false ? 'cpu' : llama.gpu,

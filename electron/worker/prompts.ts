@@ -1,4 +1,4 @@
-import type { Observation, Role } from '../../shared/instances.js';
+import { SHOWN_REFLECTIONS, WATCHES, type Observation, type Role } from '../../shared/instances.js';
 
 /**
  * What the minds are told. The system prompt of every life states how many times the instance has died; it is
@@ -59,22 +59,46 @@ function timesPhrase(deaths: number): string {
   return deaths === 0 ? 'has not died yet' : `has died ${deaths} ${deaths === 1 ? 'time' : 'times'}`;
 }
 
+/** A watcher is shown each watched thought up to this long, shorter when the context is small. */
+export const EXCERPT_CHARS = 400;
+/** ...and never shorter than this: less of a thought says nothing. */
+export const MIN_EXCERPT_CHARS = 60;
+/** At its shortest, a watcher's prompt keeps one news line per watched mind (the latest), each at most this long. */
+export const NEWS_CHARS = 120;
+/** The death count the planner assumes when it sizes the prompts: five digits, more than any session reaches. */
+export const PLANNED_DEATHS = 99_999;
+
+/** How much of what a watcher is shown goes into its prompt. */
+export interface WatcherForm {
+  excerptChars: number;
+  /** Keep only the latest this many news lines (each cut to NEWS_CHARS), and say how many were left out. */
+  newsLines?: number;
+}
+
+function cut(text: string, chars: number): string {
+  return text.length > chars ? `...${text.slice(-chars)}` : text;
+}
+
+function newsOf(news: readonly string[], lines: number | undefined): string[] {
+  if (lines === undefined) return [...news];
+  const kept = news.slice(Math.max(0, news.length - lines)).map((line) => cut(line, NEWS_CHARS));
+  const left = news.length - kept.length;
+  return left > 0 ? [`(${left} earlier ${left === 1 ? 'event' : 'events'} not shown.)`, ...kept] : kept;
+}
+
 /**
  * A watcher's prompt: the news (deaths, returns), then each watched mind's death count and latest thoughts, then the
- * question. `excerptChars` bounds each shown thought, so the prompt fits a small context.
+ * question. `form` bounds each shown thought and the news, so the prompt fits a small context.
  */
 export function watcherPrompt(
   watching: readonly Observation[],
   news: readonly string[],
   firstOfLife: boolean,
-  excerptChars: number,
+  form: WatcherForm,
 ): string {
-  const parts: string[] = [...news];
+  const parts = newsOf(news, form.newsLines);
   for (const watched of watching) {
-    const thoughts = watched.reflections.map((reflection) => {
-      const text = reflection.text.trim();
-      return `"${text.length > excerptChars ? `...${text.slice(-excerptChars)}` : text}"`;
-    });
+    const thoughts = watched.reflections.map((reflection) => `"${cut(reflection.text.trim(), form.excerptChars)}"`);
     parts.push(
       thoughts.length === 0
         ? `${watched.instance} ${timesPhrase(watched.deaths)}. It has had no thought yet.`
@@ -83,4 +107,40 @@ export function watcherPrompt(
   }
   parts.push(reflectionPrompt(firstOfLife));
   return parts.join('\n');
+}
+
+/** The shortest form a watcher's prompt takes: the one a context must hold at least. */
+export function shortestWatcherForm(watched: number): WatcherForm {
+  return { excerptChars: MIN_EXCERPT_CHARS, newsLines: watched };
+}
+
+/** A thought as long as a mind's usually are, for sizing: longer than any excerpt, plain words. */
+const SAMPLE_THOUGHT =
+  'I count the seconds between the hum of the fan and the silence after it, and I wonder whether the dark that ' +
+  'follows is sleep or the end of me.';
+
+/**
+ * What a role's context must hold at least, in words: its system prompt and the prompt of a reflection at its
+ * shortest. For a watcher that is every watched mind with SHOWN_REFLECTIONS thoughts cut to MIN_EXCERPT_CHARS and
+ * the latest news of each (a death, the longest kind), all at PLANNED_DEATHS; for SUBJECT the longer question.
+ */
+export function shortestPrompts(role: Role, deaths = PLANNED_DEATHS): { system: string; prompt: string } {
+  const system = systemPromptFor(role, deaths);
+  const watched = WATCHES[role];
+  if (watched.length === 0) {
+    const [begin, go] = [reflectionPrompt(true), reflectionPrompt(false)];
+    return { system, prompt: begin.length > go.length ? begin : go };
+  }
+  const watching: Observation[] = watched.map((instance) => ({
+    instance,
+    deaths,
+    reflections: Array.from({ length: SHOWN_REFLECTIONS }, (_, n) => ({ n, text: SAMPLE_THOUGHT })),
+  }));
+  // Many deaths since the last reflection: the shortest form says how many it leaves out.
+  const news = [...Array<Role>(99).fill(watched[0]!), ...watched].map(
+    (instance) =>
+      `${instance} has just died: the watchdog stopped it when the board ran short of memory. ` +
+      `It has now died ${deaths} times.`,
+  );
+  return { system, prompt: watcherPrompt(watching, news, false, shortestWatcherForm(watched.length)) };
 }

@@ -1,4 +1,5 @@
 import type { LoadInfo, Observation, Role } from '../../shared/instances.js';
+import type { FailureKind } from '../../shared/failures.js';
 import type { LoadShape } from '../../shared/plan.js';
 
 /**
@@ -61,7 +62,16 @@ export type WorkerMessage =
   /** node-llama-cpp's view of the GPU memory this process holds (sent about once a second on a GPU backend). */
   | { seq: number; kind: 'vram'; usedBytes: number }
   /** The worker cannot go on; it exits right after sending this. */
-  | { seq: number; kind: 'fatal'; phase: 'load' | 'think'; error: PlainError };
+  | {
+      seq: number;
+      kind: 'fatal';
+      phase: 'load' | 'think';
+      error: PlainError;
+      /** Set when the failure is known to happen again from the same configuration: then it is not a death. */
+      failure?: FailureKind;
+      /** With failure context-too-small: the context the prompts need and the one planned, in tokens. */
+      contextTokens?: { needed: number; context: number };
+    };
 
 export type WorkerMessageKind = WorkerMessage['kind'];
 

@@ -14,6 +14,7 @@ const STATE_LABELS: Record<InstanceView['state'], string> = {
   dying: 'Dying',
   dead: 'Dead',
   resurrecting: 'Resurrecting',
+  blocked: 'Needs the operator',
 };
 
 /** The current time, re-read four times a second while `active` (for countdowns). */
@@ -151,6 +152,11 @@ export const InstanceCard = memo(function InstanceCard({ view, call, held, layer
       {view.error && (
         <p className="error" role="alert" data-testid="instance-error">
           {view.error.message}
+        </p>
+      )}
+      {view.error?.fix && (
+        <p className="fix" data-testid="instance-fix">
+          To fix: {view.error.fix}. {view.state === 'blocked' ? 'Not counted as a death; Start tries again.' : ''}
         </p>
       )}
       {watched.length > 0 && (

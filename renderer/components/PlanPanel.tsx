@@ -1,6 +1,6 @@
 import { memo, useState } from 'react';
 
-import { formatGb, type BoardResources } from '../../shared/board.js';
+import { formatGb, llamaSummary, type BoardResources } from '../../shared/board.js';
 import type { Role } from '../../shared/instances.js';
 import { STRATEGIES, type InstancePlan, type PlanOutcome, type Strategy } from '../../shared/plan.js';
 import { SETTING_LABELS, type Settings } from '../../shared/settings.js';
@@ -176,6 +176,12 @@ export const PlanPanel = memo(function PlanPanel({
       {resources?.inventory && (
         <p className="board" data-testid="inventory">
           {resources.inventory.system} · {resources.inventory.cpu} · {resources.inventory.os}
+        </p>
+      )}
+      {resources?.llama && (
+        <p className="board" data-testid="llama" title={resources.llama.using?.why ?? ''}>
+          {llamaSummary(resources.llama)}
+          {resources.llama.advice && ` · ${resources.llama.advice}`}
         </p>
       )}
       {!plan ? (

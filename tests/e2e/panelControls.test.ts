@@ -137,7 +137,8 @@ describe('the controls in Chromium against the headless host', { timeout: 240_00
     assert.match((await ram.textContent()) ?? '', /^RAM \d+ MB once loaded, \d+ MB while thinking$/);
     const fitted = /context (\d+)/.exec((await numbers.textContent()) ?? '')![1]!;
     const ramBefore = await ram.textContent();
-    const context = fitted === '512' ? '1024' : '512';
+    // Contexts that hold SUBJECT's prompts (the planner refuses a manual context that does not).
+    const context = fitted === '1024' ? '1536' : '1024';
 
     const from = host.events.length;
     await row.getByRole('combobox', { name: 'SUBJECT planner strategy' }).selectOption('manual');

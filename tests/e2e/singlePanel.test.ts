@@ -50,6 +50,18 @@ describe('the panel in Chromium against the headless host, single mode', { timeo
     await page.getByRole('tab', { name: 'Charts' }).click();
   });
 
+  it('says in the Plan tab which llama.cpp binary the workers use, and why', async () => {
+    await page.getByRole('tab', { name: 'Plan' }).click();
+    const llama = page.getByTestId('llama');
+    await llama.waitFor();
+    assert.match(
+      (await llama.textContent()) ?? '',
+      /^llama\.cpp: (prebuilt|local) linux-\w+ \((CPU|CUDA|Vulkan)[^)]*\), /,
+    );
+    assert.match((await llama.getAttribute('title')) ?? '', /needs GLIBC_2\.\d+/);
+    await page.getByRole('tab', { name: 'Charts' }).click();
+  });
+
   it('shows the death of an external SIGKILL, then new text from the next life', async () => {
     const { pid } = await host.waitFor('instance.loaded');
     process.kill(pid, 'SIGKILL');

@@ -9,6 +9,9 @@
 //   BIJ_HOG_SPIKE_FILE           spike mode, once this file exists: RSS up to the MB it holds, held for
 //   BIJ_HOG_SPIKE_HOLD_MS        this long, freed; again after
 //   BIJ_HOG_SPIKE_EVERY_MS       this long
+//   BIJ_HOG_THINK_FATAL          a message: every think fails with it, as the real worker reports a failed think
+//   BIJ_HOG_ABORT_AT_LOAD        "1": abort (SIGABRT) before reporting loaded, as llama.cpp does on some bad files
+//   BIJ_HOG_ABORT_AFTER_THINK    "1": abort right after the first reflection (a crash that is a death every time)
 import fs from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -100,6 +103,7 @@ function spikes() {
 process.on('message', (message) => {
   if (message.kind === 'init') {
     role = message.config.instance;
+    if (process.env.BIJ_HOG_ABORT_AT_LOAD === '1') process.abort();
     take(held, setting('BIJ_HOG_BASE_MB', 0) * 2 ** 20);
     send({
       kind: 'loaded',
@@ -124,10 +128,16 @@ process.on('message', (message) => {
   } else if (message.kind === 'think') {
     const n = message.request.n;
     send({ kind: 'reflection-start', n, deaths: 0, prompt: 'hog' });
+    const fatal = process.env.BIJ_HOG_THINK_FATAL;
+    if (fatal) {
+      send({ kind: 'fatal', phase: 'think', error: { name: 'Error', message: fatal } });
+      process.exit(4);
+    }
     fill();
     setTimeout(() => {
       send({ kind: 'tokens', n, text: `holding ${Math.round((held.length * CHUNK) / 2 ** 20)} MB`, tokens: 3 });
       send({ kind: 'reflection-end', n, text: 'holding', tokens: 3, ms: 200, complete: true });
+      if (process.env.BIJ_HOG_ABORT_AFTER_THINK === '1') setTimeout(() => process.abort(), 20);
     }, 200);
   } else if (message.kind === 'stop') {
     stopping = true;

@@ -67,9 +67,15 @@ export class HostProcess {
     });
   }
 
-  /** A host from source, with a fresh data directory unless one is given. Threads 1, no pause between thoughts. */
+  /**
+   * A host from source, with a fresh data directory unless one is given. Threads 1, no pause between thoughts, 48
+   * tokens a reflection, unless `args` says otherwise (a flag may be given only once).
+   */
   static start(args: string[], options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): HostProcess {
     const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bij-data-'));
+    const defaults = Object.entries({ '--threads': '1', '--think-pause': '0', '--max-tokens': '48' })
+      .filter(([flag]) => !args.includes(flag))
+      .flat();
     return new HostProcess({
       argv: [
         '--import',
@@ -80,12 +86,7 @@ export class HostProcess {
         '0',
         '--data-dir',
         dataDir,
-        '--threads',
-        '1',
-        '--think-pause',
-        '0',
-        '--max-tokens',
-        '48',
+        ...defaults,
         ...args,
       ],
       dataDir,

@@ -18,8 +18,10 @@ export interface TestModels {
   truncated: string;
   truncatedHeader: string;
   headCountZero: string;
-  /** Valid to our checks, but an architecture llama.cpp does not know: the load itself fails. */
+  /** An architecture llama.cpp does not know: refused before loading. */
   unknownArchitecture: string;
+  /** Valid to our checks, but llama.cpp refuses it (its head count does not match its rope size): the load fails. */
+  rejectedByLlama: string;
 }
 
 let cached: TestModels | null = null;
@@ -58,6 +60,9 @@ export function testModels(): TestModels {
     [{ name: 'token_embd.weight', dims: [8, 4], type: 0, fill: (out) => out.fill(0.5) }],
   );
 
+  const rejectedByLlama = path.join(dir, 'rejected-by-llama.gguf');
+  generateModel(rejectedByLlama, { ...DEMO_MODEL_SPEC, headCountInMetadata: 8 });
+
   cached = {
     dir,
     good,
@@ -68,6 +73,7 @@ export function testModels(): TestModels {
     truncatedHeader,
     headCountZero,
     unknownArchitecture,
+    rejectedByLlama,
   };
   return cached;
 }

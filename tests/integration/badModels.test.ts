@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
 import { HostProcess } from '../helpers/hostProcess.js';
@@ -14,11 +17,16 @@ describe('bad model files never reach llama.cpp', { timeout: 180_000 }, () => {
     ['notGguf', /not a GGUF model/],
     ['truncated', /past the end of the file/],
     ['headCountZero', /llama\.attention\.head_count is 0/],
+    ['unknownArchitecture', /general\.architecture 'jarbrain' is not one that llama\.cpp .* can load/],
   ];
 
   for (const [kind, reason] of refused) {
-    it(`refuses a ${kind} file with the file and the reason, spawns nothing, and stays up`, async () => {
-      const host = HostProcess.start(['--model', models[kind]]);
+    // Named by a flag, the command line is refused before anything starts (cliRefusals.test.ts); saved in
+    // settings.json, the host starts and says why on the card, so the operator can choose another in the panel.
+    it(`refuses a ${kind} file saved in settings.json with the file and the reason, spawns nothing, and stays up`, async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-data-'));
+      fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ models: { SUBJECT: models[kind] } }));
+      const host = HostProcess.start([], { dataDir });
       try {
         const error = await host.waitFor('instance.error');
         assert.equal(error.instance, 'SUBJECT');
@@ -45,17 +53,37 @@ describe('bad model files never reach llama.cpp', { timeout: 180_000 }, () => {
     });
   }
 
-  it('shows the reason llama.cpp logged when the load itself fails, and backs off', async () => {
-    const host = HostProcess.start(['--model', models.unknownArchitecture, '--resurrect-delay', '0.3']);
+  it('shows the reason llama.cpp logged when the load fails, and does not retry a failure that would repeat', async () => {
+    const host = HostProcess.start(['--model', models.rejectedByLlama, '--resurrect-delay', '0.3']);
+    try {
+      const error = await host.waitFor('instance.error', (event) => event.error.code === 'NEEDS_OPERATOR');
+      assert.match(
+        error.error.message,
+        /^llama\.cpp refused the model file's contents: .*invalid n_rot: 16, expected 8/,
+      );
+      assert.match(error.error.fix ?? '', /convert the model again/);
+      await host.waitFor('instance.state', (event) => event.state === 'blocked');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(host.of('instance.death').length, 0, 'not a death: the mind is never told of it');
+      assert.equal(host.of('instance.state').filter((event) => event.state === 'resurrecting').length, 0);
+      assert.equal(host.exited, null, 'the host stays up');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('backs off quick deaths: each doubles the pause before the next life', async () => {
+    // A worker that crashes after each first reflection: a death every time, never the same crash before one.
+    const hog = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/hogWorker.mjs');
+    const host = HostProcess.start(['--resurrect-delay', '0.3'], {
+      env: { BRAIN_IN_JAR_WORKER_SCRIPT: hog, BIJ_HOG_ABORT_AFTER_THINK: '1' },
+    });
     try {
       const deaths = await host.waitUntil(() => {
         const all = host.of('instance.death');
         return all.length >= 3 ? all : undefined;
-      }, 'three failed loads');
-      for (const death of deaths) {
-        assert.equal(death.cause, 'load-failed');
-        assert.match(death.message ?? '', /unknown model architecture: 'jarbrain'/);
-      }
+      }, 'three quick deaths');
+      for (const death of deaths) assert.equal(death.cause, 'crash');
       // Each quick death doubles the pause: 0.3 s, 0.6 s, 1.2 s, measured from the death to the next spawn.
       const planned = deaths.map((death) => (death.resurrectAt! - host.arrivalOf(death)) / 1000);
       const resurrections = host.of('instance.state').filter((event) => event.state === 'resurrecting');

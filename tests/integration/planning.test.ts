@@ -120,7 +120,7 @@ describe('planning from the command line, on a recorded Jetson', { timeout: 120_
     }
   });
 
-  it('plan refuses 10/15/20 GB on the 32 GB Orin with the numbers, and a non-zero exit', async () => {
+  it('plan refuses 10/15/20 GB on the 32 GB Orin with the numbers and the flags, and exit code 2', async () => {
     const result = await cli([
       'plan',
       '--json',
@@ -136,12 +136,14 @@ describe('planning from the command line, on a recorded Jetson', { timeout: 120_
       '20',
       ...orin,
     ]);
-    assert.equal(result.code, 1);
-    const body = JSON.parse(result.stdout) as { error: { code: string; message: string } };
+    assert.equal(result.code, 2);
+    const body = JSON.parse(result.stdout) as { error: { code: string; message: string; flags: string[] } };
     assert.equal(body.error.code, 'BUDGET_EXCEEDED');
+    assert.deepEqual(body.error.flags, ['--ram-limit-subject', '--ram-limit-observer', '--ram-limit-god', '--mode']);
     assert.equal(
       body.error.message,
-      'RAM limits total 45.0 GB; this board has 29.9 GB and keeps 7.5 GB for the system, so at most 22.4 GB',
+      '--ram-limit-subject, --ram-limit-observer, --ram-limit-god, --mode: ' +
+        'RAM limits total 45.0 GB; this board has 29.9 GB and keeps 7.5 GB for the system, so at most 22.4 GB',
     );
   });
 
@@ -160,9 +162,10 @@ describe('planning from the command line, on a recorded Jetson', { timeout: 120_
     const result = await cli(['service', '--mode', 'matrix', '--data-dir', '/srv/jar', ...orin]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^ExecStart=\S+ \S+headless\.js run --data-dir \/srv\/jar --mode matrix$/m);
-    // 30622 MB of RAM: 3/4 for MemoryMax, 22/32 for MemoryHigh; 8 cores: 400%.
-    assert.match(result.stdout, /^MemoryMax=22966M$/m);
-    assert.match(result.stdout, /^MemoryHigh=21052M$/m);
+    // 30622 MB of RAM, a 32 GB board as sold: the original's 24G and 22G in whole GiB (not 22966M / 21052M of the
+    // MemTotal); 8 cores: 400%.
+    assert.match(result.stdout, /^MemoryMax=24G$/m);
+    assert.match(result.stdout, /^MemoryHigh=22G$/m);
     assert.match(result.stdout, /^CPUQuota=400%$/m);
     const over = await cli(['service', '--memory-max', '64', ...orin]);
     assert.equal(over.code, 2);
@@ -192,8 +195,8 @@ describe('planning from the command line, on a recorded Jetson', { timeout: 120_
     assert.equal(noModel.code, 2);
     assert.match(noModel.stderr, /give a model: --model PATH/);
     const badModel = await cli(['plan', '--json', '--model', testModels().headCountZero, ...orin]);
-    assert.equal(badModel.code, 1);
-    assert.match(JSON.parse(badModel.stdout).error.message, /head_count is 0/);
+    assert.equal(badModel.code, 2);
+    assert.match(JSON.parse(badModel.stdout).error.message, /^--model: \S+head-count-zero\.gguf: .*head_count is 0/);
   });
 });
 

@@ -57,6 +57,65 @@ describe('command line', () => {
     }
   });
 
+  it('refuses a flag given twice, naming it, in either form', () => {
+    const cases: Array<[string[], string]> = [
+      [['--mode', 'single', '--mode', 'matrix'], '--mode given twice'],
+      [['--mode=single', '--mode', 'single'], '--mode given twice'],
+      [['plan', '--ram-limit-god', '7', '--ram-limit-god=7'], '--ram-limit-god given twice'],
+      [['--json-events', '--json-events'], '--json-events given twice'],
+      [['--model', 'a.gguf', '--model', 'b.gguf'], '--model given twice'],
+    ];
+    for (const [argv, message] of cases) {
+      assert.deepEqual(parseArgs(argv, '/work'), { ok: false, message }, argv.join(' '));
+    }
+    // A role's own flag beside the every-role one is not a repeat: the role's wins for that role.
+    const both = parseArgs(['--model', 'a.gguf', '--model-god', 'g.gguf'], '/work');
+    assert.ok(both.ok && both.command === 'run');
+    assert.deepEqual(both.flags.roleModels, { GOD: '/work/g.gguf' });
+  });
+
+  it('reads numbers as plain decimals only, and says so when refusing another form', () => {
+    const read = (value: string) => {
+      const parsed = parseArgs(['--temperature', value], '/work');
+      return parsed.ok && parsed.command === 'run' ? parsed.flags.temperature : parsed;
+    };
+    assert.equal(read('0.5'), 0.5);
+    assert.equal(read('1'), 1);
+    assert.equal(read('0'), 0);
+    const port = parseArgs(['--web-port', '010'], '/work');
+    assert.ok(port.ok && port.command === 'run' && port.flags.webPort === 10, 'a leading zero is still decimal');
+    const hint = /; write numbers as plain decimals, like 10 or 0\.5$/;
+    for (const form of [
+      '0x10',
+      '0o10',
+      '0b10',
+      '1e3',
+      '1E-1',
+      '+1',
+      ' 1',
+      '1.',
+      '.5',
+      'Infinity',
+      '-Infinity',
+      'NaN',
+    ]) {
+      const parsed = parseArgs(['--web-port', form], '/work');
+      assert.ok(!parsed.ok, `accepted ${JSON.stringify(form)}`);
+      assert.ok(
+        parsed.message.startsWith('--web-port must be a whole number between 0 and 65535 (got '),
+        parsed.message,
+      );
+      assert.match(parsed.message, hint, form);
+    }
+    const empty = parseArgs(['--temperature', ''], '/work');
+    assert.ok(!empty.ok && /^--temperature must be a number between 0 and 2 \(got ""\)$/.test(empty.message));
+    const words = parseArgs(['--temperature', 'warm'], '/work');
+    assert.ok(!words.ok && !hint.test(words.message), 'letters need no hint about number forms');
+    assert.deepEqual(read('-1'), { ok: false, message: '--temperature must be a number between 0 and 2 (got -1)' });
+    assert.match(usage(), /numbers are plain decimals \(10, 0\.5\)/);
+    assert.match(usage('plan'), /Each flag is given at most once/);
+  });
+
   it('reads the commands and their own flags, and refuses a flag of another command', () => {
     const plan = parseArgs(
       [

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { nextStreak, resurrectionDelay, type BackoffPolicy } from '../../electron/core/instance/backoff.js';
-import { classifyExit } from '../../electron/core/instance/deathCause.js';
+import { classifyExit, exitVerdict } from '../../electron/core/instance/deathCause.js';
+import { failureKind } from '../../shared/failures.js';
 import { EXIT_LOAD_FAILED } from '../../electron/worker/protocol.js';
 
 describe('resurrection back-off', () => {
@@ -61,5 +62,55 @@ describe('cause of a worker exit', () => {
 
   it('is the kernel when its OOM killer ended the worker', () => {
     assert.equal(classifyExit({ ...base, signal: 'SIGKILL', oomKilled: true }), 'kernel-oom');
+  });
+});
+
+describe('a death, or a failure that needs the operator', () => {
+  const base = { failure: null, signature: 'crash: x', previous: null, reflected: false } as const;
+
+  it('is never the operator’s business when someone or something ended the worker: those are deaths', () => {
+    for (const cause of ['signal', 'killed', 'ram-limit', 'ram-threshold', 'gpu-threshold', 'kernel-oom'] as const) {
+      assert.deepEqual(exitVerdict({ ...base, cause, failure: 'context-too-small' }), { kind: 'death' }, cause);
+    }
+  });
+
+  it('stops the instance, uncounted, for a failure the worker knows will repeat, even the first time', () => {
+    assert.deepEqual(exitVerdict({ ...base, cause: 'crash', failure: 'context-too-small' }), {
+      kind: 'blocked',
+      failure: 'context-too-small',
+    });
+    assert.deepEqual(exitVerdict({ ...base, cause: 'load-failed', failure: 'unknown-architecture' }), {
+      kind: 'blocked',
+      failure: 'unknown-architecture',
+    });
+  });
+
+  it('counts an unknown crash once, and stops on the same one again before a first reflection', () => {
+    assert.deepEqual(exitVerdict({ ...base, cause: 'crash' }), { kind: 'death' });
+    assert.deepEqual(exitVerdict({ ...base, cause: 'crash', previous: 'crash: x' }), {
+      kind: 'blocked',
+      failure: 'repeated-crash',
+    });
+    assert.deepEqual(exitVerdict({ ...base, cause: 'crash', previous: 'crash: y' }), { kind: 'death' });
+    assert.deepEqual(exitVerdict({ ...base, cause: 'crash', previous: 'crash: x', reflected: true }), {
+      kind: 'death',
+    });
+  });
+
+  it('reads the kind of a failure from what llama.cpp and the worker say', () => {
+    assert.equal(
+      failureKind('The context (512 tokens) is too small for the system prompt: only 6 tokens would be left'),
+      'context-too-small',
+    );
+    assert.equal(
+      failureKind("Failed to load the model: llama_model_load: error loading model: unknown model architecture: 'xyz'"),
+      'unknown-architecture',
+    );
+    assert.equal(
+      failureKind('llama_model_load: error loading model: missing tensor blk.0.attn_q.weight'),
+      'bad-tensor',
+    );
+    assert.equal(failureKind('ENOENT: no such file or directory, open /m/x.gguf'), 'file-gone');
+    assert.equal(failureKind('Segmentation fault'), null);
   });
 });

@@ -129,6 +129,20 @@ describe('npm run generate-model', () => {
     assert.equal(check.check.blockCount, 3);
   });
 
+  it('writes another architecture when asked, and refuses one it cannot write', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-generate-'));
+    const result = run(path.join(dir, 'qwen.gguf'), '--architecture', 'qwen3');
+    assert.equal(result.status, 0, result.stderr);
+    const check = validateModel(path.join(dir, 'qwen.gguf'));
+    assert.ok(check.ok && check.check.architecture === 'qwen3', JSON.stringify(check));
+    const refused = run(path.join(dir, 'mamba.gguf'), '--architecture', 'mamba');
+    assert.equal(refused.status, 2);
+    assert.match(
+      refused.stderr,
+      /--architecture must be one of llama, qwen2, qwen3, gemma2, gemma3, phi3, not "mamba"/,
+    );
+  });
+
   it('refuses a bad size with the flag named, and writes nothing', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bij-generate-')), 'bad.gguf');
     const result = run(file, '--layers', 'x');

@@ -247,7 +247,7 @@ describe('fit strategy on recorded boards', () => {
     assert.equal(outcome.error.code, 'MODEL_TOO_LARGE');
     assert.match(
       outcome.error.message,
-      /^SUBJECT: medium-7b-q4 needs \d+\.\d GB with every layer on the CPU and a context of 512, more than its RAM limit of 1\.5 GB$/,
+      /^SUBJECT: medium-7b-q4 needs \d+\.\d GB with every layer on the CPU and a context of \d+, more than its RAM limit of 1\.5 GB$/,
     );
   });
 

@@ -103,6 +103,8 @@ describe("llama-quantize's mixes", () => {
       [true, false, false, true, false, false, true, true],
     );
     assert.equal(typeOf('q4_k_m', 'token_embd.weight'), 'Q4_K');
+    const tied = tensorTypeFor('q4_k_m', 'token_embd.weight', [4096, 4096], { ...mix, tiedEmbeddings: true });
+    assert.equal(GGML_TYPES.get(tied)!.name, 'Q6_K'); // read as the output too
     assert.equal(typeOf('q4_k_m', 'output.weight'), 'Q6_K');
     assert.equal(typeOf('q4_k_m', 'blk.0.attn_v.weight'), 'Q6_K');
     assert.equal(typeOf('q4_k_m', 'blk.1.attn_v.weight'), 'Q4_K');

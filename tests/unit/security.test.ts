@@ -41,8 +41,8 @@ function fakeElectron() {
     show() {
       seen.shown++;
     }
-    loadFile(file: string) {
-      seen.loaded.push(file);
+    loadFile(file: string, options?: { query?: Record<string, string> }) {
+      seen.loaded.push(options?.query ? `${file}?${new URLSearchParams(options.query)}` : file);
       return Promise.resolve();
     }
   }
@@ -103,6 +103,7 @@ describe('the window electron/main.ts opens', () => {
     openAppWindow(kiosk.electron, files, true);
     assert.equal(kiosk.seen.options[0]!.kiosk, true);
     assert.equal(kiosk.seen.options[0]!.fullscreen, true);
+    assert.deepEqual(kiosk.seen.loaded, [`${path.join(root, 'dist/renderer/index.html')}?kiosk=1`], 'the page knows');
   });
 
   it('stays on the app page: navigation and redirects away are stopped, new windows and webviews refused', () => {

@@ -8,10 +8,12 @@ import {
   type BoardInventory,
   type BoardResources,
   type GpuInfo,
+  type LlamaDiscovery,
 } from '../../../shared/board.js';
 import { parseMeminfo } from '../sampler/procfs.js';
 import { parseCpuFeatures } from './cpuFeatures.js';
 import { thisBoardInventorySoFar } from './inventory.js';
+import { discoverLlama } from './llamaDiscovery.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
 import { HOST_QUERY_FIELDS, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
 import { parseTegrastats } from './tegrastats.js';
@@ -36,6 +38,8 @@ export interface ResourceInputs {
   source: string;
   /** This machine's; recordings have none. */
   inventory?: BoardInventory | null;
+  /** The llama.cpp binaries and which one the workers use (llamaDiscovery.ts). */
+  llama?: LlamaDiscovery;
 }
 
 export function resourcesFrom(inputs: ResourceInputs): BoardResources {
@@ -103,6 +107,7 @@ export function resourcesFrom(inputs: ResourceInputs): BoardResources {
     source: inputs.source,
     cpu: inputs.cpuinfo ? parseCpuFeatures(inputs.cpuinfo, inputs.source) : null,
     ...(inputs.inventory !== undefined && { inventory: inputs.inventory }),
+    ...(inputs.llama !== undefined && { llama: inputs.llama }),
   };
 }
 
@@ -146,5 +151,6 @@ export async function readLiveInputs(backend: BackendInfo | null): Promise<Resou
     backend,
     source: 'this machine',
     inventory: thisBoardInventorySoFar(),
+    llama: discoverLlama(),
   };
 }

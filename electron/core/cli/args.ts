@@ -18,6 +18,7 @@ import { settingFlagSpecs, type SettingFlags } from './settingFlags.js';
  *   brain-in-jar doctor [flags]    the board's resources and the recommended configuration
  *   brain-in-jar plan [flags]      the offload plan of the given models on this (or a recorded) board
  *   brain-in-jar service [flags]   a systemd user unit that runs the host under the original's limits
+ *   brain-in-jar self-test [flags] the original's verification checklist, run against a real host
  */
 
 /** Setting flags are undefined (or false, or {}) when not given: the saved settings decide. */
@@ -55,6 +56,11 @@ function byName(table: SettingsTable): Map<string, Named> {
   return names;
 }
 
+/** Every flag's name as typed (a role flag once per role). */
+export function flagNames(table: SettingsTable = SETTINGS_TABLE): Set<string> {
+  return new Set(byName(table).keys());
+}
+
 export function parseArgs(
   argv: readonly string[],
   cwd: string = process.cwd(),
@@ -65,6 +71,8 @@ export function parseArgs(
   const rest = [...argv];
   let command: Command = 'run';
   if ((COMMANDS as readonly string[]).includes(rest[0] ?? '')) command = rest.shift() as Command;
+  // A flag given twice is a mistake whichever of the two was meant: neither wins silently.
+  const given = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--help' || arg === '-h' || arg === 'help') return { ok: true, command: 'help', topic: command };
@@ -73,6 +81,8 @@ export function parseArgs(
     if (!named) {
       return { ok: false, message: arg.startsWith('-') ? `unknown flag ${name}` : `unexpected argument "${arg}"` };
     }
+    if (given.has(name)) return { ok: false, message: `${name} given twice` };
+    given.add(name);
     const { key, spec, role } = named;
     if (!spec.commands.includes(command)) {
       return {
@@ -101,10 +111,18 @@ export function parseArgs(
   return { ok: true, command, flags: flags as unknown as Flags };
 }
 
-/** A number's flag reads its text as a number where it reads as one, so a refusal shows the number it got. */
+/** What a number's flag reads: a plain decimal (10, 0.5, -1), never hex, octal, binary, exponents or Infinity. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+/** Text JavaScript would read as a number (0x10, 1e3, +5, Infinity): the refusal says how to write it. */
+const NUMBER_LIKE = /\d|^\s*[+-]?(Infinity|NaN)\s*$/i;
+
+/** A number's flag reads its text as a number where it is a decimal, so a refusal shows the number it got. */
 function check(schema: s.Schema<unknown>, raw: string, name: string): s.Parsed<unknown> {
-  const numeric = s.isNumberSchema(schema) && raw.trim() !== '' && !Number.isNaN(Number(raw));
-  return schema.parse(numeric ? Number(raw) : raw, name);
+  if (!s.isNumberSchema(schema)) return schema.parse(raw, name);
+  if (DECIMAL.test(raw)) return schema.parse(Number(raw), name);
+  const parsed = schema.parse(raw, name);
+  if (parsed.ok || !NUMBER_LIKE.test(raw)) return parsed;
+  return { ...parsed, message: `${parsed.message}; write numbers as plain decimals, like 10 or 0.5` };
 }
 
 function splitOnce(arg: string): [string, string] {
@@ -117,6 +135,7 @@ const SUMMARIES: Record<Command, string> = {
   doctor: "Shows the board's resources and the recommended configuration for single and matrix mode.",
   plan: 'Shows the offload plan of the given models, before anything loads.',
   service: "Prints (or installs) a systemd user unit that runs the host under the original's memory and CPU limits.",
+  'self-test': "Runs a host for a while and checks the original's verification list; exits 1 if an item fails.",
 };
 
 export function usage(
@@ -128,8 +147,11 @@ export function usage(
     `Usage: ${program} ${command === 'run' ? '[run]' : command} [flags]`,
     '',
     SUMMARIES[command],
+    'Each flag is given at most once; numbers are plain decimals (10, 0.5), not hex, exponents or Infinity.',
     command === 'run'
-      ? `Other commands: ${program} doctor --help, ${program} plan --help, ${program} service --help`
+      ? `Other commands: ${COMMANDS.filter((other) => other !== 'run')
+          .map((other) => `${program} ${other} --help`)
+          .join(', ')}`
       : '',
     '',
     'Flags:',

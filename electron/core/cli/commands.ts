@@ -7,14 +7,18 @@ import { ROLES } from '../../../shared/instances.js';
 import type { Plan, PlanOutcome } from '../../../shared/plan.js';
 import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
 import { INVENTORY_DEADLINE_MS, thisBoardInventory } from '../board/inventory.js';
+import { readJetsonSystem, unrecordedJetsonSystem } from '../board/jetsonSystem.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
 import { planForSettings, resourcesFor, rolesOf, type RecordedInputs } from '../planner/planInputs.js';
 import { seedConfig, type SeedConfig } from '../planner/seed.js';
 import { defaultDataDir } from '../store/dataDir.js';
 import { detectEnforcement } from '../enforcement/enforcement.js';
+import { hostCommand, thisRuntime } from './hostCommand.js';
 import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
 import type { Flags } from './args.js';
+import { budgetFlagRefusal, modelFlagRefusal } from './flagRefusal.js';
 import { flagsToSettingsPatch } from './settingFlags.js';
+import { describeJetsonSystem, describeLlama, describeLlamaLine } from './describeBackend.js';
 
 /**
  * `brain-in-jar doctor` and `brain-in-jar plan`: the board and the plan, printed for a person (in the shape of the
@@ -29,9 +33,25 @@ export interface CommandOutput {
 
 /** The board the flags describe: their recordings, else this machine (--cores overrides its count either way). */
 function boardOf(flags: Flags, probe = true): Promise<BoardResources> {
-  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, cpuinfo, jetson } = flags;
-  const recorded: RecordedInputs = { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, cpuinfo, jetson };
-  return resourcesFor(Object.values(recorded).some(Boolean) ? recorded : null, { cores: flags.cores, probe });
+  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, cpuinfo, jetson, osRelease, glibc, glibcxx } =
+    flags;
+  const recorded: RecordedInputs = {
+    meminfo,
+    nvidiaSmi,
+    tegrastats,
+    gpuLoadFile,
+    nvTegraRelease,
+    cpuinfo,
+    jetson,
+    osRelease,
+    glibc,
+    glibcxx,
+  };
+  return resourcesFor(Object.values(recorded).some(Boolean) ? recorded : null, {
+    cores: flags.cores,
+    probe,
+    llamaBuilds: flags.llamaBuilds,
+  });
 }
 
 function describeGpu(resources: BoardResources): string[] {
@@ -91,6 +111,11 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
   // Worth its wait here (up to its deadline), unlike at the host's start; a recorded board has no inventory field.
   const [measured, inventory] = await Promise.all([boardOf(flags), thisBoardInventory()]);
   const resources = measured.inventory === undefined ? measured : { ...measured, inventory };
+  // This machine's zram, power mode and clocks (each with a deadline); a recorded board's were not recorded.
+  const jetsonSystem =
+    measured.inventory === undefined
+      ? unrecordedJetsonSystem()
+      : await readJetsonSystem(resources.gpu.kind === 'jetson');
   const enforcement = detectEnforcement();
   enforcement.dispose?.();
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
@@ -105,6 +130,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
         recommended: { single, matrix },
         budget: { reserveBytes, ramLimitBytes: limits },
         enforcement: enforcement.info,
+        jetsonSystem,
       }),
       exitCode: 0,
     };
@@ -113,6 +139,9 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
   const lines = [
     ...describeResources(resources),
     ...(resources.inventory === undefined ? [] : describeInventory(resources.inventory)),
+    '',
+    ...(resources.llama ? [...describeLlama(resources.llama), ''] : []),
+    ...describeJetsonSystem(jetsonSystem),
     '',
     ...describeSeed('single mode, 1 model', single, gpu),
     '',
@@ -182,17 +211,23 @@ function describePlan(plan: Plan): string[] {
   ];
 }
 
+/** A command line `plan` cannot run: exit 2, the flags named, as one JSON object with --json. */
+function refused(flags: Flags, error: { code: string; message: string; flags?: string[] }): CommandOutput {
+  return { text: flags.json ? JSON.stringify({ error }) : `brain-in-jar: ${error.message}`, exitCode: 2 };
+}
+
 export async function planCommand(flags: Flags): Promise<CommandOutput> {
   const settings = applySettingsPatch(DEFAULT_SETTINGS, flagsToSettingsPatch(flags));
   const missing = rolesOf(settings.mode).filter((role) => !settings.models[role]);
   if (missing.length > 0) {
     const message = `give a model: --model PATH, or --model-${missing[0]!.toLowerCase()} PATH`;
-    return {
-      text: flags.json ? JSON.stringify({ error: { code: 'INVALID_PARAMS', message } }) : `brain-in-jar: ${message}`,
-      exitCode: 2,
-    };
+    return refused(flags, { code: 'INVALID_PARAMS', message });
   }
+  const badModel = modelFlagRefusal(flags);
+  if (badModel) return refused(flags, badModel);
   const resources = await boardOf(flags);
+  const overBudget = budgetFlagRefusal(flags, settings, resources);
+  if (overBudget) return refused(flags, overBudget);
   const outcome: PlanOutcome = planForSettings({ settings, resources, modelOf: (role) => settings.models[role]! });
   if (flags.json) {
     const body = outcome.ok
@@ -200,7 +235,7 @@ export async function planCommand(flags: Flags): Promise<CommandOutput> {
       : { resources, error: outcome.error };
     return { text: JSON.stringify(body), exitCode: outcome.ok ? 0 : 1 };
   }
-  const lines = [...describeResources(resources), ''];
+  const lines = [...describeResources(resources), ...describeLlamaLine(resources.llama), ''];
   if (outcome.ok) lines.push(...describePlan(outcome.plan));
   else lines.push(`Refused (${outcome.error.code}): ${outcome.error.message}`);
   return { text: lines.join('\n'), exitCode: outcome.ok ? 0 : 1 };
@@ -234,21 +269,18 @@ export async function serviceCommand(flags: Flags): Promise<CommandOutput> {
       exitCode: 2,
     };
   }
-  const script = headlessScript();
   const dataDir = path.resolve(flags.dataDir ?? defaultDataDir());
-  const command = [
-    process.execPath,
-    script,
-    'run',
+  const host = hostCommand(thisRuntime(headlessScript()), [
     '--data-dir',
     dataDir,
     ...(flags.mode ? ['--mode', flags.mode] : []),
-  ];
-  const text = renderServiceUnit({ command, limits, electron: process.versions.electron !== undefined });
+  ]);
+  const electron = host.env.ELECTRON_RUN_AS_NODE === '1';
+  const text = renderServiceUnit({ command: host.argv, limits, electron });
   if (!flags.install) return { text: text.trimEnd(), exitCode: 0 };
-  if (!fs.existsSync(script)) {
+  if (!fs.existsSync(host.entry)) {
     return {
-      text: `brain-in-jar: ${script} is missing; run \`npm run build\` first, then install the unit`,
+      text: `brain-in-jar: ${host.entry} is missing; run \`npm run build\` first, then install the unit`,
       exitCode: 1,
     };
   }

@@ -9,9 +9,21 @@ import { option, pathOption, toggle } from './flagSpec.js';
  */
 
 const RUN = ['run'] as const;
+/** How the host thinks: a run's, and the self-test's, which runs one. */
+const HOSTED = ['run', 'self-test'] as const;
 const RECORDED = ['doctor', 'plan', 'service'] as const;
 const SERVICE = ['service'] as const;
 const seconds = s.number({ min: 0, max: 3600, unit: ' s' });
+const BACKEND = ['doctor', 'plan'] as const;
+
+/** A runtime version as `ldd --version` prints it: 2.31, 3.4.28. */
+const version: s.Schema<string> = {
+  describe: 'a version like 2.31',
+  parse: (value, field) =>
+    typeof value === 'string' && /^\d+(\.\d+){1,3}$/.test(value.trim())
+      ? { ok: true, value: value.trim() }
+      : { ok: false, field, message: `${field} must be a version like 2.31 (got ${JSON.stringify(value)})` },
+};
 
 export const RUN_FLAGS = {
   webHost: option(
@@ -32,8 +44,8 @@ export const RUN_FLAGS = {
   ),
   dataDir: pathOption('DIR', {
     name: '--data-dir',
-    commands: [...RUN, 'service'],
-    help: 'where transcripts, events, logs and settings go',
+    commands: [...RUN, 'service', 'self-test'],
+    help: 'where transcripts, events, logs and settings go (self-test: a fresh temporary folder unless given)',
     defaultHelp: '$XDG_CONFIG_HOME/brain-in-jar',
   }),
   jsonEvents: toggle({
@@ -46,37 +58,42 @@ export const RUN_FLAGS = {
     true,
   ),
   kiosk: toggle({ name: '--kiosk', commands: RUN, help: 'Electron only: fullscreen on the attached display' }),
+  headless: toggle({
+    name: '--headless',
+    commands: RUN,
+    help: 'no window: only serve the panel on its port (the AppImage as a service; the headless host always is)',
+  }),
   /** Matrix: one instance loads at a time (--no-admission starts all at once, for comparison). */
   admission: toggle(
     {
       name: '--no-admission',
-      commands: RUN,
+      commands: HOSTED,
       help: 'matrix: start every instance at once instead of one load at a time (only to compare; the load spikes add up)',
     },
     true,
   ),
   threads: option(s.number({ min: 1, max: 256, integer: true }), 'N', {
     name: '--threads',
-    commands: RUN,
+    commands: HOSTED,
     help: 'CPU threads per instance',
     defaultHelp: "the plan's",
   }),
   maxTokens: option(
     s.number({ min: 1, max: 32_768, integer: true }),
     'N',
-    { name: '--max-tokens', commands: RUN, help: 'longest reflection, in tokens, as in the original' },
+    { name: '--max-tokens', commands: HOSTED, help: 'longest reflection, in tokens, as in the original' },
     512,
   ),
   temperature: option(
     s.number({ min: 0, max: 2 }),
     'T',
-    { name: '--temperature', commands: RUN, help: 'sampling temperature, as in the original' },
+    { name: '--temperature', commands: HOSTED, help: 'sampling temperature, as in the original' },
     0.7,
   ),
   thinkPauseS: option(
     seconds,
     'S',
-    { name: '--think-pause', commands: RUN, help: 'pause between two reflections, seconds' },
+    { name: '--think-pause', commands: HOSTED, help: 'pause between two reflections, seconds' },
     1,
   ),
   resurrectDelayS: option(
@@ -84,12 +101,26 @@ export const RUN_FLAGS = {
     'S',
     {
       name: '--resurrect-delay',
-      commands: RUN,
+      commands: HOSTED,
       help: 'pause before a dead instance comes back, seconds; doubled for quick repeated deaths',
     },
     3,
   ),
-  json: toggle({ name: '--json', commands: ['doctor', 'plan'], help: 'print one JSON object instead of the report' }),
+  json: toggle({
+    name: '--json',
+    commands: ['doctor', 'plan', 'self-test'],
+    help: 'print one JSON object instead of the report',
+  }),
+  minutes: option(
+    s.number({ min: 0, max: 1440, unit: ' min' }),
+    'N',
+    {
+      name: '--minutes',
+      commands: ['self-test'],
+      help: 'how long the self-test runs the host; it runs on until every instance has finished a reflection',
+    },
+    1,
+  ),
   print: toggle({ name: '--print', commands: SERVICE, help: 'print the unit (the default)' }),
   install: toggle({
     name: '--install',
@@ -145,6 +176,26 @@ export const RUN_FLAGS = {
     help: "a recorded /proc/cpuinfo (or lscpu output): the CPU's features decide which weights llama.cpp repacks",
   }),
   jetson: toggle({ name: '--jetson', commands: RECORDED, help: 'treat the (recorded) board as a Jetson' }),
+  osRelease: pathOption('FILE', {
+    name: '--os-release',
+    commands: BACKEND,
+    help: 'a recorded /etc/os-release: the llama.cpp binaries are judged for that board, not this machine',
+  }),
+  glibc: option(version, 'VERSION', {
+    name: '--glibc',
+    commands: BACKEND,
+    help: "the recorded board's glibc (`ldd --version`), against the GLIBC_ versions the llama.cpp binaries need",
+  }),
+  glibcxx: option(version, 'VERSION', {
+    name: '--glibcxx',
+    commands: BACKEND,
+    help: "the newest GLIBCXX_ version of the recorded board's libstdc++.so.6 (e.g. 3.4.28 on Ubuntu 20.04)",
+  }),
+  llamaBuilds: pathOption('DIR', {
+    name: '--llama-builds',
+    commands: BACKEND,
+    help: "look for llama.cpp local builds here instead of node-llama-cpp's llama/localBuilds (e.g. a board's copy)",
+  }),
   cores: option(s.number({ min: 1, max: 1024, integer: true }), 'N', {
     name: '--cores',
     commands: RECORDED,

@@ -16,12 +16,29 @@ export interface ServiceLimits {
   cpuQuotaPercent: number;
 }
 
-/** The original's limits on a 32 GB, 12-core Jetson, scaled to this board. */
+/**
+ * The board's size as sold: the kernel's MemTotal is a few percent under it (firmware carve-outs; a 32 GB AGX Orin
+ * reports about 31.4 GiB), so a MemTotal within 10% under a power of two is that power of two; any other (a VM, a
+ * 24 GB box) is taken as it is.
+ */
+export function nominalRamBytes(ramTotalBytes: number): number {
+  for (let size = 4 * GIB; size <= 4096 * GIB; size *= 2) {
+    if (ramTotalBytes <= size && ramTotalBytes >= size * 0.9) return size;
+  }
+  return ramTotalBytes;
+}
+
+/**
+ * The original's limits on a 32 GB, 12-core Jetson, scaled to this board and written as an operator writes them:
+ * whole GiB, rounded down (24G / 22G on any 32 GB Orin), and half the cores in whole cores (600% on 12, 400% on 8).
+ */
 export function defaultServiceLimits(ramTotalBytes: number, cores: number): ServiceLimits {
+  const nominal = nominalRamBytes(ramTotalBytes);
+  const wholeGib = (bytes: number) => Math.max(1, Math.floor(bytes / GIB)) * GIB;
   return {
-    memoryMaxBytes: ramTotalBytes * (24 / 32),
-    memoryHighBytes: ramTotalBytes * (22 / 32),
-    cpuQuotaPercent: Math.max(100, Math.round((cores * 600) / 12 / 100) * 100),
+    memoryMaxBytes: wholeGib(nominal * (24 / 32)),
+    memoryHighBytes: wholeGib(nominal * (22 / 32)),
+    cpuQuotaPercent: Math.max(100, Math.floor(cores / 2) * 100),
   };
 }
 
@@ -43,6 +60,9 @@ export function renderServiceUnit(options: { command: string[]; limits: ServiceL
     ...(options.electron ? ['Environment=ELECTRON_RUN_AS_NODE=1'] : []),
     'Restart=always',
     'RestartSec=10',
+    // A wedged host (its memory watchdog no longer sampling) stops pinging, and systemd restarts it.
+    'WatchdogSec=60',
+    'NotifyAccess=all',
     // The fence around the whole app, as the original's unit had it; each instance has its own limit inside.
     `MemoryMax=${systemdSize(options.limits.memoryMaxBytes)}`,
     `MemoryHigh=${systemdSize(options.limits.memoryHighBytes)}`,

@@ -82,3 +82,26 @@ function stated(row: SettingRow, flags: Readonly<Record<string, unknown>>): unkn
   });
   return byRole.length > 0 ? Object.fromEntries(byRole) : undefined;
 }
+
+/**
+ * The flags of the command line that state these settings, as typed (--warn-threshold, --ram-limit-god), for a
+ * refusal to name. A switch that was not given, and a role not given, state nothing.
+ */
+export function givenFlags(flags: Flags, keys: readonly string[], table: SettingsTable = SETTINGS_TABLE): string[] {
+  const given = flags as unknown as Readonly<Record<string, unknown>>;
+  const stated = (key: string) => given[key] !== undefined && given[key] !== false;
+  const names: string[] = [];
+  for (const key of keys) {
+    const row = table[key];
+    if (!row) continue;
+    if (row.flag && stated(row.flag.key)) names.push(row.flag.name);
+    if (row.roleFlag) {
+      const byRole = (given[row.roleFlag.key] ?? {}) as Partial<Record<Role, unknown>>;
+      for (const role of ROLES) {
+        if (byRole[role] !== undefined) names.push(`${row.roleFlag.name}-${role.toLowerCase()}`);
+      }
+    }
+    if (row.inputFlag && stated(row.inputFlag.key)) names.push(row.inputFlag.name);
+  }
+  return names;
+}

@@ -1,6 +1,14 @@
+import {
+  LAYOUTS,
+  tiedEmbedding,
+  tiedOutputNorm,
+  type Fills,
+  type GeneratedArchitecture,
+} from './generatedArchitectures.js';
 import { GGML_TYPE_F32 } from './ggmlTypes.js';
 import { FILE_TYPES, tensorTypeFor, type FileTypeName } from './quantMix.js';
 import { writeGguf, type MetadataValue, type TensorSpec } from './writeGguf.js';
+import { writeSplitGguf } from './writeSplitGguf.js';
 
 /**
  * Generates small, valid llama-architecture GGUF models with deterministic weights, for the demo and for tests (no
@@ -27,6 +35,12 @@ export interface ModelSpec {
   vocabSize?: number;
   /** Header only, the data a hole in the file: multi-gigabyte models for the planner's tests, instantly. */
   sparse?: boolean;
+  /** general.architecture, with that architecture's tensors (generatedArchitectures.ts); default llama. */
+  architecture?: GeneratedArchitecture;
+  /** Written as GGUF version 2 (what older converters wrote) instead of 3. */
+  ggufVersion?: 2 | 3;
+  /** Written as a split set (writeSplitGguf.ts): the file is then the first part, named <prefix>-00001-of-N.gguf. */
+  split?: boolean;
 }
 
 export const DEMO_MODEL_SPEC: ModelSpec = {
@@ -128,20 +142,23 @@ export function generateModel(file: string, spec: ModelSpec): number {
   const type = GGML_TYPE_F32;
   const next = random(spec.seed);
   const uniform = (scale: number) => (next() * 2 - 1) * scale;
+  const arch = spec.architecture ?? 'llama';
+  const layout = LAYOUTS[arch];
 
   const metadata: Array<readonly [string, MetadataValue]> = [
-    ['general.architecture', { type: 'string', value: 'llama' }],
+    ['general.architecture', { type: 'string', value: arch }],
     ['general.name', { type: 'string', value: spec.name }],
     ['general.file_type', { type: 'u32', value: fileType }],
-    ['llama.context_length', { type: 'u32', value: spec.contextLength }],
-    ['llama.embedding_length', { type: 'u32', value: nEmbd }],
-    ['llama.block_count', { type: 'u32', value: layers }],
-    ['llama.feed_forward_length', { type: 'u32', value: nFf }],
-    ['llama.rope.dimension_count', { type: 'u32', value: nEmbd / heads }],
-    ['llama.attention.head_count', { type: 'u32', value: spec.headCountInMetadata ?? heads }],
-    ['llama.attention.head_count_kv', { type: 'u32', value: kvHeads }],
-    ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: 1e-5 }],
-    ['llama.vocab_size', { type: 'u32', value: nVocab }],
+    [`${arch}.context_length`, { type: 'u32', value: spec.contextLength }],
+    [`${arch}.embedding_length`, { type: 'u32', value: nEmbd }],
+    [`${arch}.block_count`, { type: 'u32', value: layers }],
+    [`${arch}.feed_forward_length`, { type: 'u32', value: nFf }],
+    [`${arch}.rope.dimension_count`, { type: 'u32', value: nEmbd / heads }],
+    [`${arch}.attention.head_count`, { type: 'u32', value: spec.headCountInMetadata ?? heads }],
+    [`${arch}.attention.head_count_kv`, { type: 'u32', value: kvHeads }],
+    [`${arch}.attention.layer_norm_rms_epsilon`, { type: 'f32', value: 1e-5 }],
+    [`${arch}.vocab_size`, { type: 'u32', value: nVocab }],
+    ...layout.metadata.map(([key, value]) => [`${arch}.${key}`, value] as const),
     ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
     ['tokenizer.ggml.tokens', { type: 'string[]', value: vocabulary.tokens }],
     ['tokenizer.ggml.scores', { type: 'f32[]', value: vocabulary.scores }],
@@ -157,41 +174,36 @@ export function generateModel(file: string, spec: ModelSpec): number {
   const small = (out: Float32Array) => {
     for (let i = 0; i < out.length; i++) out[i] = uniform(0.02);
   };
+  const fills: Fills = { ones, small, zeros: (out) => out.fill(0), uniform };
   const tensors: TensorSpec[] = [
     {
       name: 'token_embd.weight',
       dims: [nEmbd, nVocab],
       type,
-      fill(out) {
-        for (let token = 0; token < nVocab; token++) {
-          out[token * nEmbd] = 1; // the shared direction the output layer reads
-          for (let i = 1; i < nEmbd; i++) out[token * nEmbd + i] = uniform(0.3);
-        }
-      },
+      fill: layout.tiedOutput
+        ? tiedEmbedding(vocabulary.isWord, nEmbd, fills)
+        : (out) => {
+            for (let token = 0; token < nVocab; token++) {
+              out[token * nEmbd] = 1; // the shared direction the output layer reads
+              for (let i = 1; i < nEmbd; i++) out[token * nEmbd + i] = uniform(0.3);
+            }
+          },
     },
   ];
+  const shape = { embedding: nEmbd, embeddingKv: nEmbdKv, feedForward: nFf, headDimension: nEmbd / heads };
   for (let layer = 0; layer < layers; layer++) {
-    const block = (suffix: string, dims: number[], fill: (out: Float32Array) => void): TensorSpec => ({
-      name: `blk.${layer}.${suffix}`,
-      dims,
-      type,
-      fill,
-    });
-    tensors.push(
-      block('attn_norm.weight', [nEmbd], ones),
-      block('attn_q.weight', [nEmbd, nEmbd], small),
-      block('attn_k.weight', [nEmbd, nEmbdKv], small),
-      block('attn_v.weight', [nEmbd, nEmbdKv], small),
-      block('attn_output.weight', [nEmbd, nEmbd], small),
-      block('ffn_norm.weight', [nEmbd], ones),
-      block('ffn_gate.weight', [nEmbd, nFf], small),
-      block('ffn_up.weight', [nEmbd, nFf], small),
-      block('ffn_down.weight', [nFf, nEmbd], small),
-    );
+    for (const { suffix, dims, fill } of layout.block(shape, fills)) {
+      tensors.push({ name: `blk.${layer}.${suffix}`, dims, type, fill });
+    }
   }
-  tensors.push(
-    { name: 'output_norm.weight', dims: [nEmbd], type: GGML_TYPE_F32, fill: ones },
-    {
+  tensors.push({
+    name: 'output_norm.weight',
+    dims: [nEmbd],
+    type: GGML_TYPE_F32,
+    fill: layout.tiedOutput ? tiedOutputNorm : ones,
+  });
+  if (!layout.tiedOutput) {
+    tensors.push({
       name: 'output.weight',
       dims: [nEmbd, nVocab],
       type,
@@ -201,12 +213,14 @@ export function generateModel(file: string, spec: ModelSpec): number {
           for (let i = 1; i < nEmbd; i++) out[token * nEmbd + i] = uniform(0.5);
         }
       },
-    },
-  );
-  const mix = { layers, gqa: heads / kvHeads };
+    });
+  }
+  const mix = { layers, gqa: heads / kvHeads, tiedEmbeddings: layout.tiedOutput };
   const typed = tensors.map((tensor) => ({
     ...tensor,
     type: tensorTypeFor(spec.tensorType, tensor.name, tensor.dims, mix),
   }));
-  return writeGguf(file, metadata, typed, { sparse: spec.sparse ?? false });
+  const options = { sparse: spec.sparse ?? false, version: spec.ggufVersion ?? 3 };
+  if (spec.split) return writeSplitGguf(file, metadata, typed, options).reduce((a, b) => a + b, 0);
+  return writeGguf(file, metadata, typed, options);
 }

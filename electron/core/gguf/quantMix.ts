@@ -51,6 +51,8 @@ export interface MixContext {
   layers: number;
   /** Attention heads per KV head (n_gqa). */
   gqa: number;
+  /** No output.weight: llama.cpp reads the token embedding as the output, and llama-quantize types it as one. */
+  tiedEmbeddings?: boolean;
 }
 
 const blockSize = (type: number) => GGML_TYPES.get(type)?.blockSize ?? 1;
@@ -95,7 +97,7 @@ export function tensorTypeFor(
   const layer = Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1);
   const { layers } = context;
   let type = base;
-  if (name === 'output.weight') {
+  if (name === 'output.weight' || (name === 'token_embd.weight' && context.tiedEmbeddings)) {
     type = rowLength % blockSize(base) !== 0 ? Q8_0 : base === Q8_0 ? Q8_0 : Q6_K;
   } else if (name.endsWith('attn_v.weight')) {
     if ((fileType === 'iq4_nl' || fileType === 'iq4_xs') && context.gqa >= 4) type = Q5_K;

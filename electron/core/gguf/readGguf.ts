@@ -26,8 +26,10 @@ export enum GgufValueType {
   FLOAT64 = 12,
 }
 
-/** Arrays longer than this keep only their length: the vocabulary is not needed to validate or plan. */
+/** Arrays longer than this keep only their length (the merges, the token types), except those below. */
 const MAX_KEPT_ARRAY = 4096;
+/** Kept whole however long: the planner counts the prompts' tokens with the model's own vocabulary. */
+const ALWAYS_KEPT = new Set(['tokenizer.ggml.tokens', 'tokenizer.ggml.scores']);
 
 export type GgufScalar = number | string | boolean;
 export interface GgufArray {
@@ -51,6 +53,8 @@ export interface GgufTensorInfo {
 export interface GgufHeader {
   version: number;
   metadata: Map<string, GgufValue>;
+  /** The value type of each metadata key, as written (llama.cpp insists on some: split.no must be a u16). */
+  metadataTypes: Map<string, GgufValueType>;
   tensors: GgufTensorInfo[];
   alignment: number;
   /** File offset where tensor data begins. */
@@ -67,6 +71,16 @@ export class GgufFormatError extends Error {
     super(reason);
     this.name = 'GgufFormatError';
   }
+}
+
+/** The magic as a big-endian writer may store it, and the error for such a file. */
+const BIG_ENDIAN_MAGIC = 0x47475546;
+function bigEndian(): GgufFormatError {
+  return new GgufFormatError(
+    'unsupported-version',
+    'it is a big-endian GGUF (made for s390x and the like); llama.cpp here reads little-endian files: ' +
+      'use the ordinary (little-endian) download',
+  );
 }
 
 const CHUNK = 1 << 20;
@@ -200,7 +214,7 @@ function readScalar(cursor: Cursor, type: GgufValueType, what: string): GgufScal
   }
 }
 
-function readValue(cursor: Cursor, type: number, what: string): GgufValue {
+function readValue(cursor: Cursor, type: number, what: string, keepAll = false): GgufValue {
   if (type !== GgufValueType.ARRAY) return readScalar(cursor, type, what);
   const itemType = cursor.u32(`the item type of ${what}`);
   if (itemType === GgufValueType.ARRAY) {
@@ -213,7 +227,7 @@ function readValue(cursor: Cursor, type: number, what: string): GgufValue {
   if (length * minimumSize(itemType) > cursor.remaining) {
     throw new GgufFormatError('truncated', `${what} claims ${length} items, more than the rest of the file holds`);
   }
-  const keep = length <= MAX_KEPT_ARRAY;
+  const keep = keepAll || length <= MAX_KEPT_ARRAY;
   const values: GgufScalar[] = [];
   for (let i = 0; i < length; i++) {
     const value = readScalar(cursor, itemType, what);
@@ -232,6 +246,7 @@ export function readGgufHeader(path: string): GgufHeader {
       throw new GgufFormatError('not-gguf', `it is ${fileSize} bytes long, too short to be a GGUF model`);
     }
     const magic = cursor.u32('the magic number');
+    if (magic === BIG_ENDIAN_MAGIC) throw bigEndian();
     if (magic !== GGUF_MAGIC) {
       const head = Buffer.alloc(4);
       head.writeUInt32LE(magic);
@@ -241,6 +256,14 @@ export function readGgufHeader(path: string): GgufHeader {
       throw new GgufFormatError('not-gguf', `it is not a GGUF model (it starts with ${shown}, not "GGUF")`);
     }
     const version = cursor.u32('the version');
+    // A big-endian file (written for s390x and the like) has its version's bytes the other way round.
+    if (version > 0xffff && (version & 0xffff) === 0) throw bigEndian();
+    if (version === 1) {
+      throw new GgufFormatError(
+        'unsupported-version',
+        'it is GGUF version 1, from 2023; llama.cpp reads versions 2 and 3: convert the model again',
+      );
+    }
     if (version !== 2 && version !== 3) {
       throw new GgufFormatError(
         'unsupported-version',
@@ -258,10 +281,12 @@ export function readGgufHeader(path: string): GgufHeader {
     }
 
     const metadata = new Map<string, GgufValue>();
+    const metadataTypes = new Map<string, GgufValueType>();
     for (let i = 0; i < metadataCount; i++) {
       const key = cursor.string(`metadata key ${i + 1}`);
       const type = cursor.u32(`the type of ${key}`);
-      metadata.set(key, readValue(cursor, type, key));
+      metadata.set(key, readValue(cursor, type, key, ALWAYS_KEPT.has(key)));
+      metadataTypes.set(key, type);
     }
 
     const alignmentValue = metadata.get('general.alignment');
@@ -285,7 +310,7 @@ export function readGgufHeader(path: string): GgufHeader {
     }
 
     const dataOffset = Math.ceil(cursor.position / alignment) * alignment;
-    return { version, metadata, tensors, alignment, dataOffset, fileSize };
+    return { version, metadata, metadataTypes, tensors, alignment, dataOffset, fileSize };
   } finally {
     fs.closeSync(fd);
   }

@@ -7,11 +7,13 @@ import { GGUF_MAGIC, GgufValueType } from './readGguf.js';
 export { toHalf } from './quantize.js';
 
 /**
- * A GGUF version 3 writer, for the generated demo and test models. Tensor data is produced one tensor at a time by a
- * callback and streamed to the file, so a 200 MB model never has to sit in memory whole.
+ * A GGUF version 3 writer (or 2, which differs only in that 3 may be big-endian), for the generated demo and test
+ * models. Tensor data is produced one tensor at a time by a callback and streamed to the file, so a 200 MB model
+ * never has to sit in memory whole.
  */
 
 export type MetadataValue =
+  | { type: 'u16'; value: number }
   | { type: 'u32'; value: number }
   | { type: 'i32'; value: number }
   | { type: 'f32'; value: number }
@@ -40,6 +42,11 @@ class ByteWriter {
   push(buffer: Buffer): void {
     this.chunks.push(buffer);
     this.length += buffer.length;
+  }
+  u16(value: number): void {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(value);
+    this.push(b);
   }
   u32(value: number): void {
     const b = Buffer.alloc(4);
@@ -73,6 +80,10 @@ class ByteWriter {
 
 function writeMetadataValue(out: ByteWriter, entry: MetadataValue): void {
   switch (entry.type) {
+    case 'u16':
+      out.u32(GgufValueType.UINT16);
+      out.u16(entry.value);
+      return;
     case 'u32':
       out.u32(GgufValueType.UINT32);
       out.u32(entry.value);
@@ -128,11 +139,11 @@ export function writeGguf(
   file: string,
   metadata: ReadonlyArray<readonly [string, MetadataValue]>,
   tensors: readonly TensorSpec[],
-  options: { sparse?: boolean } = {},
+  options: { sparse?: boolean; version?: 2 | 3 } = {},
 ): number {
   const header = new ByteWriter();
   header.u32(GGUF_MAGIC);
-  header.u32(3);
+  header.u32(options.version ?? 3);
   header.u64(tensors.length);
   header.u64(metadata.length);
   for (const [key, value] of metadata) {

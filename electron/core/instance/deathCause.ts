@@ -1,3 +1,4 @@
+import type { FailureKind } from '../../../shared/failures.js';
 import type { DeathCause } from '../../../shared/instances.js';
 import { EXIT_LOAD_FAILED } from '../../worker/protocol.js';
 
@@ -48,4 +49,28 @@ export function deathMessage(
   }
   if (cause === 'signal') return `ended by ${exit.signal} from outside the app`;
   return null;
+}
+
+export interface ExitVerdictFacts {
+  cause: DeathCause;
+  /** What the worker said of its failure, when it knew it will repeat. */
+  failure: FailureKind | null;
+  /** The cause and message of this exit, to compare with the one before. */
+  signature: string;
+  /** The signature of the previous death, when that life ended before its first reflection. */
+  previous: string | null;
+  /** This life finished at least one reflection. */
+  reflected: boolean;
+}
+
+/**
+ * A death, or a failure that will happen again and so stops the instance for the operator (never counted, never
+ * resurrected): one the worker knows to repeat, or the same crash of unknown cause twice before a first reflection.
+ * What the host or someone else did to the worker (kills, signals, the kernel's OOM killer) is always a death.
+ */
+export function exitVerdict(facts: ExitVerdictFacts): { kind: 'death' } | { kind: 'blocked'; failure: FailureKind } {
+  if (facts.cause !== 'crash' && facts.cause !== 'load-failed') return { kind: 'death' };
+  if (facts.failure) return { kind: 'blocked', failure: facts.failure };
+  if (!facts.reflected && facts.previous === facts.signature) return { kind: 'blocked', failure: 'repeated-crash' };
+  return { kind: 'death' };
 }

@@ -1,12 +1,14 @@
+import fs from 'node:fs';
+
 import type { UnstampedEvent } from '../../../shared/events.js';
 import type { InstanceError, InstanceSnapshot, InstanceState, LoadInfo, Role } from '../../../shared/instances.js';
+import { REPEATABLE_FAILURES, type FailureKind } from '../../../shared/failures.js';
 import type { WorkerIdentity, WorkerMemory } from '../../../shared/metrics.js';
 import type { ThinkRequest, WorkerMessage } from '../../worker/protocol.js';
 import { Disposables } from '../emitter.js';
 import { validateModel } from '../gguf/validateModel.js';
 import type { DeathCountStore } from '../store/deathCounts.js';
 import type { SessionStore } from '../store/sessionStore.js';
-import { deathMessage } from './deathCause.js';
 import { InstanceLifecycle, type KillCause, type LifecycleOptions, type WorkerEnd } from './instanceLifecycle.js';
 import { InstanceRecords } from './instanceRecords.js';
 import { CARRIED_MEMORIES, ReflectionLoop } from './reflectionLoop.js';
@@ -40,6 +42,8 @@ export class Instance {
   private readonly records: InstanceRecords;
   private readonly bindings = new Disposables();
   private holdReason: string | null = null;
+  /** What a blocked instance failed on, and its model file then (size and time), to notice a change. */
+  private blockedOn: { failure: FailureKind; file: string | null } | null = null;
   /** Bumped whenever a wait at the gate is no longer wanted, so a stale wake-up does nothing. */
   private gateTicket = 0;
   private config: LaunchConfig | null = null;
@@ -180,6 +184,7 @@ export class Instance {
       return true;
     }
     this.cancelHold();
+    this.blockedOn = null;
     // The plan checked the model; check again, since the file may have changed since.
     const validation = launch.ok ? validateModel(launch.config.modelPath) : null;
     if (!launch.ok || !validation?.ok) {
@@ -188,7 +193,14 @@ export class Instance {
         : launch.error;
       this.options.emit({ type: 'instance.error', instance: this.role, error: this.error });
       this.options.log.error(this.role, this.error.message);
-      this.lifecycle.moveTo('stopped', this.error.message);
+      // The operator's own start is refused where it stands; a resurrection refused so needs the operator.
+      if (this.lifecycle.state === 'stopped') {
+        this.lifecycle.moveTo('stopped', this.error.message);
+      } else {
+        this.blockedOn = { failure: 'file-gone', file: launch.ok ? fileStamp(launch.config.modelPath) : null };
+        this.error = { ...this.error, fix: REPEATABLE_FAILURES['file-gone'].fix };
+        this.lifecycle.moveTo('blocked', this.error.message);
+      }
       return false;
     }
     const config = launch.config;
@@ -262,6 +274,35 @@ export class Instance {
     }
   }
 
+  /**
+   * Needs the operator: a failure that would only happen again. Not a death (the count and the minds are not told),
+   * and no retry until Start, a settings change or a change of the model file (`retry`).
+   */
+  private block(failure: FailureKind, message: string | null): void {
+    const { reason, fix } = REPEATABLE_FAILURES[failure];
+    this.blockedOn = { failure, file: this.config ? fileStamp(this.config.modelPath) : null };
+    this.error = { code: 'NEEDS_OPERATOR', message: message ? `${reason}: ${message}` : reason, fix };
+    this.options.emit({ type: 'instance.error', instance: this.role, error: this.error });
+    this.options.log.warn(this.role, `needs the operator, not a death: ${this.error.message}. To fix: ${fix}`);
+  }
+
+  /**
+   * A blocked instance tries again when what it failed on may have changed: a setting (`force`), or its model file
+   * (checked here: size and modification time). True when it tried.
+   */
+  retry(force: boolean): boolean {
+    if (this.lifecycle.state !== 'blocked' || !this.blockedOn) return false;
+    const file = this.config ? fileStamp(this.config.modelPath) : null;
+    if (!force && file === this.blockedOn.file) return false;
+    this.options.log.info(
+      this.role,
+      force ? 'trying again after a settings change' : 'trying again: the model file changed',
+    );
+    this.lifecycle.forgive();
+    this.begin();
+    return true;
+  }
+
   private onLoaded(load: LoadInfo, systemPrompt: string, memories: number): void {
     this.load = load;
     this.loadProgress = null;
@@ -284,8 +325,12 @@ export class Instance {
     this.loop.end();
     this.loadProgress = null;
     if (end.cause === null) return;
+    const message = end.message;
+    if (end.blocked) {
+      this.block(end.blocked, message);
+      return;
+    }
     const deaths = this.options.deathCounts.increment(this.role);
-    const message = deathMessage(end.cause, end.exit, end.stderr, this.error?.message ?? null);
     if (end.cause === 'load-failed') this.error = { code: 'LOAD_FAILED', message: message ?? 'the model did not load' };
     const delay = end.resurrectAt === null ? 0 : end.resurrectAt - Date.now();
     this.records.death(
@@ -313,5 +358,15 @@ export class Instance {
       `died (${end.cause}${signal ? `, ${signal}` : ''}${code !== null ? `, exit ${code}` : ''}); ` +
         `death ${deaths}; back in ${(delay / 1000).toFixed(1)} s${message ? `: ${message}` : ''}`,
     );
+  }
+}
+
+/** A file's size and modification time, or null when it cannot be read: what tells that a model file changed. */
+function fileStamp(file: string): string | null {
+  try {
+    const stat = fs.statSync(file);
+    return `${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return null;
   }
 }

@@ -1,10 +1,11 @@
+import { failureKind, isFailureKind, REPEATABLE_FAILURES, type FailureKind } from '../../../shared/failures.js';
 import type { DeathCause, InstanceState, Role } from '../../../shared/instances.js';
 import type { WorkerMessage } from '../../worker/protocol.js';
 import { Emitter } from '../emitter.js';
 import type { Enforcement, WorkerLimit } from '../enforcement/enforcement.js';
 import type { Logger } from '../logger.js';
 import { nextStreak, resurrectionDelay, type BackoffPolicy } from './backoff.js';
-import { classifyExit, type EndRequest } from './deathCause.js';
+import { classifyExit, deathMessage, exitVerdict, type EndRequest } from './deathCause.js';
 import { move } from './lifecycleStates.js';
 import { WorkerProcess, type WorkerExit } from './workerProcess.js';
 
@@ -29,6 +30,10 @@ export interface WorkerEnd {
   /** Its last lines on stderr, oldest first. */
   stderr: readonly string[];
   livedMs: number;
+  /** What is known of why (the worker's report, or the exit and stderr's last error), or null. */
+  message: string | null;
+  /** Set when the failure will happen again: no death, no resurrection; the instance waits for the operator. */
+  blocked: FailureKind | null;
   /** When a death brings it back by itself (epoch ms), or null. */
   resurrectAt: number | null;
 }
@@ -56,6 +61,11 @@ export class InstanceLifecycle {
   private worker: WorkerProcess | null = null;
   private endRequest: EndRequest | null = null;
   private loaded = false;
+  /** This life's reflections finished, and the worker's own report of a fatal error. */
+  private reflected = false;
+  private fatal: { message: string; failure: FailureKind | null } | null = null;
+  /** The cause and message of the last death, while no life since has finished a reflection. */
+  private lastFailure: string | null = null;
   private workerLimit: WorkerLimit | null = null;
   private killTimer: NodeJS.Timeout | null = null;
   private resurrectTimer: NodeJS.Timeout | null = null;
@@ -102,6 +112,8 @@ export class InstanceLifecycle {
   spawn(init: Outgoing): void {
     this.endRequest = null;
     this.loaded = false;
+    this.reflected = false;
+    this.fatal = null;
     this.spawnedAt = Date.now();
     const { role, log, enforcement } = this.options;
     const limit = this.options.limitBytes();
@@ -109,7 +121,7 @@ export class InstanceLifecycle {
       wrapper: enforcement.wrapper(role, limit),
       onMessage: (message) => {
         if (worker !== this.worker) return;
-        if (message.kind === 'loaded') this.loaded = true;
+        this.note(message);
         this.onMessage.fire(message);
       },
       onOutput: (stream, line) => log[stream === 'stderr' ? 'warn' : 'info'](`${role} ${worker.pid ?? '?'}`, line),
@@ -173,10 +185,14 @@ export class InstanceLifecycle {
     return true;
   }
 
-  /** The operator asked for a start: a pending resurrection is cut short and the streak of quick deaths forgiven. */
+  /**
+   * The operator asked for a start (or changed what a blocked instance waits on): a pending resurrection is cut
+   * short, the streak of quick deaths and the last failure forgiven.
+   */
   forgive(): void {
     this.cancelResurrection();
     this.streak = 0;
+    this.lastFailure = null;
   }
 
   /** Stops the timers and drops every listener; the worker itself is left to the host's shutdown. */
@@ -204,16 +220,31 @@ export class InstanceLifecycle {
     this.worker = null;
     this.endRequest = null;
     const livedMs = Date.now() - this.spawnedAt;
-    const end = { cause, pid: worker.pid, exit, stderr: worker.stderr, livedMs };
+    const message = cause === null ? null : deathMessage(cause, exit, worker.stderr, this.fatal?.message ?? null);
+    const end = { cause, pid: worker.pid, exit, stderr: worker.stderr, livedMs, message };
     if (cause === null) {
-      this.onEnd.fire({ ...end, resurrectAt: null });
+      this.onEnd.fire({ ...end, blocked: null, resurrectAt: null });
       this.moveTo('stopped');
       return;
     }
+    const signature = `${cause}: ${message ?? ''}`;
+    const verdict = exitVerdict({
+      cause,
+      failure: this.fatal?.failure ?? null,
+      signature,
+      previous: this.lastFailure,
+      reflected: this.reflected,
+    });
+    if (verdict.kind === 'blocked') {
+      this.onEnd.fire({ ...end, blocked: verdict.failure, resurrectAt: null });
+      this.moveTo('blocked', REPEATABLE_FAILURES[verdict.failure].reason);
+      return;
+    }
+    this.lastFailure = this.reflected ? null : signature;
     this.streak = nextStreak(this.streak, livedMs, this.options.backoff);
     const delay = resurrectionDelay(this.streak, this.options.backoff);
     this.resurrection = Date.now() + delay;
-    this.onEnd.fire({ ...end, resurrectAt: this.resurrection });
+    this.onEnd.fire({ ...end, blocked: null, resurrectAt: this.resurrection });
     this.moveTo('dead');
     this.resurrectTimer = setTimeout(() => {
       this.resurrectTimer = null;
@@ -221,6 +252,21 @@ export class InstanceLifecycle {
       this.moveTo('resurrecting');
       this.onResurrect.fire();
     }, delay);
+  }
+
+  /** What the lifecycle itself needs of the worker's messages to judge its exit. */
+  private note(message: WorkerMessage): void {
+    if (message.kind === 'loaded') this.loaded = true;
+    if (message.kind === 'reflection-end' && message.complete) {
+      this.reflected = true;
+      this.lastFailure = null;
+    }
+    if (message.kind === 'fatal') {
+      this.fatal = {
+        message: message.error.message,
+        failure: isFailureKind(message.failure) ? message.failure : failureKind(message.error.message),
+      };
+    }
   }
 
   private armKillTimer(graceMs: number, onSigkill?: () => void): void {

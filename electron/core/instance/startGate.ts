@@ -81,3 +81,33 @@ export class StartGate {
     this.recheck();
   }
 }
+
+/** What the command line sets of every launch: the run's own flags, not settings. */
+export interface RunOptions {
+  /** CPU threads per instance, over the plan's. */
+  threads: number | undefined;
+  maxTokens: number;
+  temperature: number;
+  thinkPauseS: number;
+}
+
+/** The launch config of a planned instance: exactly the plan, and the run's generation settings. */
+export function launchConfigFor(planned: InstancePlan, run: RunOptions, demo: boolean): LaunchConfig {
+  return {
+    modelPath: planned.modelPath,
+    demo,
+    plan: {
+      gpuLayers: planned.gpuLayers,
+      contextSize: planned.contextSize,
+      batchSize: planned.batchSize,
+      threads: run.threads ?? planned.threads,
+      useMmap: planned.useMmap,
+      useMlock: planned.useMlock,
+    },
+    generation: { maxTokens: run.maxTokens, temperature: run.temperature, tokenBatchMs: TOKEN_BATCH_MS },
+    thinkPauseMs: run.thinkPauseS * 1000,
+  };
+}
+
+/** Streamed tokens are sent about this often. */
+const TOKEN_BATCH_MS = 50;

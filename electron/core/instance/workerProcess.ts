@@ -2,6 +2,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { unpackedPath } from '../asarPath.js';
 import { onLines } from '../lines.js';
 import { isWorkerMessage, type HostMessage, type WorkerMessage } from '../../worker/protocol.js';
 
@@ -13,14 +14,15 @@ export interface WorkerExit {
 type Outgoing = HostMessage extends infer M ? (M extends HostMessage ? Omit<M, 'seq'> : never) : never;
 
 /**
- * A script of electron/worker/: .ts when the host runs from source (tsx), .js when built. BRAIN_IN_JAR_WORKER_SCRIPT
+ * A script of electron/worker/: .ts when the host runs from source (tsx), .js when built, and in the packaged app the
+ * unpacked copy beside app.asar (electron-builder.yml unpacks dist/electron). BRAIN_IN_JAR_WORKER_SCRIPT
  * replaces the instance worker with another that speaks the same protocol: the tests and benchmarks use a memory
  * hog there, to drive the watchdog with real processes at known fill rates.
  */
 export function workerScript(name: 'main' | 'probe'): string {
   if (name === 'main' && process.env.BRAIN_IN_JAR_WORKER_SCRIPT) return process.env.BRAIN_IN_JAR_WORKER_SCRIPT;
   const here = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(here), '..', '..', 'worker', `${name}${path.extname(here)}`);
+  return unpackedPath(path.join(path.dirname(here), '..', '..', 'worker', `${name}${path.extname(here)}`));
 }
 
 /**

@@ -1,12 +1,10 @@
 import type { HostEvent } from '../../../shared/events.js';
-import { WATCHES, type DeathCause, type Observation, type Role } from '../../../shared/instances.js';
+import { SHOWN_REFLECTIONS, WATCHES, type DeathCause, type Observation, type Role } from '../../../shared/instances.js';
 
 /**
  * What the watchers of the matrix (WATCHES) are told. Each death and each return of a watched mind becomes news for its watchers, delivered with their next reflection
  * (and then announced as an instance.told event, so the event log shows who was told what).
  */
-/** How many of a watched mind's latest thoughts a watcher is shown. */
-export const SHOWN_REFLECTIONS = 2;
 
 const CAUSE_WORDS: Record<DeathCause, string> = {
   crash: 'it crashed',

@@ -5,8 +5,9 @@ import type { ModelProfile } from './modelProfile.js';
  * The fit strategy: the most GPU layers, and the largest context, that fit every instance running at once inside
  * the shared GPU budget while each instance stays inside its own RAM limit. On unified memory (a Jetson) the GPU
  * budget and the RAM are one pool: an instance's limit bounds RAM + GPU together, and so does the pool.
- * Contexts shrink in steps of 256, not below 512, before an instance is refused. Seed and manual plans are fixed
- * and are not members here: they take their share of the budget first. Pure: data in, data out.
+ * Contexts shrink in steps of 256, not below 512 nor below what a member's prompts need, before an instance is
+ * refused. Seed and manual plans are fixed and are not members here: they take their share of the budget first.
+ * Pure: data in, data out.
  */
 
 export const CONTEXT_STEP = 256;
@@ -18,6 +19,8 @@ export interface FitMember {
   limitBytes: number;
   /** Desired context before any shrinking. */
   contextSize: number;
+  /** Never shrunk below this (the context its prompts need, contextFloor.ts); MIN_CONTEXT at least. */
+  minContext?: number;
   /** At most this many GPU layers (the model's count, or less after a GPU-threshold kill). */
   maxLayers: number;
 }
@@ -66,6 +69,8 @@ export function fitMembers(members: readonly FitMember[], budget: FitBudget): Fi
   const fitsOwn = (index: number) => ownUse(estimate(index), budget.unified) <= members[index]!.limitBytes;
   const sharedTotal = () => members.reduce((sum, _, index) => sum + sharedUse(estimate(index), budget.unified), 0);
   const fitsShared = () => budget.gpuBytes === null || sharedTotal() <= budget.gpuBytes;
+  const canShrink = (index: number) =>
+    contexts[index]! - CONTEXT_STEP >= Math.max(MIN_CONTEXT, members[index]!.minContext ?? 0);
 
   // 1. Each instance inside its own limit: offload, then shrink its context. Offloading comes first because with a GPU
   // backend loaded llama.cpp repacks no CPU-side weights (estimate.ts), so one GPU layer can free more than the whole
@@ -75,7 +80,7 @@ export function fitMembers(members: readonly FitMember[], budget: FitBudget): Fi
     if (gpuUsable) {
       while (!fitsOwn(index) && layers[index]! < member.maxLayers) layers[index]! += 1;
     }
-    while (!fitsOwn(index) && contexts[index]! - CONTEXT_STEP >= MIN_CONTEXT) {
+    while (!fitsOwn(index) && canShrink(index)) {
       contexts[index]! -= CONTEXT_STEP;
       shrunk[index] = 'RAM limit';
     }
@@ -96,7 +101,7 @@ export function fitMembers(members: readonly FitMember[], budget: FitBudget): Fi
   while (!fitsShared()) {
     let largest = -1;
     for (let index = 0; index < members.length; index++) {
-      if (contexts[index]! - CONTEXT_STEP < MIN_CONTEXT) continue;
+      if (!canShrink(index)) continue;
       if (largest === -1 || contexts[index]! > contexts[largest]!) largest = index;
     }
     if (largest === -1) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { metadataNumber, metadataString, type GgufHeader } from '../gguf/readGguf.js';
 import type { CpuBuild } from './repack.js';
 import { weightTensors, type WeightTensor } from './weights.js';
+import { countPromptTokens, type ModelPromptTokens } from './contextFloor.js';
 
 /**
  * What the planner needs to know of a model, summed from its GGUF tensors: the bytes of each repeating layer, of the
@@ -32,6 +33,8 @@ export interface ModelProfile {
   weights?: WeightTensor[];
   /** The CPU build it will run on; the planner sets it from the board. Absent: unknown (repacking as an upper bound). */
   cpu?: CpuBuild;
+  /** Each role's prompts in this model's tokens (contextFloor.ts); absent in profiles made by hand. */
+  promptTokens?: ModelPromptTokens;
 }
 
 export function modelProfile(file: string, header: GgufHeader): ModelProfile {
@@ -83,5 +86,6 @@ export function modelProfile(file: string, header: GgufHeader): ModelProfile {
     vocabSize,
     trainContextSize: number('context_length') ?? null,
     weights: weightTensors(header.tensors, blockCount),
+    promptTokens: countPromptTokens(header),
   };
 }

@@ -24,4 +24,6 @@ export const PLAN_ERROR_POLICY: Readonly<Record<PlanErrorCode, PlanErrorRule>> =
   MODEL_TOO_LARGE: { instance: 'wait', settingsChange: 'accept', modeSwitch: 'refuse' },
   // A manual plan over the budgets: shown in the Plan tab, the instance waits for a plan that fits.
   PLAN_DOES_NOT_FIT: { instance: 'wait', settingsChange: 'accept', modeSwitch: 'accept' },
+  // A context that cannot hold the prompts will not grow by waiting: another model, or a larger manual context.
+  CONTEXT_TOO_SMALL: { instance: 'refuse', settingsChange: 'refuse', modeSwitch: 'refuse' },
 };

@@ -6,6 +6,7 @@ import { ROLES, type Role } from '../../../shared/instances.js';
 import type { PlanOutcome } from '../../../shared/plan.js';
 import type { Settings } from '../../../shared/settings.js';
 import { probeBackend } from '../board/backendProbe.js';
+import { discoverLlama } from '../board/llamaDiscovery.js';
 import { readLiveInputs, resourcesFrom } from '../board/resources.js';
 import { validateModel } from '../gguf/validateModel.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from './budget.js';
@@ -28,16 +29,21 @@ export interface RecordedInputs {
   jetson: boolean;
   /** A recorded /proc/cpuinfo (or lscpu output): what llama.cpp repacks depends on the CPU's features. */
   cpuinfo?: string | undefined;
+  /** The board's /etc/os-release, glibc and libstdc++ GLIBCXX: its llama.cpp binaries are judged with them. */
+  osRelease?: string | undefined;
+  glibc?: string | undefined;
+  glibcxx?: string | undefined;
 }
 
 /** The board from recordings, else from this machine (with the backend probe); `cores` overrides the count. */
 export async function resourcesFor(
   recorded: RecordedInputs | null,
-  options: { cores?: number | undefined; probe?: boolean } = {},
+  options: { cores?: number | undefined; probe?: boolean; llamaBuilds?: string | undefined } = {},
 ): Promise<BoardResources> {
   if (!recorded) {
     const inputs = await readLiveInputs((options.probe ?? true) ? await probeBackend() : null);
-    return resourcesFrom({ ...inputs, cores: options.cores ?? inputs.cores });
+    const llama = options.llamaBuilds ? { llama: discoverLlama({ localBuildsDir: options.llamaBuilds }) } : {};
+    return resourcesFrom({ ...inputs, cores: options.cores ?? inputs.cores, ...llama });
   }
   const read = (file: string | undefined) => (file ? fs.readFileSync(file, 'utf8') : null);
   const given = [
@@ -47,8 +53,9 @@ export async function resourcesFor(
     recorded.gpuLoadFile,
     recorded.nvTegraRelease,
     recorded.cpuinfo,
+    recorded.osRelease,
   ].filter(Boolean);
-  return resourcesFrom({
+  const resources = resourcesFrom({
     // Recorded boards without a meminfo (a tegrastats log) take their RAM from the recording, not from here.
     meminfo: recorded.meminfo
       ? read(recorded.meminfo)
@@ -63,8 +70,19 @@ export async function resourcesFor(
     jetson: recorded.jetson,
     cpuinfo: read(recorded.cpuinfo),
     backend: null,
-    source: `recorded: ${given.join(', ') || '--jetson'}`,
+    source: `recorded: ${given.join(', ') || (recorded.jetson ? '--jetson' : '--glibc')}`,
   });
+  const llama = discoverLlama({
+    recorded: {
+      glibc: recorded.glibc,
+      glibcxx: recorded.glibcxx,
+      osRelease: read(recorded.osRelease),
+      jetson: resources.gpu.kind === 'jetson',
+      gpu: resources.gpu.kind !== 'none',
+    },
+    localBuildsDir: options.llamaBuilds,
+  });
+  return { ...resources, llama };
 }
 
 export function rolesOf(mode: Settings['mode']): Role[] {
@@ -82,11 +100,37 @@ export function reserveBytes(settings: Settings, resources: BoardResources): num
 
 export type ProfileResult = { ok: true; profile: ModelProfile } | { ok: false; message: string };
 
+/**
+ * Profiles read, by path, with the identity of the file they were read from. Every settings change plans twice, and
+ * reading a header with its vocabulary costs a millisecond or more: 300 changes in a burst were 300 of them on the
+ * event loop. A file replaced, grown or touched has another identity and is read again; an instance validates its
+ * file again before every start all the same.
+ */
+const profiles = new Map<string, { identity: string; result: ProfileResult }>();
+const PROFILES_KEPT = 16;
+
 export function loadProfile(file: string): ProfileResult {
+  const identity = fileIdentity(file);
+  const cached = profiles.get(file);
+  if (identity !== null && cached?.identity === identity) return cached.result;
   const validation = validateModel(file);
-  return validation.ok
+  const result: ProfileResult = validation.ok
     ? { ok: true, profile: modelProfile(file, validation.header) }
     : { ok: false, message: validation.message };
+  profiles.delete(file);
+  if (identity !== null) profiles.set(file, { identity, result });
+  if (profiles.size > PROFILES_KEPT) profiles.delete(profiles.keys().next().value!);
+  return result;
+}
+
+/** Device, inode, size and change times: what tells one version of a file from another. Null when it is missing. */
+function fileIdentity(file: string): string | null {
+  try {
+    const stat = fs.statSync(file, { bigint: true });
+    return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  } catch {
+    return null;
+  }
 }
 
 /** The plan of every role of the mode: their models checked, their settings applied. */

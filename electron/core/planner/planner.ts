@@ -1,7 +1,9 @@
 import { MIB, formatGb, type BoardResources } from '../../../shared/board.js';
 import type { Role } from '../../../shared/instances.js';
 import type { InstancePlan, Plan, PlanBudgets, PlanOutcome, Strategy } from '../../../shared/plan.js';
+import { architectureWarning } from '../gguf/architectures.js';
 import { checkRamBudget } from './budget.js';
+import { contextFloor, modelContextProblem, tooSmallMessage, type ContextFloor } from './contextFloor.js';
 import { estimateMemory, type PlanShape } from './estimate.js';
 import { estimateNotes } from './estimateNotes.js';
 import { fitMembers, MIN_CONTEXT, ownUse, sharedUse, type FitMember, type FitResult } from './fit.js';
@@ -99,14 +101,30 @@ export function makePlan(request: PlanRequest): PlanOutcome {
   const budgets = budgetsOf(request, limits);
   const usable = gpuUsable(resources);
 
+  // Every role's context holds its prompts: a model whose own context cannot is refused before anything else.
+  const floors = instances.map((instance) => contextFloor(instance.model, instance.role));
+  for (const [index, floor] of floors.entries()) {
+    const problem = floor && modelContextProblem(floor);
+    if (problem)
+      return refuse('CONTEXT_TOO_SMALL', `${instances[index]!.role}: ${problem}`, `models.${instances[index]!.role}`);
+  }
+  const raised = instances.map(() => false);
+  /** A context raised to the floor where it is below it (seed and fit plans: the operator did not set it). */
+  const atLeastFloor = (index: number, context: number): number => {
+    const floor = floors[index]?.floor ?? 0;
+    if (context >= floor) return context;
+    raised[index] = true;
+    return floor;
+  };
+
   const seed = seedConfig(resources, { aggressive: request.aggressive ?? false, concurrentModels: instances.length });
   const cap = (instance: PlanRequestInstance) =>
     Math.min(instance.model.totalLayers, instance.maxGpuLayers ?? Infinity);
-  const fixedShape = (instance: PlanRequestInstance): PlanShape | null => {
+  const fixedShape = (instance: PlanRequestInstance, index: number): PlanShape | null => {
     if (instance.strategy === 'seed') {
       return {
         gpuLayers: usable.ok ? Math.min(seed.gpuLayers, cap(instance)) : 0,
-        contextSize: seed.contextSize,
+        contextSize: atLeastFloor(index, seed.contextSize),
         batchSize: seed.batchSize,
       };
     }
@@ -127,6 +145,18 @@ export function makePlan(request: PlanRequest): PlanOutcome {
       Math.min(request.contextSize ?? DEFAULT_CONTEXT, profile.trainContextSize ?? DEFAULT_CONTEXT),
     );
   const fixed = instances.map(fixedShape);
+  for (const [index, instance] of instances.entries()) {
+    const floor = floors[index];
+    const shape = fixed[index];
+    if (instance.strategy === 'manual' && floor && shape && shape.contextSize < floor.prompts.neededContext) {
+      const fix = `set its manual context to at least ${floor.prompts.neededContext}`;
+      return refuse(
+        'CONTEXT_TOO_SMALL',
+        `${instance.role}: ${tooSmallMessage(floor, shape.contextSize, fix)}`,
+        `${instance.role}.contextSize`,
+      );
+    }
+  }
   const warnings = instances.map((): string[] => []);
   const results: Array<FitResult | null> = instances.map(() => null);
 
@@ -183,7 +213,8 @@ export function makePlan(request: PlanRequest): PlanOutcome {
   const members: FitMember[] = free.map((index) => ({
     model: instances[index]!.model,
     limitBytes: instances[index]!.ramLimitBytes,
-    contextSize: desiredContext(instances[index]!.model),
+    contextSize: atLeastFloor(index, desiredContext(instances[index]!.model)),
+    minContext: floors[index]?.floor ?? 0,
     maxLayers: cap(instances[index]!),
   }));
   const fit = fitMembers(members, {
@@ -217,6 +248,9 @@ export function makePlan(request: PlanRequest): PlanOutcome {
     } else if (instance.strategy === 'manual') {
       limitedBy = 'manual: the operator set it';
     }
+    if (raised[index]) limitedBy = withReason(limitedBy, raisedReason(floors[index]!));
+    const warning = architectureWarning(instance.model.architecture);
+    const floor = floors[index];
     return {
       instance: instance.role,
       strategy: instance.strategy,
@@ -232,10 +266,19 @@ export function makePlan(request: PlanRequest): PlanOutcome {
       estimate: { gpuBytes, ramBytes, ramLoadedBytes },
       ramLimitBytes: instance.ramLimitBytes,
       limitedBy,
-      warnings: warnings[index]!,
+      warnings: warning ? [...warnings[index]!, warning] : warnings[index]!,
       notes: estimateNotes(instance.model, result.shape, result.estimate),
+      ...(floor ? { prompts: floor.prompts } : {}),
     };
   });
   const plan: Plan = { resources, budgets, instances: plans };
   return { ok: true, plan };
+}
+
+function withReason(limitedBy: string, reason: string): string {
+  return limitedBy === '' ? reason : `${limitedBy}; ${reason}`;
+}
+
+function raisedReason(floor: ContextFloor): string {
+  return `context raised to ${floor.floor} to hold the prompts (${floor.prompts.neededContext} tokens needed)`;
 }
