@@ -52,6 +52,19 @@ export interface BoardInventory {
   system: string;
 }
 
+/**
+ * The CPU's instruction-set features as the kernel lists them (/proc/cpuinfo's x86 "flags" or ARM "Features" line, or
+ * lscpu's "Flags"): they decide which of llama.cpp's CPU builds loads, and so which weights it copies into repacked
+ * buffers (see electron/core/planner/repack.ts).
+ */
+export interface CpuFeatures {
+  arch: 'x86_64' | 'aarch64' | 'unknown';
+  /** Lower case, as listed; on a board whose cores differ, only the flags every core has. */
+  flags: string[];
+  /** "this machine", or the recorded file's name. */
+  source: string;
+}
+
 /** A llama.cpp GPU backend as node-llama-cpp names it; false for a CPU-only build. */
 export type LlamaGpu = 'cuda' | 'vulkan' | 'metal' | false;
 
@@ -133,6 +146,8 @@ export interface BoardResources {
   backend: BackendInfo | null;
   /** Where the figures came from: "this machine" or the recorded files given. */
   source: string;
+  /** The CPU's features; null or absent when unknown (a recorded board without a cpuinfo recording). */
+  cpu?: CpuFeatures | null;
   /**
    * This machine's inventory; null while it is not taken yet or when it could not be taken in time. Absent for a
    * recorded board, which is not this machine.

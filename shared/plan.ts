@@ -62,6 +62,8 @@ export interface InstancePlan extends LoadShape {
   limitedBy: string;
   /** Things the operator should know (a seed plan over its limit, say). */
   warnings: string[];
+  /** How the estimate was made where that matters: what llama.cpp repacks on this CPU, what no GPU here could measure. */
+  notes?: string[];
   /** What its context must hold (absent when the model's prompts were not counted). */
   prompts?: PlannedPrompts;
 }

@@ -99,10 +99,10 @@ export class HostProcess {
 
   /**
    * The built host (`npm run build`), without tsx or the tests' defaults, as a benchmark measures it; its stderr goes
-   * to the terminal and its data directory is removed when it stops.
+   * to the terminal and its data directory is removed when it stops, unless it is given one (which it keeps).
    */
-  static startBuilt(args: string[], env?: NodeJS.ProcessEnv): HostProcess {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-bench-'));
+  static startBuilt(args: string[], env?: NodeJS.ProcessEnv, keptDataDir?: string): HostProcess {
+    const dataDir = keptDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bij-bench-'));
     return new HostProcess({
       argv: [
         path.join(root, 'dist/electron/headless.js'),
@@ -117,7 +117,7 @@ export class HostProcess {
       env,
       stderr: 'inherit',
       waitMs: 60_000,
-      removeDataDirOnStop: true,
+      removeDataDirOnStop: keptDataDir === undefined,
     });
   }
 

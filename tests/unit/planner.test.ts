@@ -281,12 +281,17 @@ describe('fit strategy on recorded boards', () => {
   });
 
   it('runs on the CPU alone where there is no GPU, and says why', () => {
-    for (const name of ['cpu-4gb', 'cpu-8gb'] as const) {
-      const outcome = makePlan(request(name, [MODELS.small], { limitsGb: [1.6] }));
+    // The 4 GB board's Cortex-A57 build repacks nothing; the 8 GB board's CPU is unknown, so its plan counts a
+    // repacked copy of every Q4_K matrix besides the mapped file, and needs the larger limit.
+    for (const [name, limitGb] of [
+      ['cpu-4gb', 1.6],
+      ['cpu-8gb', 2.6],
+    ] as const) {
+      const outcome = makePlan(request(name, [MODELS.small], { limitsGb: [limitGb] }));
       assert.ok(outcome.ok, JSON.stringify(outcome));
       assert.equal(outcome.plan.instances[0]!.gpuLayers, 0);
       assert.match(outcome.plan.instances[0]!.limitedBy, /^no GPU/);
-      assert.ok(outcome.plan.instances[0]!.estimate.ramBytes <= 1.6 * GIB);
+      assert.ok(outcome.plan.instances[0]!.estimate.ramBytes <= limitGb * GIB);
     }
   });
 

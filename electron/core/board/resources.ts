@@ -11,6 +11,7 @@ import {
 } from '../../../shared/board.js';
 import { parseMeminfo } from '../sampler/procfs.js';
 import { ToolQuery } from '../toolQuery.js';
+import { parseCpuFeatures } from './cpuFeatures.js';
 import { thisBoardInventorySoFar } from './inventory.js';
 import { discoverLlama } from './llamaDiscovery.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
@@ -33,6 +34,8 @@ export interface ResourceInputs {
   nvTegraRelease: string | null;
   /** Told it is a Jetson (--jetson) without a release file. */
   jetson: boolean;
+  /** /proc/cpuinfo (or lscpu's output): the CPU's features decide what llama.cpp repacks. Absent: unknown. */
+  cpuinfo?: string | null;
   backend: BackendInfo | null;
   source: string;
   /** This machine's; recordings have none. */
@@ -107,6 +110,7 @@ export function resourcesFrom(inputs: ResourceInputs): BoardResources {
     gpu,
     backend: inputs.backend,
     source: inputs.source,
+    cpu: inputs.cpuinfo ? parseCpuFeatures(inputs.cpuinfo, inputs.source) : null,
     ...(inputs.inventory !== undefined && { inventory: inputs.inventory }),
     ...(inputs.llama !== undefined && { llama: inputs.llama }),
   };
@@ -177,6 +181,7 @@ export async function readLiveInputs(
     gpuLoad: GPU_LOAD_FILES.map(readIfPresent).find((text) => text !== null) ?? null,
     nvTegraRelease: readIfPresent(NV_TEGRA_RELEASE),
     jetson: false,
+    cpuinfo: readIfPresent('/proc/cpuinfo'),
     backend,
     source: 'this machine',
     inventory: thisBoardInventorySoFar(),

@@ -35,13 +35,15 @@ export interface CommandOutput {
 
 /** The board the flags describe: their recordings, else this machine (--cores overrides its count either way). */
 function boardOf(flags: Flags, probe = true): Promise<BoardResources> {
-  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, jetson, osRelease, glibc, glibcxx } = flags;
+  const { meminfo, nvidiaSmi, tegrastats, gpuLoadFile, nvTegraRelease, cpuinfo, jetson, osRelease, glibc, glibcxx } =
+    flags;
   const recorded: RecordedInputs = {
     meminfo,
     nvidiaSmi,
     tegrastats,
     gpuLoadFile,
     nvTegraRelease,
+    cpuinfo,
     jetson,
     osRelease,
     glibc,
@@ -223,6 +225,7 @@ function describePlan(plan: Plan): string[] {
     ...plan.instances.flatMap((instance) => [
       `  ${instance.instance}: ${instance.modelPath}`,
       ...instance.warnings.map((warning) => `  ${instance.instance} warning: ${warning}`),
+      ...(instance.notes ?? []).map((note) => `  ${instance.instance} note: ${note}`),
     ]),
   ];
 }

@@ -170,6 +170,11 @@ export const RUN_FLAGS = {
     commands: RECORDED,
     help: 'a recorded /etc/nv_tegra_release (a Jetson)',
   }),
+  cpuinfo: pathOption('FILE', {
+    name: '--cpuinfo',
+    commands: RECORDED,
+    help: "a recorded /proc/cpuinfo (or lscpu output): the CPU's features decide which weights llama.cpp repacks",
+  }),
   jetson: toggle({ name: '--jetson', commands: RECORDED, help: 'treat the (recorded) board as a Jetson' }),
   osRelease: pathOption('FILE', {
     name: '--os-release',

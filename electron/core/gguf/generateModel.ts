@@ -6,6 +6,7 @@ import {
   type GeneratedArchitecture,
 } from './generatedArchitectures.js';
 import { GGML_TYPE_F32 } from './ggmlTypes.js';
+import { FILE_TYPES, tensorTypeFor, type FileTypeName } from './quantMix.js';
 import { writeGguf, type MetadataValue, type TensorSpec } from './writeGguf.js';
 import { writeSplitGguf } from './writeSplitGguf.js';
 
@@ -25,8 +26,8 @@ export interface ModelSpec {
   heads: number;
   kvHeads: number;
   contextLength: number;
-  /** Quantized types have no generated weights: they need `sparse` (for sizing, not for thinking). */
-  tensorType: keyof typeof TENSOR_TYPES;
+  /** The file type: f32, f16, bf16, or a llama.cpp block format or mix (q8_0, q4_k_m, ...), see quantMix.ts. */
+  tensorType: FileTypeName;
   seed: number;
   /** Written as attention.head_count instead of `heads`: 0 makes a file that llama.cpp aborts on. */
   headCountInMetadata?: number;
@@ -41,15 +42,6 @@ export interface ModelSpec {
   /** Written as a split set (writeSplitGguf.ts): the file is then the first part, named <prefix>-00001-of-N.gguf. */
   split?: boolean;
 }
-
-/** ggml type ids and the general.file_type llama.cpp gives a model of mostly that type. */
-const TENSOR_TYPES = {
-  f32: { ggml: 0, fileType: 0 },
-  f16: { ggml: 1, fileType: 1 },
-  q4_0: { ggml: 2, fileType: 2 },
-  q8_0: { ggml: 8, fileType: 7 },
-  q4_k: { ggml: 12, fileType: 15 },
-} as const;
 
 export const DEMO_MODEL_SPEC: ModelSpec = {
   name: 'Brain in a Jar demo mind',
@@ -145,8 +137,9 @@ export function generateModel(file: string, spec: ModelSpec): number {
   const vocabulary = buildVocabulary(spec.vocabSize);
   const nVocab = vocabulary.tokens.length;
   const nEmbdKv = (nEmbd / heads) * kvHeads;
-  const { ggml: type, fileType } = TENSOR_TYPES[spec.tensorType];
-  if (type > 1 && !spec.sparse) throw new Error(`${spec.tensorType} weights cannot be generated; use sparse`);
+  const { fileType } = FILE_TYPES[spec.tensorType];
+  // Every tensor is made in f32 and written in the type llama-quantize would give it in a file of this type.
+  const type = GGML_TYPE_F32;
   const next = seededRandom(spec.seed);
   const uniform = (scale: number) => (next() * 2 - 1) * scale;
   const arch = spec.architecture ?? 'llama';
@@ -200,7 +193,7 @@ export function generateModel(file: string, spec: ModelSpec): number {
   const shape = { embedding: nEmbd, embeddingKv: nEmbdKv, feedForward: nFf, headDimension: nEmbd / heads };
   for (let layer = 0; layer < layers; layer++) {
     for (const { suffix, dims, fill } of layout.block(shape, fills)) {
-      tensors.push({ name: `blk.${layer}.${suffix}`, dims, type: dims.length === 1 ? GGML_TYPE_F32 : type, fill });
+      tensors.push({ name: `blk.${layer}.${suffix}`, dims, type, fill });
     }
   }
   tensors.push({
@@ -222,7 +215,12 @@ export function generateModel(file: string, spec: ModelSpec): number {
       },
     });
   }
+  const mix = { layers, gqa: heads / kvHeads, tiedEmbeddings: layout.tiedOutput };
+  const typed = tensors.map((tensor) => ({
+    ...tensor,
+    type: tensorTypeFor(spec.tensorType, tensor.name, tensor.dims, mix),
+  }));
   const options = { sparse: spec.sparse ?? false, version: spec.ggufVersion ?? 3 };
-  if (spec.split) return writeSplitGguf(file, metadata, tensors, options).reduce((a, b) => a + b, 0);
-  return writeGguf(file, metadata, tensors, options);
+  if (spec.split) return writeSplitGguf(file, metadata, typed, options).reduce((a, b) => a + b, 0);
+  return writeGguf(file, metadata, typed, options);
 }

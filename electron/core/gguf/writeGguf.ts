@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 
-import { GGML_TYPE_F16, GGML_TYPE_F32, tensorBytes } from './ggmlTypes.js';
+import { tensorBytes } from './ggmlTypes.js';
+import { quantize, WRITABLE_TYPES } from './quantize.js';
 import { GGUF_MAGIC, GgufValueType } from './readGguf.js';
 import { writeAll } from '../store/writeAll.js';
+
+export { toHalf } from './quantize.js';
 
 /**
  * A GGUF version 3 writer (or 2, which differs only in that 3 may be big-endian), for the generated demo and test
@@ -25,7 +28,7 @@ export interface TensorSpec {
   name: string;
   /** ggml order: dims[0] is the length of a row. */
   dims: number[];
-  /** A ggml type. Only F32 (0) and F16 (1) can be filled; other types need a sparse file. */
+  /** A ggml type: F32, F16, BF16 or a block format quantize.ts writes; any other needs a sparse file. */
   type: number;
   /** Fills `out` (length = element count) with the tensor's values. */
   fill(out: Float32Array): void;
@@ -123,30 +126,9 @@ function writeMetadataValue(out: ByteWriter, entry: MetadataValue): void {
   }
 }
 
-/** Converts a float32 to IEEE half precision, rounding to nearest even, for F16 tensors. */
-export function toHalf(value: number): number {
-  const bits = new Uint32Array(new Float32Array([value]).buffer)[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
-  const mantissa = bits & 0x7fffff;
-  if (exponent >= 0x1f) return sign | 0x7c00;
-  // Normal halves keep 10 of the 23 mantissa bits; subnormal ones shift the implicit 1 in as well.
-  const full = exponent > 0 ? mantissa : mantissa | 0x800000;
-  const shift = exponent > 0 ? 13 : 14 - exponent;
-  if (shift > 24) return sign;
-  const kept = full >>> shift;
-  const rest = full & ((1 << shift) - 1);
-  const halfway = 1 << (shift - 1);
-  const base = exponent > 0 ? sign | (exponent << 10) | kept : sign | kept;
-  // A carry out of the mantissa correctly bumps the exponent.
-  return rest > halfway || (rest === halfway && (kept & 1) === 1) ? base + 1 : base;
-}
-
 function encodeTensor(spec: TensorSpec, values: Float32Array): Buffer {
-  if (spec.type === GGML_TYPE_F32) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  const halves = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) halves[i] = toHalf(values[i]!);
-  return Buffer.from(halves.buffer);
+  const bytes = quantize(spec.type, values);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -196,7 +178,7 @@ export function writeGguf(
     };
     const filled = options.sparse ? [] : tensors;
     filled.forEach((tensor, index) => {
-      if (tensor.type !== GGML_TYPE_F32 && tensor.type !== GGML_TYPE_F16) {
+      if (!WRITABLE_TYPES.includes(tensor.type)) {
         throw new Error(`tensor ${tensor.name}: type ${tensor.type} can only be written sparse`);
       }
       pad(dataStart + offsets[index]!);

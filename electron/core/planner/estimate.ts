@@ -1,11 +1,15 @@
 import { MIB } from '../../../shared/board.js';
 import type { MemoryFigures } from '../../../shared/plan.js';
 import type { ModelProfile } from './modelProfile.js';
+import { cpuBuildFor, repackLayout } from './repack.js';
+import { placeWeights, type WeightPlacement } from './weights.js';
 
 /**
  * Memory an instance will use under a plan, from its model's tensors. llama.cpp keeps the input embedding on the
  * CPU, offloads the last `gpuLayers` repeating layers (and the output layer when `gpuLayers` exceeds the repeating
- * ones), and keeps each layer's KV cache and compute buffers where the layer runs.
+ * ones), and keeps each layer's KV cache and compute buffers where the layer runs. On the CPU the file is mapped
+ * (with MAP_POPULATE: all of it resident once loaded) from the first to the last weight used from the mapping, and
+ * the weights the CPU build repacks are copied into anonymous memory besides (repack.ts, weights.ts).
  *
  * The constants below were measured on this project's build machine (CPU backend, `npm run bench -- planner` shows
  * the estimate against measured RSS); the GPU ones are the usual sizes of a CUDA context and its libraries, which
@@ -22,8 +26,9 @@ export const GPU_CONTEXT_BYTES = 320 * MIB;
 export const GPU_BACKEND_RAM_BYTES = 200 * MIB;
 /** KV cache entries are f16. */
 const KV_BYTES_PER_VALUE = 2;
-/** Compute buffers hold f32 activations. */
+/** Compute buffers hold f32 activations; the flash-attention mask is f16. */
 const F32 = 4;
+const F16 = 2;
 
 export interface PlanShape {
   gpuLayers: number;
@@ -36,6 +41,8 @@ export interface MemoryEstimate extends MemoryFigures {
   parts: {
     runtime: number;
     weightsRam: number;
+    /** The part of weightsRam that is repacked copies (anonymous), on top of the mapped file. */
+    weightsRepacked: number;
     weightsGpu: number;
     kvRam: number;
     kvGpu: number;
@@ -57,23 +64,43 @@ export function kvBytesPerLayer(model: ModelProfile, contextSize: number): numbe
 }
 
 /**
- * Activations of one micro-batch: the feed-forward intermediates (gate and up) and a few residual-stream tensors.
- * Attention runs as flash attention (llama.cpp's default where the backend has it), so no context x context matrix.
+ * Activations of a full micro-batch at their peak, the feed-forward: its gate, its up projection and their product
+ * live at once (3 x feed-forward), beside the residual it is added to and the batch's input embeddings (2 x
+ * embedding; the normed input the projections read is freed once both are computed); and the attention mask, context
+ * x batch in f16. (A 512-token batch of an 8 x 1024 model touches 22.9 MB of its compute buffer; this gives 22.5.) Attention runs as flash attention (llama.cpp's default where the backend
+ * has it), so there is no context x context matrix; node-llama-cpp asks for one row of logits.
  */
 export function computeBytes(model: ModelProfile, batchSize: number, contextSize: number): number {
   const ubatch = Math.max(1, Math.min(batchSize, contextSize));
-  return ubatch * F32 * (2 * model.feedForward + 4 * model.embedding) + model.vocabSize * F32;
+  const mask = contextSize * ubatch * F16;
+  return ubatch * F32 * (3 * model.feedForward + 2 * model.embedding) + mask + model.vocabSize * F32;
+}
+
+/** Where the weights go; a profile without its tensor list falls back to the per-layer sums, none repacked. */
+function weightsOf(model: ModelProfile, firstGpuLayer: number, output: boolean, gpuBackend: boolean): WeightPlacement {
+  if (model.weights) {
+    const build = model.cpu ?? cpuBuildFor(null);
+    return placeWeights(
+      model.weights,
+      { firstGpuLayer, output },
+      gpuBackend ? null : (weight) => repackLayout(build, weight),
+    );
+  }
+  let gpuBytes = output ? model.outputBytes : 0;
+  let mappedBytes = model.inputBytes + (output ? 0 : model.outputBytes);
+  model.layerBytes.forEach((bytes, index) => {
+    if (index >= firstGpuLayer) gpuBytes += bytes;
+    else mappedBytes += bytes;
+  });
+  return { mappedBytes, repackedBytes: 0, gpuBytes, workBytesPerToken: 0 };
 }
 
 export function estimateMemory(model: ModelProfile, shape: PlanShape): MemoryEstimate {
   const { repeating, output } = offloadedLayers(model, shape.gpuLayers);
   const firstGpuLayer = model.blockCount - repeating;
-  let weightsGpu = output ? model.outputBytes : 0;
-  let weightsRam = model.inputBytes + (output ? 0 : model.outputBytes);
-  model.layerBytes.forEach((bytes, index) => {
-    if (index >= firstGpuLayer) weightsGpu += bytes;
-    else weightsRam += bytes;
-  });
+  const placement = weightsOf(model, firstGpuLayer, output, shape.gpuLayers > 0);
+  const weightsGpu = placement.gpuBytes;
+  const weightsRam = placement.mappedBytes + placement.repackedBytes;
   const kvLayer = kvBytesPerLayer(model, shape.contextSize);
   const kvGpu = kvLayer * repeating;
   const kvRam = kvLayer * (model.blockCount - repeating);
@@ -81,7 +108,9 @@ export function estimateMemory(model: ModelProfile, shape: PlanShape): MemoryEst
   const onGpu = shape.gpuLayers > 0;
   const computeGpu = onGpu ? compute : 0;
   // With every layer offloaded the CPU still embeds the input; a small fraction of the buffer.
-  const computeRam = repeating === model.blockCount && onGpu ? Math.ceil(compute / 8) : compute;
+  // Quantized CPU weights also need their f32 input converted (to Q8_0, Q8_K, f16...) in the CPU backend's work buffer.
+  const work = Math.min(shape.batchSize, shape.contextSize) * placement.workBytesPerToken;
+  const computeRam = (repeating === model.blockCount && onGpu ? Math.ceil(compute / 8) : compute) + work;
   const backendRam = onGpu ? GPU_BACKEND_RAM_BYTES : 0;
   const runtime = RUNTIME_RAM_BYTES + backendRam;
   const gpuRuntime = onGpu ? GPU_CONTEXT_BYTES : 0;
@@ -89,6 +118,16 @@ export function estimateMemory(model: ModelProfile, shape: PlanShape): MemoryEst
     gpuBytes: weightsGpu + kvGpu + computeGpu + gpuRuntime,
     ramBytes: runtime + weightsRam + kvRam + computeRam,
     ramLoadedBytes: RUNTIME_LOADED_RAM_BYTES + backendRam + weightsRam + kvRam,
-    parts: { runtime, weightsRam, weightsGpu, kvRam, kvGpu, computeRam, computeGpu, gpuRuntime },
+    parts: {
+      runtime,
+      weightsRam,
+      weightsRepacked: placement.repackedBytes,
+      weightsGpu,
+      kvRam,
+      kvGpu,
+      computeRam,
+      computeGpu,
+      gpuRuntime,
+    },
   };
 }

@@ -72,16 +72,17 @@ export function fitMembers(members: readonly FitMember[], budget: FitBudget): Fi
   const canShrink = (index: number) =>
     contexts[index]! - CONTEXT_STEP >= Math.max(MIN_CONTEXT, members[index]!.minContext ?? 0);
 
-  // 1. Each instance inside its own limit: shrink its context; on a discrete GPU, offloading also frees RAM.
+  // 1. Each instance inside its own limit: offload, then shrink its context. Offloading comes first because with a GPU
+  // backend loaded llama.cpp repacks no CPU-side weights (estimate.ts), so one GPU layer can free more than the whole
+  // context would; on a discrete GPU every layer also moves its weights out of RAM.
   for (let index = 0; index < members.length; index++) {
     const member = members[index]!;
+    if (gpuUsable) {
+      while (!fitsOwn(index) && layers[index]! < member.maxLayers) layers[index]! += 1;
+    }
     while (!fitsOwn(index) && canShrink(index)) {
       contexts[index]! -= CONTEXT_STEP;
       shrunk[index] = 'RAM limit';
-    }
-    if (fitsOwn(index)) continue;
-    if (gpuUsable && !budget.unified) {
-      while (!fitsOwn(index) && layers[index]! < member.maxLayers) layers[index]! += 1;
     }
     if (!fitsOwn(index)) {
       const cpuOnly = estimateMemory(member.model, shapeOf(0, contexts[index]!));

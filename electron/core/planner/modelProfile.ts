@@ -1,6 +1,8 @@
 import path from 'node:path';
 
 import { metadataNumber, metadataString, type GgufHeader } from '../gguf/readGguf.js';
+import type { CpuBuild } from './repack.js';
+import { weightTensors, type WeightTensor } from './weights.js';
 import { countPromptTokens, type ModelPromptTokens } from './contextFloor.js';
 
 /**
@@ -27,6 +29,10 @@ export interface ModelProfile {
   feedForward: number;
   vocabSize: number;
   trainContextSize: number | null;
+  /** Every weight with its type, shape and place in the file: what decides mapped, repacked or offloaded. */
+  weights?: WeightTensor[];
+  /** The CPU build it will run on; the planner sets it from the board. Absent: unknown (repacking as an upper bound). */
+  cpu?: CpuBuild;
   /** Each role's prompts in this model's tokens (contextFloor.ts); absent in profiles made by hand. */
   promptTokens?: ModelPromptTokens;
 }
@@ -79,6 +85,7 @@ export function modelProfile(file: string, header: GgufHeader): ModelProfile {
     feedForward: number('feed_forward_length') ?? 4 * embedding,
     vocabSize,
     trainContextSize: number('context_length') ?? null,
+    weights: weightTensors(header.tensors, blockCount),
     promptTokens: countPromptTokens(header),
   };
 }

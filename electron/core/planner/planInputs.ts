@@ -27,6 +27,8 @@ export interface RecordedInputs {
   nvTegraRelease: string | undefined;
   /** Told it is a Jetson without a release file. */
   jetson: boolean;
+  /** A recorded /proc/cpuinfo (or lscpu output): what llama.cpp repacks depends on the CPU's features. */
+  cpuinfo?: string | undefined;
   /** The board's /etc/os-release, glibc and libstdc++ GLIBCXX: its llama.cpp binaries are judged with them. */
   osRelease?: string | undefined;
   glibc?: string | undefined;
@@ -50,6 +52,7 @@ export async function resourcesFor(
     recorded.tegrastats,
     recorded.gpuLoadFile,
     recorded.nvTegraRelease,
+    recorded.cpuinfo,
     recorded.osRelease,
   ].filter(Boolean);
   const resources = resourcesFrom({
@@ -65,6 +68,7 @@ export async function resourcesFor(
     gpuLoad: read(recorded.gpuLoadFile),
     nvTegraRelease: read(recorded.nvTegraRelease),
     jetson: recorded.jetson,
+    cpuinfo: read(recorded.cpuinfo),
     backend: null,
     source: `recorded: ${given.join(', ') || (recorded.jetson ? '--jetson' : '--glibc')}`,
   });

@@ -5,8 +5,10 @@ import { architectureWarning } from '../gguf/architectures.js';
 import { checkRamBudget } from './budget.js';
 import { contextFloor, modelContextProblem, tooSmallMessage, type ContextFloor } from './contextFloor.js';
 import { estimateMemory, type PlanShape } from './estimate.js';
+import { estimateNotes } from './estimateNotes.js';
 import { fitMembers, MIN_CONTEXT, ownUse, sharedUse, type FitMember, type FitResult } from './fit.js';
 import type { ModelProfile } from './modelProfile.js';
+import { cpuBuildFor } from './repack.js';
 import { seedConfig } from './seed.js';
 
 /**
@@ -83,7 +85,10 @@ function fitThreads(cores: number, running: number): number {
 }
 
 export function makePlan(request: PlanRequest): PlanOutcome {
-  const { resources, instances } = request;
+  const { resources } = request;
+  // Every model is estimated for the llama.cpp CPU build that loads on this board: what it repacks depends on it.
+  const cpu = cpuBuildFor(resources.cpu);
+  const instances = request.instances.map((instance) => ({ ...instance, model: { ...instance.model, cpu } }));
   const refuse = (code: Extract<PlanOutcome, { ok: false }>['error']['code'], message: string, field?: string) => {
     const error: Extract<PlanOutcome, { ok: false }>['error'] = { code, message };
     if (field !== undefined) error.field = field;
@@ -262,6 +267,7 @@ export function makePlan(request: PlanRequest): PlanOutcome {
       ramLimitBytes: instance.ramLimitBytes,
       limitedBy,
       warnings: warning ? [...warnings[index]!, warning] : warnings[index]!,
+      notes: estimateNotes(instance.model, result.shape, result.estimate),
       ...(floor ? { prompts: floor.prompts } : {}),
     };
   });
