@@ -15,6 +15,7 @@ import { formatSize } from '../../../shared/dataFolder.js';
 import { dataDirOf, defaultDataDir } from '../store/dataDir.js';
 import { measureDataFolder, type DataFolderReport } from '../store/dataFolderWatch.js';
 import { detectEnforcement } from '../enforcement/enforcement.js';
+import { userUnitMemoryLimits } from './serviceLimits.js';
 import { hostCommand, thisRuntime } from './hostCommand.js';
 import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
 import type { Flags } from './args.js';
@@ -146,6 +147,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
         recommended: { single, matrix },
         budget: { reserveBytes, ramLimitBytes: limits },
         enforcement: enforcement.info,
+        serviceMemoryLimits: userUnitMemoryLimits(),
         jetsonSystem,
         dataFolder,
       }),
@@ -168,6 +170,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
     `  Kept for the system: ${formatGb(reserveBytes)}; the instances' limits may add up to ${formatGb(resources.ramTotalBytes - reserveBytes)}`,
     `  Default RAM limits: ${ROLES.map((role) => `${role} ${formatGb(limits[role]!)}`).join(', ')}`,
     `  Per-instance limits enforced by: ${enforcement.info.label} (${enforcement.info.reason})`,
+    `  The service unit's MemoryMax/MemoryHigh: ${serviceLimitsLine(userUnitMemoryLimits())}`,
     '',
     ...describeDataFolder(dataFolder),
     '',
@@ -313,4 +316,8 @@ export async function serviceCommand(flags: Flags): Promise<CommandOutput> {
     ].join('\n'),
     exitCode: 0,
   };
+}
+
+function serviceLimitsLine(limits: { enforced: boolean; reason: string }): string {
+  return limits.enforced ? `enforced (${limits.reason})` : `NOT enforced: ${limits.reason}`;
 }
