@@ -86,11 +86,19 @@ describe('the watchdog, with real worker processes', { timeout: 180_000 }, () =>
     });
     const client = await connect(host);
     try {
-      const { pid } = await host.waitFor('instance.loaded');
+      const loaded = await host.waitFor('instance.loaded');
+      const { pid } = loaded;
       // A limit whose watchdog line (95%) sits 30 MB above what the instance holds now; spikes go just past that
-      // line and stay under the kernel's (the limit itself), then fall back.
-      const rss = (await host.waitFor('metrics.frame', (event) => event.frame.instances.SUBJECT !== undefined)).frame
-        .instances.SUBJECT!.rssBytes;
+      // line and stay under the kernel's (the limit itself), then fall back. Now is once loaded: the watchdog samples
+      // from the host's start, so an earlier frame may show the worker before it took its memory.
+      const rss = (
+        await host.waitFor(
+          'metrics.frame',
+          (event) => event.frame.instances.SUBJECT !== undefined,
+          undefined,
+          host.events.indexOf(loaded),
+        )
+      ).frame.instances.SUBJECT!.rssBytes;
       const line = rss + 30 * 2 ** 20;
       const limitGb = line / 0.95 / 2 ** 30;
       const set = await client.call('settings.set', { ramLimitsGb: { SUBJECT: limitGb } });
