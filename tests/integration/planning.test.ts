@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 
 import type { HostSnapshot } from '../../shared/api.js';
@@ -12,26 +9,9 @@ import type { InstancePlan } from '../../shared/plan.js';
 import { generateModel, DEMO_MODEL_SPEC } from '../../electron/core/gguf/generateModel.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { HostProcess } from '../helpers/hostProcess.js';
+import { cli } from '../helpers/cli.js';
 import { testModels } from '../helpers/models.js';
 import { WsClient } from '../helpers/wsClient.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const run = promisify(execFile);
-
-/** Runs the CLI; resolves with exit code and output, whatever the exit code. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'electron/headless.ts'), ...args],
-      { cwd: root },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
 
 describe('planning from the command line, on a recorded Jetson', { timeout: 120_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-cli-'));
