@@ -2,9 +2,11 @@ import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import type { Role } from '../../../shared/instances.js';
 import { ENFORCEMENT_LABELS, type EnforcementInfo, type EnforcementKind } from '../../../shared/watchdog.js';
 import { LIMIT_ACTION_FRACTION } from '../watchdog/policy.js';
 import { parseOomKills, parseProcCgroup } from './cgroupFiles.js';
+import { KernelLines } from './kernelLines.js';
 import { hostCgroupName, sweepStaleCgroups } from './staleCgroups.js';
 
 /**
@@ -29,7 +31,9 @@ export interface Enforcement {
   /** A command prefix the worker must be started under (systemd-run), or null. */
   wrapper(name: string, limitBytes: number): string[] | null;
   /** Puts a started worker under its limit. */
-  attach(name: string, pid: number, limitBytes: number): WorkerLimit;
+  attach(name: Role, pid: number, limitBytes: number): WorkerLimit;
+  /** The kernel's usage thresholds on the lines (cgroup v1), watched off the main thread; null where none. */
+  readonly kernelLines?: KernelLines | null;
 }
 
 /**
@@ -65,6 +69,8 @@ function readOr(file: string, fallback: string): string {
 
 class CgroupEnforcement implements Enforcement {
   private count = 0;
+  /** v1 only: v2 has no usage thresholds (its memory.high throttles instead). Its thread starts at the first watch. */
+  readonly kernelLines: KernelLines | null;
 
   constructor(
     readonly info: EnforcementInfo,
@@ -72,13 +78,15 @@ class CgroupEnforcement implements Enforcement {
     private readonly version: 1 | 2,
     /** The stale groups of hosts that are gone, removed when this one was made. */
     readonly swept: string[],
-  ) {}
+  ) {
+    this.kernelLines = version === 1 && process.env.BRAIN_IN_JAR_KERNEL_LINES !== '0' ? new KernelLines(base) : null;
+  }
 
   wrapper(): null {
     return null;
   }
 
-  attach(name: string, pid: number, limitBytes: number): WorkerLimit {
+  attach(name: Role, pid: number, limitBytes: number): WorkerLimit {
     const dir = path.join(this.base, `${name}-${++this.count}`);
     fs.mkdirSync(dir);
     const files =
@@ -97,10 +105,12 @@ class CgroupEnforcement implements Enforcement {
     };
     setLimit(limitBytes, 0);
     fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+    this.kernelLines?.watch(dir, name, pid, dir, limitBytes);
     return {
       setLimit,
       oomKills: () => parseOomKills(readOr(path.join(dir, files.events), '')),
       release: () => {
+        this.kernelLines?.unwatch(dir);
         try {
           fs.rmdirSync(dir);
         } catch {
@@ -111,6 +121,7 @@ class CgroupEnforcement implements Enforcement {
   }
 
   dispose(): void {
+    this.kernelLines?.dispose();
     try {
       // A cgroup folder lists its control files too; only the sub-folders are groups to remove.
       for (const entry of fs.readdirSync(this.base, { withFileTypes: true })) {

@@ -3,16 +3,20 @@ import type { BoardResources } from '../../../shared/board.js';
 import type { Role } from '../../../shared/instances.js';
 import type { MetricsFrame, WorkerIdentity } from '../../../shared/metrics.js';
 import type { Settings } from '../../../shared/settings.js';
-import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
+import type { EnforcementInfo, KillReason, LineHold, ThermalState } from '../../../shared/watchdog.js';
+import type { KernelLines } from '../enforcement/kernelLines.js';
 import { nvidiaSmiCommand } from '../board/nvidiaSmi.js';
 import type { Logger } from '../logger.js';
 import { Sampler } from '../sampler/sampler.js';
+import { lineHolds, MIN_INTERVAL_MS } from './lineHolds.js';
 import { Watchdog, type RunnerConfig } from './watchdog.js';
 import { WatchdogLogFile } from './watchdogLog.js';
 
 export interface WatchdogBindingOptions {
   resources: BoardResources;
   enforcement: EnforcementInfo;
+  /** The kernel's thresholds on the lines, where the enforcement has them (cgroup v1). */
+  kernelLines?: KernelLines | null;
   settings: () => Settings;
   /** The running workers, asked once per sample. */
   workers: () => WorkerIdentity[];
@@ -30,7 +34,6 @@ export interface WatchdogBindingOptions {
 }
 
 /** The watchdog's own figures not in the settings. */
-const MIN_INTERVAL_MS = 100;
 const SPIKE_POINTS = 10;
 const NVIDIA_SMI_INTERVAL_MS = 250;
 
@@ -42,8 +45,11 @@ export class WatchdogBinding {
   private readonly sampler: Sampler;
   private readonly watchdog: Watchdog;
   private readonly logFile: WatchdogLogFile;
+  private readonly kernelLines: KernelLines | null;
 
-  constructor(options: WatchdogBindingOptions) {
+  constructor(private readonly options: WatchdogBindingOptions) {
+    const kernelLines = options.kernelLines ?? null;
+    this.kernelLines = kernelLines;
     this.logFile = new WatchdogLogFile(options.logFile);
     this.sampler = new Sampler({
       gpuKind: options.resources.gpu.kind,
@@ -61,16 +67,48 @@ export class WatchdogBinding {
         sample: (intervalMs) => this.sampler.sample(intervalMs),
         kill: options.kill,
         gone: options.gone,
-        onFrame: options.onSample,
+        onFrame: (frame) => {
+          this.placeKernelLines(frame);
+          options.onSample(frame);
+        },
         emit: options.emit,
         line: (text) => {
           this.logFile.write(text);
           options.line(text);
         },
-        config: () => runnerConfig(options.settings()),
+        config: () => runnerConfig(options.settings(), this.kernelHeld()),
       },
       options.enforcement,
     );
+    kernelLines?.onSignal((signal) => this.watchdog.kernelSignaled(signal));
+  }
+
+  /** Which mechanism holds each line now. */
+  lines(): LineHold[] {
+    return lineHolds({
+      enforcement: this.options.enforcement.kind,
+      kernelLinesFailed: this.kernelLines ? this.kernelLines.failed : 'none',
+      baseIntervalMs: this.options.settings().intervalS * 1000,
+      minIntervalMs: MIN_INTERVAL_MS,
+    });
+  }
+
+  private kernelHeld(): RunnerConfig['kernelHeld'] {
+    const held = this.kernelLines !== null && this.kernelLines.failed === null;
+    return { limits: held, ramThreshold: held };
+  }
+
+  private placeKernelLines(frame: MetricsFrame): void {
+    if (!this.kernelLines) return;
+    const settings = this.options.settings();
+    this.kernelLines.update({
+      ramUsedBytes: frame.ramUsedBytes,
+      ramTotalBytes: frame.ramTotalBytes,
+      ramThreshold: settings.ramThreshold,
+      instances: Object.values(frame.instances),
+      victimPolicy: settings.victimPolicy,
+      graceMs: settings.graceS * 1000,
+    });
   }
 
   start(): void {
@@ -103,8 +141,9 @@ export class WatchdogBinding {
   }
 }
 
-function runnerConfig(settings: Settings): RunnerConfig {
+function runnerConfig(settings: Settings, kernelHeld: RunnerConfig['kernelHeld']): RunnerConfig {
   return {
+    kernelHeld,
     ramThreshold: settings.ramThreshold,
     gpuThreshold: settings.gpuThreshold,
     warnThreshold: settings.warnThreshold,
