@@ -140,6 +140,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
     kernelLinesFailed: enforcement.kernelLines ? null : 'none',
     baseIntervalMs: (flagsToSettingsPatch(flags).intervalS ?? DEFAULT_SETTINGS.intervalS) * 1000,
     minIntervalMs: MIN_INTERVAL_MS,
+    nvmap: resources.gpu.kind === 'jetson',
   });
   const dataFolder = measureDataFolder(dataDirOf(flags));
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });

@@ -9,20 +9,29 @@ export interface LineHoldFacts {
   kernelLinesFailed: string | null;
   baseIntervalMs: number;
   minIntervalMs: number;
+  /** A Jetson: its GPU memory (nvmap) comes out of the same RAM, and is not (or not wholly) charged to cgroups. */
+  nvmap: boolean;
 }
 
 /**
  * Which mechanism holds each line. On cgroup v1 the kernel's usage thresholds, read by the line watcher's thread,
  * hold the instances' limits and the RAM threshold; cgroup v2's memory.high throttles at each instance's limit.
- * The GPU line is always polled: a discrete GPU's memory is no cgroup's, and a Jetson's nvmap allocations are not
- * charged to memory cgroups (README, "How the lines are held").
+ * The GPU line is always polled: a discrete GPU's memory is no cgroup's. On a Jetson the RAM is the GPU's too, and
+ * nvmap's allocations are not charged to memory cgroups before its 2024 sources (and even then not those served
+ * from its page pool): there polling holds every line, the kernel's thresholds only add an earlier look (README,
+ * "How the lines are held").
  */
 export function lineHolds(facts: LineHoldFacts): LineHold[] {
   const polling: Omit<LineHold, 'line'> = {
     mechanism: 'polling',
     label: `polling every ${facts.baseIntervalMs} ms (${facts.minIntervalMs} ms near the line)`,
   };
-  const v1 = facts.enforcement === 'cgroup-v1' && facts.kernelLinesFailed === null;
+  const watched = facts.enforcement === 'cgroup-v1' && facts.kernelLinesFailed === null;
+  if (watched && facts.nvmap) {
+    // The thresholds still fire on what the cgroups see; what nvmap allocates only polling sees.
+    polling.label += ', with kernel thresholds (cgroup v1 eventfd) for what the cgroups see (not nvmap)';
+  }
+  const v1 = watched && !facts.nvmap;
   const kernel: Omit<LineHold, 'line'> = {
     mechanism: 'cgroup-v1-eventfd',
     label: 'kernel threshold (cgroup v1 eventfd)',

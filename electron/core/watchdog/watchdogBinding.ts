@@ -46,9 +46,11 @@ export class WatchdogBinding {
   private readonly watchdog: Watchdog;
   private readonly logFile: WatchdogLogFile;
   private readonly kernelLines: KernelLines | null;
+  private gpuKind: BoardResources['gpu']['kind'];
 
   constructor(private readonly options: WatchdogBindingOptions) {
     const kernelLines = options.kernelLines ?? null;
+    this.gpuKind = options.resources.gpu.kind;
     this.kernelLines = kernelLines;
     this.logFile = new WatchdogLogFile(options.logFile);
     this.sampler = new Sampler({
@@ -90,11 +92,12 @@ export class WatchdogBinding {
       kernelLinesFailed: this.kernelLines ? this.kernelLines.failed : 'none',
       baseIntervalMs: this.options.settings().intervalS * 1000,
       minIntervalMs: MIN_INTERVAL_MS,
+      nvmap: this.gpuKind === 'jetson',
     });
   }
 
   private kernelHeld(): RunnerConfig['kernelHeld'] {
-    const held = this.kernelLines !== null && this.kernelLines.failed === null;
+    const held = this.kernelLines !== null && this.kernelLines.failed === null && this.gpuKind !== 'jetson';
     return { limits: held, ramThreshold: held };
   }
 
@@ -129,6 +132,7 @@ export class WatchdogBinding {
   /** The board as a refresh found it: the sampler follows its GPU (start-up may not have known it yet). */
   boardChanged(resources: BoardResources): void {
     this.sampler.setGpu(resources.gpu.kind, resources.gpu.count);
+    this.gpuKind = resources.gpu.kind;
   }
 
   /** Why nothing may start now (memory above the warn level), or null. */
