@@ -6,7 +6,8 @@ import type { Role } from '../../../shared/instances.js';
 import { ENFORCEMENT_LABELS, type EnforcementInfo, type EnforcementKind } from '../../../shared/watchdog.js';
 import { LIMIT_ACTION_FRACTION } from '../watchdog/policy.js';
 import { parseOomKills, parseProcCgroup } from './cgroupFiles.js';
-import { KernelLines } from './kernelLines.js';
+import { V2Lines } from './highWatch.js';
+import { KernelLines, type LineWatcher } from './kernelLines.js';
 import { hostCgroupName, sweepStaleCgroups } from './staleCgroups.js';
 
 /**
@@ -33,7 +34,7 @@ export interface Enforcement {
   /** Puts a started worker under its limit. */
   attach(name: Role, pid: number, limitBytes: number): WorkerLimit;
   /** The kernel's usage thresholds on the lines (cgroup v1), watched off the main thread; null where none. */
-  readonly kernelLines?: KernelLines | null;
+  readonly kernelLines?: LineWatcher | null;
 }
 
 /**
@@ -69,8 +70,8 @@ function readOr(file: string, fallback: string): string {
 
 class CgroupEnforcement implements Enforcement {
   private count = 0;
-  /** v1 only: v2 has no usage thresholds (its memory.high throttles instead). Its thread starts at the first watch. */
-  readonly kernelLines: KernelLines | null;
+  /** v1: usage thresholds, read by a thread started at the first watch; v2: memory.high, its events watched. */
+  readonly kernelLines: LineWatcher | null;
 
   constructor(
     readonly info: EnforcementInfo,
@@ -79,7 +80,8 @@ class CgroupEnforcement implements Enforcement {
     /** The stale groups of hosts that are gone, removed when this one was made. */
     readonly swept: string[],
   ) {
-    this.kernelLines = version === 1 && process.env.BRAIN_IN_JAR_KERNEL_LINES !== '0' ? new KernelLines(base) : null;
+    const off = process.env.BRAIN_IN_JAR_KERNEL_LINES === '0';
+    this.kernelLines = off ? null : version === 1 ? new KernelLines(base) : new V2Lines(base);
   }
 
   wrapper(): null {

@@ -1,4 +1,5 @@
 import { ROLES, type Role } from '../../../shared/instances.js';
+import type { LineMechanism } from '../../../shared/watchdog.js';
 import { crossingVerdict } from '../watchdog/policy.js';
 
 /**
@@ -51,6 +52,8 @@ export type FromWatcher =
       thresholdBytes: number;
       crossedAt: number;
       at: number;
+      /** What held the line: the v1 watcher's thread here; v2's memory.high throttle for HighWatch's reports. */
+      by: LineMechanism;
     };
 
 /** Between re-reads while a crossing is confirmed. */

@@ -10,6 +10,17 @@ import type { FromWatcher, InstanceLine, ToWatcher } from './kernelLineProtocol.
 
 export type KernelSignal = Extract<FromWatcher, { kind: 'signaled' }>;
 
+/** Lines the kernel holds (cgroup v1 thresholds, or v2 memory.high), placed each sample where the watchdog has them. */
+export interface LineWatcher {
+  /** Why the lines are not held by the kernel after all, or null while they are. */
+  readonly failed: string | null;
+  onSignal(listener: (signal: KernelSignal) => void): () => void;
+  watch(id: string, role: Role, pid: number, dir: string, limitBytes: number): void;
+  unwatch(id: string): void;
+  update(sample: LineSample): void;
+  dispose(): void;
+}
+
 /** What one sample says of the lines, as the host's watchdog measures them (MemAvailable, RssAnon + RssFile). */
 export interface LineSample {
   ramUsedBytes: number;
@@ -48,7 +59,7 @@ function usageOf(dir: string): number | null {
  * The kernel counts usage_in_bytes, the watchdog MemAvailable and RSS: each sample places every threshold at the
  * group's usage now plus the headroom the watchdog measures now, so both agree on where the line is.
  */
-export class KernelLines {
+export class KernelLines implements LineWatcher {
   private worker: Worker | null = null;
   private port: MessageChannel['port1'] | null = null;
   private wakeFd: number | null = null;

@@ -128,7 +128,17 @@ function signal(
   }
   escalations.push({ pid: group.pid, dir: group.dir, at: Date.now() + graceMs });
   const { role, pid } = group;
-  send({ kind: 'signaled', role, pid, reason, usageBytes, thresholdBytes, crossedAt, at: Date.now() });
+  send({
+    kind: 'signaled',
+    role,
+    pid,
+    reason,
+    usageBytes,
+    thresholdBytes,
+    crossedAt,
+    at: Date.now(),
+    by: 'cgroup-v1-eventfd',
+  });
 }
 
 function crossed(group: Group, crossedAt: number): void {

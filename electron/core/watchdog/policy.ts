@@ -198,8 +198,11 @@ export function reducedLayers(layers: number): number {
 
 /** A fill still under way shows this far past the line within a few reads: act at once. */
 export const FILL_MARGIN_BYTES = 8 * 2 ** 20;
-/** Still over the line this long after it was first seen over: not a spike, act. */
-export const HOLD_MS = 30;
+/**
+ * Still over the line this long after it was first seen over: not a spike, act. A fill is acted on sooner, at the
+ * margin; this is for a use that stands just over the line (a spike freed slowly by a busy process).
+ */
+export const HOLD_MS = 100;
 
 /**
  * The spike guard's verdict on one re-read after a crossing, for the polling watchdog and the kernel line watcher

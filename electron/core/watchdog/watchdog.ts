@@ -216,7 +216,7 @@ export class Watchdog {
       crossing,
       { ramPercent: ram, gpu: this.last ? gpuPercent(this.last) : null },
       config,
-      'cgroup-v1-eventfd',
+      signal.by,
     );
   }
 

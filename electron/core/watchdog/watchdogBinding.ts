@@ -4,7 +4,7 @@ import type { Role } from '../../../shared/instances.js';
 import type { MetricsFrame, WorkerIdentity } from '../../../shared/metrics.js';
 import type { Settings } from '../../../shared/settings.js';
 import type { EnforcementInfo, KillReason, LineHold, ThermalState } from '../../../shared/watchdog.js';
-import type { KernelLines } from '../enforcement/kernelLines.js';
+import type { LineWatcher } from '../enforcement/kernelLines.js';
 import { nvidiaSmiCommand } from '../board/nvidiaSmi.js';
 import type { Logger } from '../logger.js';
 import { Sampler } from '../sampler/sampler.js';
@@ -16,7 +16,7 @@ export interface WatchdogBindingOptions {
   resources: BoardResources;
   enforcement: EnforcementInfo;
   /** The kernel's thresholds on the lines, where the enforcement has them (cgroup v1). */
-  kernelLines?: KernelLines | null;
+  kernelLines?: LineWatcher | null;
   settings: () => Settings;
   /** The running workers, asked once per sample. */
   workers: () => WorkerIdentity[];
@@ -45,7 +45,7 @@ export class WatchdogBinding {
   private readonly sampler: Sampler;
   private readonly watchdog: Watchdog;
   private readonly logFile: WatchdogLogFile;
-  private readonly kernelLines: KernelLines | null;
+  private readonly kernelLines: LineWatcher | null;
   private gpuKind: BoardResources['gpu']['kind'];
 
   constructor(private readonly options: WatchdogBindingOptions) {
@@ -98,7 +98,8 @@ export class WatchdogBinding {
 
   private kernelHeld(): RunnerConfig['kernelHeld'] {
     const held = this.kernelLines !== null && this.kernelLines.failed === null && this.gpuKind !== 'jetson';
-    return { limits: held, ramThreshold: held };
+    // v2's parent memory.high only throttles: polling, fast near the line, names who goes.
+    return { limits: held, ramThreshold: held && this.options.enforcement.kind === 'cgroup-v1' };
   }
 
   private placeKernelLines(frame: MetricsFrame): void {
