@@ -89,7 +89,7 @@ describe(
           60_000,
         );
         const before = readMeminfo();
-        const lineBytes = before.totalBytes - before.availableBytes + 300 * MB;
+        const lineBytes = before.totalBytes - before.availableBytes + 150 * MB;
         const threshold = (lineBytes / before.totalBytes) * 100;
         const set = await client.call('settings.set', { ramThreshold: threshold, warnThreshold: threshold - 0.5 });
         assert.ok(set.ok, JSON.stringify(set));
