@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { formatGb } from '../../../shared/board.js';
+import { readIfPresent } from './readIfPresent.js';
 
 /**
  * What changes the meaning of doctor's memory and speed lines on a Jetson, each "unknown" where it cannot be read and
@@ -250,14 +251,6 @@ export function powerModeFact(query: CommandResult, statusText: string | null, c
 
 function describeMode(mode: { mode: string; id: number | null }): string {
   return `${mode.mode}${mode.id !== null ? ` (id ${mode.id})` : ''}`;
-}
-
-function readIfPresent(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
 }
 
 /** Each tool gets this long; the three run side by side. */
