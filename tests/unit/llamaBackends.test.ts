@@ -116,6 +116,29 @@ describe('local builds found in a localBuilds folder', () => {
     assert.equal(judged!.binary.loads, false);
     assert.match(judged!.binary.why, /getLlama would look for linux-arm64-cuda-/);
   });
+
+  it('in a packaged app, reads the builds beside app.asar, where electron-builder unpacked them', async () => {
+    const resources = path.join(tempDir(), 'resources');
+    const unpackedNlc = path.join(resources, 'app.asar.unpacked', 'node_modules', 'node-llama-cpp');
+    fs.mkdirSync(path.join(unpackedNlc, 'llama'), { recursive: true });
+    // The archive itself is a file: nothing under app.asar/ is a folder to a process without Electron's asar support.
+    fs.writeFileSync(path.join(resources, 'app.asar'), '');
+    fs.writeFileSync(
+      path.join(unpackedNlc, 'llama', 'binariesGithubRelease.json'),
+      JSON.stringify({ release: BUNDLED_RELEASE.release }),
+    );
+    const { name } = await orinBuild({}, path.join(unpackedNlc, 'llama', 'localBuilds'));
+    const install = findLlamaBuilds({
+      platform: 'linux',
+      arch: 'arm64',
+      nodeLlamaCppDir: path.join(resources, 'app.asar', 'node_modules', 'node-llama-cpp'),
+      env: {},
+    });
+    assert.equal(install.localBuildsDir, path.join(unpackedNlc, 'llama', 'localBuilds'));
+    const local = install.builds.find((build) => build.kind === 'local');
+    assert.equal(local?.name, name);
+    assert.equal(local?.lookupName, name, 'the bundled release was read from the unpacked folder');
+  });
 });
 
 describe('the verdict on recorded boards, from the real prebuilt binaries', () => {
