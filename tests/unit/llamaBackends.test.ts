@@ -156,6 +156,25 @@ describe('the verdict on recorded boards, from the real prebuilt binaries', () =
     assert.match(llamaSummary(llama), /no llama\.cpp binary here loads/);
   });
 
+  it('JetPack 5 from the AppImage: the To do line says what its user can do, not an npm script it cannot run', () => {
+    const packaged = path.join(tempDir(), 'resources', 'app.asar.unpacked', 'node_modules', 'node-llama-cpp');
+    fs.mkdirSync(packaged, { recursive: true });
+    const llama = discoverLlama({ recorded: JP5, nodeLlamaCppDir: packaged });
+    assert.equal(llama.using, null);
+    assert.match(
+      llama.advice ?? '',
+      /^Build llama\.cpp with CUDA on this board\. This packaged app cannot build into itself/,
+    );
+    assert.match(
+      llama.advice ?? '',
+      /in a checkout of brain-in-jar on this board, run `npm ci`, then npm run build:llama-cuda/,
+    );
+    assert.match(llama.advice ?? '', /then `npm run dist`: the AppImage it makes ships that build/);
+    assert.match(llama.advice ?? '', /Until then no instance can load/);
+    // From a checkout, the script is run where the user stands.
+    assert.doesNotMatch(discoverLlama({ recorded: JP5 }).advice ?? '', /packaged|checkout|npm run dist/);
+  });
+
   it('JetPack 6 (glibc 2.35, GLIBCXX 3.4.30): the prebuilt loads on the CPU, and CUDA needs a build', () => {
     const llama = discoverLlama({ recorded: JP6 });
     const prebuilt = llama.candidates.find((binary) => binary.name === 'linux-arm64');
