@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { formatGb } from '../../../shared/board.js';
-import { readIfPresent } from './readIfPresent.js';
+import { readIfPresent } from '../readIfPresent.js';
 
 /**
  * What changes the meaning of doctor's memory and speed lines on a Jetson, each "unknown" where it cannot be read and

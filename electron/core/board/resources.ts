@@ -16,7 +16,7 @@ import { thisBoardInventorySoFar } from './inventory.js';
 import { discoverLlama } from './llamaDiscovery.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
 import { HOST_QUERY_FIELDS, nvidiaSmiCommand, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
-import { readIfPresent } from './readIfPresent.js';
+import { readIfPresent } from '../readIfPresent.js';
 import { parseTegrastats } from './tegrastats.js';
 
 /**

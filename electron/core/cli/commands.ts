@@ -132,7 +132,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
     measured.inventory === undefined
       ? unrecordedJetsonSystem()
       : await readJetsonSystem(resources.gpu.kind === 'jetson');
-  const enforcement = detectEnforcement();
+  const enforcement = await detectEnforcement();
   enforcement.dispose?.();
   const dataFolder = measureDataFolder(dataDirOf(flags));
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
