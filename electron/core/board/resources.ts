@@ -12,7 +12,7 @@ import {
 import { parseMeminfo } from '../sampler/procfs.js';
 import { ToolQuery } from '../toolQuery.js';
 import { parseCpuFeatures } from './cpuFeatures.js';
-import { thisBoardInventorySoFar } from './inventory.js';
+import { thisBoardInventorySoFar } from './inventoryProbe.js';
 import { discoverLlama } from './llamaDiscovery.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
 import { HOST_QUERY_FIELDS, nvidiaSmiCommand, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
