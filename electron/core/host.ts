@@ -297,8 +297,7 @@ export class Host {
   private startWatchdog(): void {
     this.watchdog = new WatchdogBinding({
       resources: this.plans.resources,
-      enforcement: this.enforcement.info,
-      kernelLines: this.enforcement.kernelLines,
+      enforcement: this.enforcement,
       settings: () => this.settings,
       workers: () => [...this.instances.values()].flatMap((instance) => instance.identity() ?? []),
       kill: (role, reason, onSigkill) => {

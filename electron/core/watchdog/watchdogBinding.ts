@@ -14,9 +14,8 @@ import { WatchdogLogFile } from './watchdogLog.js';
 
 export interface WatchdogBindingOptions {
   resources: BoardResources;
-  enforcement: EnforcementInfo;
-  /** The kernel's thresholds on the lines, where the enforcement has them (cgroup v1). */
-  kernelLines?: LineWatcher | null;
+  /** How limits are enforced, and the kernel's watch on the lines where it has one (cgroup v1, v2). */
+  enforcement: { info: EnforcementInfo; kernelLines?: LineWatcher | null };
   settings: () => Settings;
   /** The running workers, asked once per sample. */
   workers: () => WorkerIdentity[];
@@ -49,7 +48,7 @@ export class WatchdogBinding {
   private gpuKind: BoardResources['gpu']['kind'];
 
   constructor(private readonly options: WatchdogBindingOptions) {
-    const kernelLines = options.kernelLines ?? null;
+    const kernelLines = options.enforcement.kernelLines ?? null;
     this.gpuKind = options.resources.gpu.kind;
     this.kernelLines = kernelLines;
     this.logFile = new WatchdogLogFile(options.logFile);
@@ -80,7 +79,7 @@ export class WatchdogBinding {
         },
         config: () => runnerConfig(options.settings(), this.kernelHeld()),
       },
-      options.enforcement,
+      options.enforcement.info,
     );
     kernelLines?.onSignal((signal) => this.watchdog.kernelSignaled(signal));
   }
@@ -88,7 +87,7 @@ export class WatchdogBinding {
   /** Which mechanism holds each line now. */
   lines(): LineHold[] {
     return lineHolds({
-      enforcement: this.options.enforcement.kind,
+      enforcement: this.options.enforcement.info.kind,
       kernelLinesFailed: this.kernelLines ? this.kernelLines.failed : 'none',
       baseIntervalMs: this.options.settings().intervalS * 1000,
       minIntervalMs: MIN_INTERVAL_MS,
@@ -99,7 +98,7 @@ export class WatchdogBinding {
   private kernelHeld(): RunnerConfig['kernelHeld'] {
     const held = this.kernelLines !== null && this.kernelLines.failed === null && this.gpuKind !== 'jetson';
     // v2's parent memory.high only throttles: polling, fast near the line, names who goes.
-    return { limits: held, ramThreshold: held && this.options.enforcement.kind === 'cgroup-v1' };
+    return { limits: held, ramThreshold: held && this.options.enforcement.info.kind === 'cgroup-v1' };
   }
 
   private placeKernelLines(frame: MetricsFrame): void {
