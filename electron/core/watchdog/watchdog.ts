@@ -208,7 +208,9 @@ export class Watchdog {
     this.hooks.line(watchdogLines.critical(crossing));
     this.hooks.emit({ type: 'watchdog.critical', ...crossing });
     const known = this.last?.instances.find((one) => one.role === signal.role && one.pid === signal.pid);
-    const victim = known ?? { role: signal.role, pid: signal.pid, rssBytes: signal.usageBytes, limitBytes: 0 };
+    // For its own limit the thread read the worker's RssAnon + RssFile as it signaled: fresher than any sample.
+    const rssBytes = signal.reason === 'ram-limit' ? signal.usageBytes : (known?.rssBytes ?? 0);
+    const victim = { role: signal.role, pid: signal.pid, rssBytes, limitBytes: known?.limitBytes ?? 0 };
     this.crossingSince = signal.crossedAt;
     const ram = this.last?.ramPercent ?? 0;
     this.signal(
