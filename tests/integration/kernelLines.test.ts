@@ -57,7 +57,7 @@ describe(
         );
         const line = 0.3 * 2 ** 30 * 0.95;
         const over = kill.memoryBytes! - line;
-        assert.ok(over < 16 * MB, `signaled ${(over / MB).toFixed(1)} MB past its line`);
+        assert.ok(over < 16 * MB, `signaled ${(over / MB).toFixed(1)} MB past its line: ${JSON.stringify(kill)}`);
         const death = await host.waitFor('instance.death', () => true, 10_000);
         assert.deepEqual([death.instance, death.cause, death.pid], ['SUBJECT', 'ram-limit', pid]);
         assert.ok(!isAlive(pid));

@@ -32,6 +32,12 @@ interface Group {
 
 /** Re-registering costs an eventfd and a write: a line that moved less than this since is left where it is. */
 const MOVE_BYTES = 2 ** 20;
+/**
+ * How often the thread re-places each worker's threshold itself (its usage now plus its RSS line less its RSS now):
+ * a worker's RssFile holds pages charged to other groups (the node binary, shared libraries, about 40 MB), so the
+ * offset is only known once the worker runs, and the host's samples may be seconds apart, or held up by a busy loop.
+ */
+const REPLACE_MS = 250;
 
 const { port } = workerData as { port: MessagePort };
 const wake = new Int32Array(new SharedArrayBuffer(4));
@@ -180,15 +186,25 @@ function escalate(): void {
   }
 }
 
+function replaceWorkerLines(kernel: Kernel): void {
+  for (const group of groups.values()) {
+    if (group.rssLine === null || !group.threshold) continue;
+    const rss = readProcessMemory(group.pid)?.rssBytes;
+    if (rss === undefined) continue;
+    place(kernel, group, readUsage(group.usageFd) + group.rssLine - rss);
+  }
+}
+
 function run(): void {
   const kernel = loadKernel();
   const wakeFd = kernel.eventfd();
   send({ kind: 'ready', wakeFd });
+  let placedAt = 0;
   while (running) {
     const watched = [...groups.values(), ...(board ? [board] : [])].filter((group) => group.threshold);
     const next = escalations.length > 0 ? Math.max(0, Math.min(...escalations.map((one) => one.at)) - Date.now()) : -1;
     // While a SIGKILL is pending, look at its group every 50 ms so that an exit is seen and nobody else is signaled.
-    const timeout = escalations.length > 0 ? Math.min(next, 50) : -1;
+    const timeout = escalations.length > 0 ? Math.min(next, 50) : REPLACE_MS;
     const ready = kernel.pollReadable([wakeFd, ...watched.map((group) => group.threshold!.eventFd)], timeout);
     const crossedAt = Date.now();
     for (const fd of ready) fs.readSync(fd, counter, 0, 8, null);
@@ -200,6 +216,10 @@ function run(): void {
     for (const group of watched)
       if (group.threshold && ready.includes(group.threshold.eventFd)) crossed(group, crossedAt);
     escalate();
+    if (crossedAt - placedAt >= REPLACE_MS) {
+      placedAt = crossedAt;
+      replaceWorkerLines(kernel);
+    }
   }
 }
 

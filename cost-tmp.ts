@@ -1,0 +1,18 @@
+import fs from 'node:fs';
+import { HostProcess } from '/work/wt-i12-kernel/tests/helpers/hostProcess.ts';
+import { readMeminfo } from '/work/wt-i12-kernel/electron/core/sampler/procfs.ts';
+const t0 = process.hrtime.bigint(); for (let i = 0; i < 10000; i++) readMeminfo(); 
+console.log('meminfo read us', Number(process.hrtime.bigint() - t0) / 1e3 / 10000);
+const hog = '/work/wt-i12-kernel/tests/helpers/hogWorker.mjs';
+const host = HostProcess.start(['--mode', 'matrix'], { env: { BRAIN_IN_JAR_WORKER_SCRIPT: hog, BIJ_HOG_BASE_MB: '40' } });
+await host.waitFor('host.ready');
+let n = 0; await host.waitUntil(() => (host.of('instance.loaded').length >= 3 ? true : undefined), 'loaded', 60000);
+await new Promise((r) => setTimeout(r, 10000));
+const cpu = () => { const f = fs.readFileSync(`/proc/${host.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
+const a = cpu(); const ta = Date.now();
+await new Promise((r) => setTimeout(r, 30000));
+const b = cpu(); const tb = Date.now();
+console.log('host CPU % of a core', ((b - a) / ((tb - ta) / 1000)) * 100, 'threads', fs.readdirSync(`/proc/${host.pid}/task`).length);
+const snap = host.of('watchdog.started')[0];
+console.log(JSON.stringify(snap?.enforcement), 'interval', snap?.intervalS);
+await host.stop();
