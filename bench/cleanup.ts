@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import { parseProcCgroup } from '../electron/core/enforcement/cgroupFiles.js';
 import { hostCgroupName } from '../electron/core/enforcement/staleCgroups.js';
+import type { HostProcess } from '../tests/helpers/hostProcess.js';
 
 /**
  * What a benchmark started (hosts, earlyooms, temporary folders) and must undo, even when it is interrupted: Ctrl-C
@@ -79,4 +80,13 @@ export function removeCgroupTree(folder: string): void {
     if (entry.isDirectory()) removeCgroupTree(path.join(folder, entry.name));
   }
   fs.rmdirSync(folder);
+}
+
+/** Stops a host the bench started, then removes whatever cgroup folder it left, saying so. */
+export async function stopHost(host: HostProcess, log: (line: string) => void): Promise<void> {
+  await host.stop();
+  for (const folder of leftoverCgroups(host.pid)) {
+    removeCgroupTree(folder);
+    log(`  removed the cgroup ${folder} the host left behind`);
+  }
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readMeminfo, readProcessMemory } from '../electron/core/sampler/procfs.js';
 import { HostProcess, isGone } from '../tests/helpers/hostProcess.js';
 import { WsClient } from '../tests/helpers/wsClient.js';
-import { leftoverCgroups, removeCgroupTree, untilDone } from './cleanup.js';
+import { stopHost, untilDone } from './cleanup.js';
 import { HOG_TITLE, startEarlyoom, type EarlyoomRun } from './earlyoom.js';
 
 /**
@@ -96,12 +96,8 @@ export async function fillRun(
   );
   let earlyoom: EarlyoomRun | undefined;
   const stopEarlyoom = untilDone(() => earlyoom?.stop());
-  const stopHost = untilDone(async () => {
-    await host.stop();
-    for (const folder of leftoverCgroups(host.pid)) {
-      removeCgroupTree(folder);
-      log(`  removed the cgroup ${folder} the host left behind`);
-    }
+  const stopTheHost = untilDone(async () => {
+    await stopHost(host, log);
     fs.rmSync(goDir, { recursive: true, force: true });
   });
   try {
@@ -176,6 +172,6 @@ export async function fillRun(
     };
   } finally {
     await stopEarlyoom();
-    await stopHost();
+    await stopTheHost();
   }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Sampler } from '../electron/core/sampler/sampler.js';
 import { eventLogger } from '../electron/core/logger.js';
 import { HostProcess } from '../tests/helpers/hostProcess.js';
-import { untilDone } from './cleanup.js';
+import { stopHost, untilDone } from './cleanup.js';
 import { earlyoomArgs, INSTALL_HINT, prepareEarlyoom } from './earlyoom.js';
 import { fillRun, type FillRun, type Policy } from './fillRun.js';
 import { cpuSeconds, median, round } from './stats.js';
@@ -111,12 +111,12 @@ function ratios(theirs: PolicyFigures, ours: PolicyFigures): Ratios {
 }
 
 /** Host CPU at steady state with three quiet workers, and the cost of one sample taken here. */
-async function samplerCost(): Promise<WatchdogBenchResult['sampler']> {
+async function samplerCost(log: (line: string) => void): Promise<WatchdogBenchResult['sampler']> {
   const host = HostProcess.startBuilt(['--mode', 'matrix', '--interval', '2'], {
     BRAIN_IN_JAR_WORKER_SCRIPT: HOG,
     BIJ_HOG_BASE_MB: '50',
   });
-  const stop = untilDone(() => host.stop());
+  const stop = untilDone(() => stopHost(host, log));
   let cpu = 0;
   try {
     await host.waitUntil(() => (host.of('instance.loaded').length >= 3 ? true : undefined), 'three loaded instances');
@@ -184,7 +184,7 @@ export async function benchWatchdog(options: {
     });
   }
   options.log('  sampler: three workers at steady state for 20 s...');
-  const sampler = await samplerCost();
+  const sampler = await samplerCost(options.log);
   return {
     headroomMb,
     earlyoom: setup
