@@ -137,7 +137,7 @@ export class WebSocketClient implements JarClient {
     if (verdict === 'refused') {
       const message = this.everOpened
         ? TOKEN_REPLACED_MESSAGE
-        : 'The host does not accept the token in this address. Open the address it printed (it is in its log).';
+        : 'The host refused the connection: the token is wrong or was replaced. Open the address it printed (it is in its log).';
       this.setStatus({ kind: 'refused', message, since });
       return;
     }

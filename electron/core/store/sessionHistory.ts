@@ -63,8 +63,10 @@ export class SessionHistory {
     const entries: HistoryEntry[] = [];
     const { next, bytes } = scanLines(file, from, SCAN_BYTES, (line) => {
       const record = parseRecord(line);
-      if (record === null) entries.push({ at: null, instance: null, kind: 'unreadable', text: line.slice(0, 200) });
-      else if (keep(record)) entries.push(part === 'events' ? eventEntry(record) : transcriptEntry(record));
+      // A line that does not parse is said where every line is listed; it is nobody's death.
+      if (record === null) {
+        if (part !== 'deaths') entries.push({ at: null, instance: null, kind: 'unreadable', text: line.slice(0, 200) });
+      } else if (keep(record)) entries.push(part === 'events' ? eventEntry(record) : transcriptEntry(record));
       return entries.length < limit;
     });
     return { session, part, entries, next, bytes };
