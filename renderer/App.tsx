@@ -48,7 +48,7 @@ export function App({ connection }: { connection: Connection }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [showHistory, setShowHistory] = useState(false);
   // What is on screen while the host is away is the last it said: marked, so nobody reads it as live.
-  const stale = state.ready && status.kind !== 'open' && status.kind !== 'connecting';
+  const stale = state.ready && status.kind !== 'open';
 
   useEffect(() => subscribeByFrame(connection, dispatch), [connection]);
   useEffect(() => connection.onStatus(setStatus), [connection]);
