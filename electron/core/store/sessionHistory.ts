@@ -18,8 +18,11 @@ import { ApiFailure } from '../api.js';
  * session of weeks costs a page's worth per call.
  */
 
-/** One call reads at most this much of a file, whatever the filter keeps. */
-const SCAN_BYTES = 4 * 1024 * 1024;
+/**
+ * One call reads at most this much of a file, whatever the filter keeps: the read is synchronous, on the loop the
+ * watchdog samples on, and a megabyte takes a few milliseconds. A sparse filter (deaths) pages on with `next`.
+ */
+const SCAN_BYTES = 1024 * 1024;
 const CHUNK_BYTES = 256 * 1024;
 
 export class SessionHistory {
