@@ -39,9 +39,22 @@ export interface ThermalState {
   thresholdC: number;
 }
 
+/** What holds a line: the kernel's notification, the kernel's throttle, or the watchdog's own polling. */
+export type LineMechanism = 'cgroup-v1-eventfd' | 'cgroup-v2-memory-high' | 'polling';
+
+/** One line and what holds it, for the header and `doctor`. */
+export interface LineHold {
+  line: 'instance-limits' | 'ram-threshold' | 'gpu-threshold';
+  mechanism: LineMechanism;
+  /** In words: "kernel threshold (cgroup v1 eventfd)", "memory.high (cgroup v2)", "polling every 1000 ms ...". */
+  label: string;
+}
+
 /** What the watchdog is doing, for the panel. */
 export interface WatchdogStatus {
   enforcement: EnforcementInfo;
+  /** Which mechanism holds each line now. */
+  lines: LineHold[];
   thermal: ThermalState;
   /** Instances held back from starting, and why ("memory at 75%, above the warn level 70%"). */
   holding: Partial<Record<Role, string>>;

@@ -297,7 +297,7 @@ export class Host {
   private startWatchdog(): void {
     this.watchdog = new WatchdogBinding({
       resources: this.plans.resources,
-      enforcement: this.enforcement.info,
+      enforcement: this.enforcement,
       settings: () => this.settings,
       workers: () => [...this.instances.values()].flatMap((instance) => instance.identity() ?? []),
       kill: (role, reason, onSigkill) => {
@@ -329,6 +329,7 @@ export class Host {
     for (const instance of this.instances.values()) if (instance.held) holding[instance.role] = instance.held;
     return {
       enforcement: this.enforcement.info,
+      lines: this.watchdog?.lines() ?? [],
       thermal: this.watchdog?.thermal ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC },
       holding,
       layerCaps: this.plans.caps,

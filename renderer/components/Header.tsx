@@ -47,6 +47,11 @@ export function Header({ state, status, call }: { state: PanelState; status: Con
           Limits: {state.watchdog.enforcement.label}
         </span>
       )}
+      {state.watchdog && state.watchdog.lines.length > 0 && (
+        <span data-testid="line-mechanism">
+          Lines: {state.watchdog.lines.map((hold) => `${hold.line} ${hold.label}`).join(' · ')}
+        </span>
+      )}
       <span className={`connection connection-${status.kind}`} role="status">
         {status.kind === 'open' ? 'Connected' : status.kind === 'connecting' ? 'Connecting…' : 'Disconnected'}
       </span>

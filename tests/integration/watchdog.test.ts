@@ -109,7 +109,11 @@ describe('the watchdog, with real worker processes', { timeout: 180_000 }, () =>
       assert.equal(recovered.reason, 'ram-limit');
       assert.equal(recovered.instance, 'SUBJECT');
       assert.ok(host.of('watchdog.critical').length >= 1, 'the watchdog saw the spike');
-      assert.equal(host.of('watchdog.kill').length, 0, 'and killed nobody');
+      assert.equal(
+        host.of('watchdog.kill').length,
+        0,
+        `and killed nobody: ${JSON.stringify(host.of('watchdog.kill'))}`,
+      );
       assert.equal(host.of('instance.death').length, 0);
       assert.ok(isAlive(pid));
       const log = fs.readFileSync(path.join(host.dataDir, 'logs', 'watchdog.log'), 'utf8');

@@ -1,20 +1,22 @@
 import type { UnstampedEvent, WatchdogThresholds } from '../../../shared/events.js';
 import type { Role } from '../../../shared/instances.js';
 import type { MetricsFrame, WorkerMemory } from '../../../shared/metrics.js';
-import type { Crossing, EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
+import type { Crossing, EnforcementInfo, KillReason, LineMechanism, ThermalState } from '../../../shared/watchdog.js';
 import {
   chooseVictim,
-  stillRising,
+  crossingVerdict,
   fillRate,
   findCrossing,
   findSpike,
   gpuPercent,
   holdReason,
   nextIntervalMs,
+  pastLine,
   type WatchdogConfig,
   type WatchdogSample,
 } from './policy.js';
 import { statusLine, watchdogLines } from './watchdogLog.js';
+import type { KernelSignal } from '../enforcement/kernelLines.js';
 
 /**
  * The memory watchdog: samples on its own clock (faster as the headroom shrinks), and when a line is crossed,
@@ -46,11 +48,10 @@ type Sample = WatchdogSample<WorkerMemory>;
 /** After the victim is gone, let memory settle this long before another kill. */
 const COOLDOWN_MS = 500;
 /**
- * The re-reads before a kill: the first soon after the sample that saw the crossing (still rising: a fill, kill now),
- * the second one fast sample after it (still over: kill). A spike that recovers within one fast sample kills nobody.
+ * The spike guard re-reads at once after the sample that saw a crossing, then this often until crossingVerdict
+ * says act (a fill, or still over after its hold) or the line is clear again (a spike: nobody is killed).
  */
-const FIRST_REREAD_MS = 20;
-const SECOND_REREAD_MS = 100;
+const REREAD_MS = 2;
 /** The fastest fill rate seen fades by half over this time, so an old burst keeps the watchdog careful for a while. */
 const RATE_HALF_LIFE_MS = 60_000;
 /** Generation resumes this many degrees under the thermal threshold. */
@@ -147,7 +148,7 @@ export class Watchdog {
         // The original killed on the sample itself, without a second look.
         this.act(crossing, sample, config);
       } else {
-        this.schedule(FIRST_REREAD_MS, () => this.confirm(crossing, sample, 1, config));
+        this.confirm(crossing, sample, config);
         return;
       }
     }
@@ -165,23 +166,60 @@ export class Watchdog {
     this.hooks.emit({ type: 'watchdog.thresholds', ...now, changed });
   }
 
-  /** A re-read: recovered, nobody is killed; still rising, or still over at the second, act on what it shows now. */
-  private confirm(first: Crossing, before: Sample, reread: 1 | 2, config: RunnerConfig): void {
+  /** A re-read: recovered, nobody is killed; a fill, or still over after the hold, act on what it shows now. */
+  private confirm(first: Crossing, before: Sample, config: RunnerConfig): void {
     if (!this.running) return;
     const { frame, sample } = this.read(this.interval);
     this.observe(frame, sample, config);
     const crossing = findCrossing(sample, config);
-    if (!crossing) {
+    const verdict = crossing
+      ? crossingVerdict(pastLine(first, before, sample, config), sample.t - before.t)
+      : 'recovered';
+    if (verdict === 'wait') {
+      this.schedule(REREAD_MS, () => this.confirm(first, before, config));
+      return;
+    }
+    if (verdict === 'act') this.act(crossing!, sample, config);
+    else {
       this.crossingSince = null;
       this.hooks.line(watchdogLines.recovered(first));
       this.hooks.emit({ type: 'watchdog.recovered', ...first });
-    } else if (reread === 2 || stillRising(crossing, before, sample)) {
-      this.act(crossing, sample, config);
-    } else {
-      this.schedule(SECOND_REREAD_MS - FIRST_REREAD_MS, () => this.confirm(first, sample, 2, config));
-      return;
     }
     this.scheduleNext(sample, config);
+  }
+
+  /**
+   * The kernel line watcher's thread has signaled a worker itself (SIGTERM; it sends SIGKILL after the grace): the
+   * same lines and events as a kill of the watchdog's own, and the host records the death with its cause.
+   */
+  kernelSignaled(signal: KernelSignal): void {
+    if (!this.running || (this.victim?.role === signal.role && this.victim.pid === signal.pid)) return;
+    const config = this.hooks.config();
+    const total = this.last?.ramTotalBytes ?? 1;
+    const crossing: Crossing =
+      signal.reason === 'ram-limit'
+        ? { reason: 'ram-limit', instance: signal.role, value: signal.usageBytes, threshold: signal.thresholdBytes }
+        : {
+            reason: 'ram-threshold',
+            instance: null,
+            value: config.ramThreshold + ((signal.usageBytes - signal.thresholdBytes) / total) * 100,
+            threshold: config.ramThreshold,
+          };
+    this.hooks.line(watchdogLines.critical(crossing));
+    this.hooks.emit({ type: 'watchdog.critical', ...crossing });
+    const known = this.last?.instances.find((one) => one.role === signal.role && one.pid === signal.pid);
+    // For its own limit the thread read the worker's RssAnon + RssFile as it signaled: fresher than any sample.
+    const rssBytes = signal.reason === 'ram-limit' ? signal.usageBytes : (known?.rssBytes ?? 0);
+    const victim = { role: signal.role, pid: signal.pid, rssBytes, limitBytes: known?.limitBytes ?? 0 };
+    this.crossingSince = signal.crossedAt;
+    const ram = this.last?.ramPercent ?? 0;
+    this.signal(
+      victim,
+      crossing,
+      { ramPercent: ram, gpu: this.last ? gpuPercent(this.last) : null },
+      config,
+      signal.by,
+    );
   }
 
   private act(crossing: Crossing, sample: Sample, config: RunnerConfig): void {
@@ -190,7 +228,17 @@ export class Watchdog {
       this.hooks.line(watchdogLines.nobody(crossing));
       return;
     }
-    const since = this.crossingSince ?? sample.t;
+    this.signal(victim, crossing, { ramPercent: sample.ramPercent, gpu: gpuPercent(sample) }, config, 'polling');
+  }
+
+  private signal(
+    victim: Pick<WorkerMemory, 'role' | 'pid' | 'rssBytes' | 'limitBytes'>,
+    crossing: Crossing,
+    { ramPercent, gpu }: { ramPercent: number; gpu: number | null },
+    config: RunnerConfig,
+    by: LineMechanism,
+  ): void {
+    const since = this.crossingSince ?? Date.now();
     const base = {
       type: 'watchdog.kill' as const,
       instance: victim.role,
@@ -198,8 +246,9 @@ export class Watchdog {
       pid: victim.pid,
       memoryBytes: victim.rssBytes,
       limitBytes: victim.limitBytes,
-      ramPercent: sample.ramPercent,
-      gpuPercent: gpuPercent(sample),
+      ramPercent,
+      gpuPercent: gpu,
+      by,
     };
     const signaled = this.hooks.kill(victim.role, crossing.reason, () => {
       this.hooks.line(watchdogLines.sigkill(victim.role, victim.pid, config.graceMs));
