@@ -7,6 +7,7 @@ import type { ConnectionStatus } from './client/webSocketClient.js';
 import { Header } from './components/Header.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { SidePanel } from './components/SidePanel.js';
+import { limitOf } from './state/limits.js';
 import { applyPush, initialPanelState, type PanelState } from './state/panelState.js';
 
 const applyPushes = (state: PanelState, pushes: ServerPush[]): PanelState => pushes.reduce(applyPush, state);
@@ -92,11 +93,7 @@ export function App({ connection }: { connection: Connection }) {
                 call={act}
                 held={state.watchdog?.holding[view.instance] ?? null}
                 layerCap={state.watchdog?.layerCaps[view.instance] ?? null}
-                limitBytes={
-                  state.plan?.ok
-                    ? (state.plan.plan.instances.find((plan) => plan.instance === view.instance)?.ramLimitBytes ?? null)
-                    : null
-                }
+                limitBytes={limitOf(state.plan, view.instance)}
                 watched={state.instances
                   .filter((other) => watches(view.instance, other.instance))
                   .map((other) => ({ instance: other.instance, deaths: other.deaths }))}

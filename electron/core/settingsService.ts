@@ -89,9 +89,12 @@ export class SettingsService {
    * it is on disk, or the write failed (said in the log and the notice; the change still holds for this run).
    */
   async save(patch: SettingsPatch): Promise<void> {
+    const before = this.current;
     const written = this.store.save(applySettingsPatch(this.store.settings, patch));
     this.overrides = withoutKeys(this.overrides, patch);
-    this.options.emit({ type: 'settings.changed', settings: this.current, changed: Object.keys(patch) });
+    const changed = Object.keys(patch) as Array<keyof Settings>;
+    const previous = Object.fromEntries(changed.map((key) => [key, before[key]])) as Partial<Settings>;
+    this.options.emit({ type: 'settings.changed', settings: this.current, changed, previous });
     const problem = await written;
     if (problem !== this.loggedSaveProblem) {
       if (problem) this.options.log.error('host', problem);

@@ -16,6 +16,7 @@ import {
 import type { Role } from '../../shared/instances.js';
 import type { Settings } from '../../shared/settings.js';
 import { chartPoints, newestBucket, WINDOWS, zonesOf, type ChartPoint, type ChartWindow } from '../state/chartData.js';
+import { limitsOf } from '../state/limits.js';
 import type { PanelState } from '../state/panelState.js';
 import { formatTime, GB } from './format.js';
 
@@ -151,7 +152,7 @@ const ChartGrid = memo(function ChartGrid({
 }) {
   const hasGpu = data.some((entry) => entry.gpuPercent !== null || entry.gpuLoad !== null);
   const zones = zonesOf(data);
-  const limits = plan?.ok ? plan.plan.instances : [];
+  const limits = limitsOf(plan);
   return (
     <>
       <ChartCard

@@ -53,6 +53,11 @@ const FIRST_REREAD_MS = 20;
 const SECOND_REREAD_MS = 100;
 /** The fastest fill rate seen fades by half over this time, so an old burst keeps the watchdog careful for a while. */
 const RATE_HALF_LIFE_MS = 60_000;
+/**
+ * Over a line with nobody the watchdog may stop (all spared, or none running), the crossing is said again at most
+ * this often: every sample said it before, 115 times in 27 s, pushing the deaths out of the panel's log.
+ */
+export const NOBODY_REMINDER_MS = 10_000;
 /** Generation resumes this many degrees under the thermal threshold. */
 const THERMAL_HYSTERESIS_C = 5;
 
@@ -63,6 +68,8 @@ export class Watchdog {
   private crossingSince: number | null = null;
   private victim: { role: Role; pid: number } | null = null;
   private cooldownUntil = 0;
+  /** The crossing last found with nobody to stop, and when it was said: repeats of it wait for the reminder. */
+  private nobody: { reason: Crossing['reason']; instance: Role | null; saidAt: number } | null = null;
   private interval: number;
   private batch: Array<{ t: number; ramPercent: number; gpuPercent: number | null; intervalMs: number }> = [];
   private lastBatchAt = 0;
@@ -138,7 +145,14 @@ export class Watchdog {
       this.cooldownUntil = Date.now() + COOLDOWN_MS;
     }
     const crossing = findCrossing(sample, config);
-    if (!crossing) this.crossingSince = null;
+    if (!crossing) {
+      this.crossingSince = null;
+      this.nobody = null;
+    }
+    if (crossing && this.stillNobody(crossing, sample, config)) {
+      this.scheduleNext(sample, config);
+      return;
+    }
     if (crossing && !this.victim && Date.now() >= this.cooldownUntil) {
       this.crossingSince ??= sample.t;
       this.hooks.line(watchdogLines.critical(crossing));
@@ -152,6 +166,23 @@ export class Watchdog {
       }
     }
     this.scheduleNext(sample, config);
+  }
+
+  /**
+   * The same crossing as the last one that found nobody to stop, still with nobody (someone who may be stopped, a
+   * new line crossed or the line cleared ends it), and said within the reminder interval: nothing to say or do.
+   */
+  private stillNobody(crossing: Crossing, sample: Sample, config: RunnerConfig): boolean {
+    const last = this.nobody;
+    if (!last || last.reason !== crossing.reason || last.instance !== crossing.instance) {
+      this.nobody = null;
+      return false;
+    }
+    if (chooseVictim(sample, crossing, config) !== null || Date.now() - last.saidAt >= NOBODY_REMINDER_MS) {
+      this.nobody = null;
+      return false;
+    }
+    return true;
   }
 
   private noteThresholds(config: RunnerConfig): void {
@@ -173,6 +204,7 @@ export class Watchdog {
     const crossing = findCrossing(sample, config);
     if (!crossing) {
       this.crossingSince = null;
+      this.nobody = null;
       this.hooks.line(watchdogLines.recovered(first));
       this.hooks.emit({ type: 'watchdog.recovered', ...first });
     } else if (reread === 2 || stillRising(crossing, before, sample)) {
@@ -188,6 +220,7 @@ export class Watchdog {
     const victim = chooseVictim(sample, crossing, config);
     if (!victim) {
       this.hooks.line(watchdogLines.nobody(crossing));
+      this.nobody = { reason: crossing.reason, instance: crossing.instance, saidAt: Date.now() };
       return;
     }
     const since = this.crossingSince ?? sample.t;
