@@ -7,6 +7,7 @@ import type { ConnectionStatus } from './client/webSocketClient.js';
 import { Header } from './components/Header.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { SidePanel } from './components/SidePanel.js';
+import { instanceHeadroom } from './state/headroom.js';
 import { limitOf } from './state/limits.js';
 import { applyPush, initialPanelState, type PanelState } from './state/panelState.js';
 
@@ -94,6 +95,7 @@ export function App({ connection }: { connection: Connection }) {
                 held={state.watchdog?.holding[view.instance] ?? null}
                 layerCap={state.watchdog?.layerCaps[view.instance] ?? null}
                 limitBytes={limitOf(state.plan, view.instance)}
+                headroom={instanceHeadroom(state.metrics, view.instance, limitOf(state.plan, view.instance))}
                 watched={state.instances
                   .filter((other) => watches(view.instance, other.instance))
                   .map((other) => ({ instance: other.instance, deaths: other.deaths }))}

@@ -156,7 +156,12 @@ function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
               </span>
             )}
             {low !== null && (
-              <span id={`${id}-error`} className="field-error" role="alert" data-testid={`limit-error-${role}`}>
+              <span
+                id={`${id}-error`}
+                className="field-error limit-error"
+                role="alert"
+                data-testid={`limit-error-${role}`}
+              >
                 {low}
               </span>
             )}

@@ -6,6 +6,7 @@ import {
   chooseVictim,
   stillRising,
   fillRate,
+  fillRates,
   findCrossing,
   findSpike,
   gpuPercent,
@@ -251,6 +252,9 @@ export class Watchdog {
 
   /** Bookkeeping for every sample: rates, spikes, the thermal guard, the status line, the batch of samples. */
   private observe(frame: MetricsFrame, sample: Sample, config: RunnerConfig): void {
+    const rates = this.last ? fillRates(this.last, sample) : null;
+    // The panel's "kill line in N s" is this very rate, not one of its own.
+    if (rates) frame.fill = { ramBytesPerS: rates.ramBytesPerS, instances: rates.instances };
     this.hooks.onFrame(frame);
     if (this.last) {
       const elapsed = sample.t - this.last.t;
