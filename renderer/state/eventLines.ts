@@ -3,7 +3,7 @@ import type { Role } from '../../shared/instances.js';
 
 /**
  * The event log's lines, pure: each event in words, sorted into a kind the operator filters by, and a run of
- * identical lines collapsed into one with its count and span ("x115 in 27 s"), so that a flood never pushes the
+ * identical lines (allowing a few others between them) collapsed into one with its count and span ("x115 in 27 s"), so that a flood never pushes the
  * deaths out of view. A plan line that says what the last one said (a settings change that left the plan as it
  * was in every figure the line shows) is left out.
  */
@@ -33,6 +33,9 @@ export function kindOf(event: HostEvent): EventKind {
 export function subjectOf(event: HostEvent): Role | null {
   return 'instance' in event && typeof event.instance === 'string' ? (event.instance as Role) : null;
 }
+
+/** How many of the newest lines a repeat may join. */
+const RECENT = 8;
 
 export interface LogFilter {
   kind: 'all' | EventKind;
@@ -69,10 +72,12 @@ export function logLines(
     const kind = kindOf(event);
     if (filter.kind !== 'all' && kind !== filter.kind) return;
     if (filter.instance !== 'all' && subjectOf(event) !== filter.instance) return;
-    const previous = lines.at(-1);
-    if (previous && previous.text === text) {
-      previous.count += 1;
-      previous.lastAt = event.at;
+    // A repeat of one of the last few lines joins it, and the joined line moves to the newest place: a flood
+    // interleaved with a plan or a state line is still one line, and the lines stay in the order of their last.
+    const repeated = lines.findLastIndex((line, position) => position >= lines.length - RECENT && line.text === text);
+    if (repeated !== -1) {
+      const [line] = lines.splice(repeated, 1);
+      lines.push({ ...line!, count: line!.count + 1, lastAt: event.at });
       return;
     }
     lines.push({ key: index, text, type: event.type, kind, count: 1, firstAt: event.at, lastAt: event.at });

@@ -14,12 +14,12 @@ const critical = (at: number): HostEvent => ({
   threshold: 90,
   at,
 });
-const death = (at: number): HostEvent =>
+const death = (at: number, deaths = 1): HostEvent =>
   ({
     type: 'instance.death',
     instance: 'SUBJECT',
     at,
-    deaths: 1,
+    deaths,
     cause: 'killed',
     signal: 'SIGKILL',
     memoryBytes: null,
@@ -31,7 +31,7 @@ const all = { kind: 'all', instance: 'all' } as const;
 /** The log's words for these events, as EventLog.tsx has them (a .tsx the Node side's tsconfig does not read). */
 function describeEvent(event: HostEvent): string | null {
   if (event.type === 'watchdog.critical') return `Watchdog: ${event.reason} crossed; re-reading`;
-  if (event.type === 'instance.death') return `${event.instance} died: ${event.cause}`;
+  if (event.type === 'instance.death') return `${event.instance} died: ${event.cause}, death ${event.deaths}`;
   if (event.type === 'plan.changed' && event.outcome.ok) {
     return `Plan: ${event.outcome.plan.instances.map((one) => `${one.instance} ctx ${one.contextSize}`).join('; ')}`;
   }
@@ -43,13 +43,26 @@ describe('the event log', () => {
     const events = [
       death(0),
       ...Array.from({ length: 115 }, (_, index) => critical(1000 + index * 235)),
-      death(30_000),
+      death(30_000, 2),
     ];
     const lines = logLines(events, describeEvent, all);
     assert.equal(lines.length, 3, 'two deaths and one line for the flood');
     assert.match(lines[1]!.text, /ram-threshold crossed/);
     assert.equal(repeatText(lines[1]!), 'x115 in 27 s');
     assert.equal(repeatText(lines[0]!), '', 'a line said once has no count');
+  });
+
+  it('joins a repeat to its line across a few others, and moves the joined line to the newest place', () => {
+    const events = [critical(0), death(1), critical(10_000), critical(20_000)];
+    const lines = logLines(events, describeEvent, all);
+    assert.deepEqual(
+      lines.map((line) => [line.type, line.count]),
+      [
+        ['watchdog.critical', 3],
+        ['instance.death', 1],
+      ],
+    );
+    assert.equal(repeatText(lines[0]!), 'x3 in 20 s');
   });
 
   it('filters by kind and by instance', () => {
