@@ -17,9 +17,13 @@ export function Header({ state, status, call }: { state: PanelState; status: Con
       <h1>Brain in a Jar</h1>
       {state.ready && <ModeSwitch mode={state.mode} call={call} />}
       {latest && (
-        <span className="ram-now" aria-label="System RAM in use" data-testid="ram-now">
-          RAM {latest.ramPercent.toFixed(1)}% · {formatBytes(latest.ramUsedBytes)} of{' '}
-          {formatBytes(latest.ramTotalBytes)}
+        <span
+          className="ram-now"
+          aria-label="System RAM in use"
+          data-testid="ram-now"
+          title={`${formatBytes(latest.ramUsedBytes)} of ${formatBytes(latest.ramTotalBytes)}`}
+        >
+          RAM {latest.ramPercent.toFixed(1)}%
         </span>
       )}
       {headroom && settings && (

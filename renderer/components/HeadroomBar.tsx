@@ -1,12 +1,21 @@
 import { etaText, headroomText, type Headroom } from '../state/headroom.js';
+import { formatBytes } from './format.js';
 
-/** Under a card's memory bar: what is left before the watchdog's line at 95% of its limit, and when it is reached. */
+/**
+ * Beside a card's limit, in the same row (the transcript below has the rest of the card's height): what is left
+ * before the watchdog's line at 95% of the limit, and, while the instance grows, when it is reached.
+ */
 export function CardHeadroom({ headroom }: { headroom: Headroom }) {
   const eta = etaText(headroom);
+  const left = (Math.abs(headroom.headroomBytes) / 2 ** 30).toFixed(2);
   return (
-    <span className={`card-headroom${headroom.headroomBytes <= 0 ? ' over' : ''}`} data-testid="card-headroom">
-      {headroomText(headroom)}
-      {eta && <span data-testid="time-to-kill"> · {eta}</span>}
+    <span
+      className={`card-headroom${headroom.headroomBytes <= 0 ? ' over' : ''}`}
+      data-testid="card-headroom"
+      title={`${headroomText(headroom)}${eta ? `; ${eta}` : ''}`}
+    >
+      · {left} GB {headroom.headroomBytes >= 0 ? 'left' : 'over'}
+      {eta && <span data-testid="time-to-kill"> · {eta.replace(' at the current rate', '')}</span>}
     </span>
   );
 }
@@ -49,7 +58,8 @@ export function HeadroomBar({
         aria-valuemin={0}
         aria-valuemax={headroom.scaleBytes}
         aria-valuenow={headroom.usedBytes}
-        aria-valuetext={`${headroomText(headroom)}${eta ? `; ${eta}` : ''}`}
+        aria-valuetext={`${formatBytes(headroom.usedBytes)} of ${formatBytes(headroom.scaleBytes)}, ${headroomText(headroom)}${eta ? `; ${eta}` : ''}`}
+        title={`${formatBytes(headroom.usedBytes)} of ${formatBytes(headroom.scaleBytes)}`}
       >
         <span className={`headroom-fill${state}`} style={{ width: share(headroom.usedBytes, headroom.scaleBytes) }} />
         {headroom.warnBytes !== null && (

@@ -113,3 +113,48 @@ describe('safe limits and headroom in Chromium against the headless host', { tim
     assert.deepEqual(problems, []);
   });
 });
+
+describe('a plan refused for one instance, in Chromium', { timeout: 120_000 }, () => {
+  // A flag may still set a limit below the need for one run: the plan is refused, the others keep their limits.
+  const host = HostProcess.start([
+    '--mode',
+    'matrix',
+    '--model',
+    testModels().good,
+    '--no-autostart',
+    '--ram-limit-subject',
+    '0.1',
+  ]);
+  let browser: Browser | undefined;
+  after(async () => {
+    await browser?.close();
+    await host.stop();
+  });
+
+  it("never blanks the others' limits on the cards, the charts and the plan tab", async () => {
+    const { url } = await host.waitFor('host.ready');
+    const opened = await openPanel(url);
+    browser = opened.browser;
+    const { page } = opened;
+    const card = (role: string) => page.getByTestId(`instance-${role}`).locator('.memory .limit');
+    await card('GOD').waitFor();
+    const plan = host.of('plan.changed').at(-1)?.outcome;
+    assert.ok(plan && !plan.ok, 'the plan is refused');
+    assert.equal(await card('SUBJECT').textContent(), 'of 102 MB');
+    for (const role of ['OBSERVER', 'GOD']) {
+      const limit: number = plan.limits!.instances.find((entry) => entry.instance === role)!.ramLimitBytes;
+      assert.equal(await card(role).textContent(), `of ${(limit / 2 ** 30).toFixed(2)} GB`);
+    }
+    await page.getByText('OBSERVER, GOD limit').waitFor();
+    await page.getByRole('tab', { name: 'Plan' }).click();
+    await page
+      .getByTestId('plan-error')
+      .getByText(/SUBJECT: .* more than its RAM limit of 0\.10 GB/)
+      .waitFor();
+    const limits = await page.getByTestId('plan-limits').locator('li').allTextContents();
+    assert.equal(limits.length, 3);
+    assert.match(limits[0]!, /^SUBJECT: RAM limit 0\.1 GB, needs at least 0\.\d+ GB$/);
+    await screenshot(page, 'plan-refused-limits-kept-1920x1080');
+    assert.deepEqual(opened.problems, []);
+  });
+});
