@@ -101,7 +101,7 @@ export function makePlan(request: PlanRequest): PlanOutcome {
       instanceLimit(
         instance,
         leastOwnUse(instance, {
-          fixed: fixed[index]!,
+          fixed: fixed[index] ?? null,
           floorContext: floors[index]?.floor ?? 0,
           contextSize: request.contextSize,
           gpuUsable: usable.ok,
@@ -127,10 +127,11 @@ export function makePlan(request: PlanRequest): PlanOutcome {
     if (problem)
       return refuse('CONTEXT_TOO_SMALL', `${instances[index]!.role}: ${problem}`, `models.${instances[index]!.role}`);
   }
-  /** A context raised to the floor where it is below it (seed and fit plans: the operator did not set it). */
+  // The seed's context was raised to the floor in its fixed shape; a fit's is raised below, as it is set.
   const raised = instances.map(
     (instance, index) => instance.strategy === 'seed' && seed.contextSize < (floors[index]?.floor ?? 0),
   );
+  /** A context raised to the floor where it is below it (seed and fit plans: the operator did not set it). */
   const atLeastFloor = (index: number, context: number): number => {
     const floor = floors[index]?.floor ?? 0;
     if (context >= floor) return context;
