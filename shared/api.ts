@@ -2,6 +2,7 @@ import type { BoardResources } from './board.js';
 import type { DataFolderStatus } from './dataFolder.js';
 import type { ApiResult } from './errors.js';
 import type { HostEvent } from './events.js';
+import type { HistoryPage, SessionList, TokenInfo } from './history.js';
 import type { InstanceSnapshot, Role } from './instances.js';
 import { ROLES } from './instances.js';
 import type { MetricsFrame } from './metrics.js';
@@ -94,7 +95,28 @@ export const METHODS = {
    * new mode's instances start. Refused, changing nothing, when the budget does not allow the new mode.
    */
   'mode.switch': s.object({ mode: s.literalUnion(['single', 'matrix'] as const) }),
+  /** Sessions of the data folder, newest first, a page at a time. */
+  'history.list': s.object({
+    offset: s.optional(s.number({ min: 0, max: 1e6, integer: true })),
+    limit: s.optional(s.number({ min: 1, max: 50, integer: true })),
+  }),
+  /** A page of one session's records: an instance's transcript or deaths, or the events; from a byte offset. */
+  'history.read': s.object({
+    session: s.string({ minLength: 1, maxLength: 100 }),
+    part: s.literalUnion(['transcript', 'deaths', 'events'] as const),
+    instance: s.optional(role),
+    from: s.optional(s.number({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true })),
+    limit: s.optional(s.number({ min: 1, max: 200, integer: true })),
+  }),
+  /** When the panel's token was made, and whether it has been served beyond loopback. */
+  'token.info': s.object({}),
+  /** Replace the panel's token: every open page but the caller must be reopened with the new address. */
+  'token.renew': s.object({}),
 } as const;
+
+/** Methods the host's transports serve (history, the token) rather than the host itself. */
+export const PANEL_METHODS = ['history.list', 'history.read', 'token.info', 'token.renew'] as const;
+export type PanelMethod = (typeof PANEL_METHODS)[number];
 
 export type MethodName = keyof typeof METHODS;
 export type MethodParams<M extends MethodName> = s.Infer<(typeof METHODS)[M]>;
@@ -111,6 +133,11 @@ export interface MethodResults {
   'plan.preview': PlanOutcome;
   'board.refresh': BoardResources;
   'mode.switch': { mode: 'single' | 'matrix'; instances: InstanceSnapshot[] };
+  'history.list': SessionList;
+  'history.read': HistoryPage;
+  'token.info': TokenInfo;
+  /** The new token; the caller reconnects with it. */
+  'token.renew': TokenInfo & { token: string };
 }
 
 export function isMethodName(name: unknown): name is MethodName {

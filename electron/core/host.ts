@@ -13,7 +13,7 @@ import {
 import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
 import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
-import { ApiFailure, checkModelFile, createApi, type Api } from './api.js';
+import { ApiFailure, checkModelFile, createApi, type ServedApi } from './api.js';
 import { Emitter } from './emitter.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
@@ -53,7 +53,7 @@ const FILE_CHECK_EVERY_MS = 2000;
  * (subscribe) and the api table (api.call). The Electron shell and the headless entry point both run exactly this.
  */
 export class Host {
-  readonly api: Api;
+  readonly api: ServedApi;
   readonly store: SessionStore;
   readonly log: Logger;
   private readonly bus: EventBus;

@@ -1,4 +1,4 @@
-import { memo, useEffect, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 
 import type { Role } from '../../shared/instances.js';
 import { LIMIT_ACTION_FRACTION } from '../../shared/watchdog.js';
@@ -7,6 +7,7 @@ import type { Call } from '../client/call.js';
 import type { InstanceView } from '../state/panelState.js';
 import { formatBytes, plural } from './format.js';
 import { CardHeadroom, sameHeadroom } from './HeadroomBar.js';
+import { useKeepFocus } from './keepFocus.js';
 import { Transcript } from './Transcript.js';
 
 const STATE_LABELS: Record<InstanceView['state'], string> = {
@@ -77,8 +78,16 @@ export const InstanceCard = memo(function InstanceCard({
   const now = useNow(view.resurrectAt !== null);
   const role = view.instance;
   const share = limitBytes && view.memoryBytes ? view.memoryBytes / limitBytes : 0;
+  const card = useRef<HTMLElement>(null);
+  const actions = useKeepFocus(card);
   return (
-    <article className={`card instance role-${role.toLowerCase()}`} data-testid={`instance-${role}`} aria-label={role}>
+    <article
+      className={`card instance role-${role.toLowerCase()}`}
+      data-testid={`instance-${role}`}
+      aria-label={role}
+      ref={card}
+      tabIndex={-1}
+    >
       <header className="card-header">
         <h2>{role}</h2>
         <span className={`state state-${view.state}`} data-testid="state">
@@ -187,7 +196,7 @@ export const InstanceCard = memo(function InstanceCard({
         </p>
       )}
       <Transcript reflections={view.reflections} partial={view.partial} role={role} />
-      <div className="actions">
+      <div className="actions" {...actions}>
         <button type="button" onClick={() => void call('instances.start', { instance: role })} disabled={running}>
           Start
         </button>
