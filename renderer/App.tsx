@@ -9,6 +9,8 @@ import { History } from './components/History.js';
 import { PanelToken } from './components/PanelToken.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { SidePanel } from './components/SidePanel.js';
+import { instanceHeadroom } from './state/headroom.js';
+import { limitOf } from './state/limits.js';
 import { applyPush, initialPanelState, type PanelState } from './state/panelState.js';
 
 const applyPushes = (state: PanelState, pushes: ServerPush[]): PanelState => pushes.reduce(applyPush, state);
@@ -106,11 +108,8 @@ export function App({ connection }: { connection: Connection }) {
                 call={act}
                 held={state.watchdog?.holding[view.instance] ?? null}
                 layerCap={state.watchdog?.layerCaps[view.instance] ?? null}
-                limitBytes={
-                  state.plan?.ok
-                    ? (state.plan.plan.instances.find((plan) => plan.instance === view.instance)?.ramLimitBytes ?? null)
-                    : null
-                }
+                limitBytes={limitOf(state.plan, view.instance)}
+                headroom={instanceHeadroom(state.metrics, view.instance, limitOf(state.plan, view.instance))}
                 watched={state.instances
                   .filter((other) => watches(view.instance, other.instance))
                   .map((other) => ({ instance: other.instance, deaths: other.deaths }))}

@@ -8,6 +8,7 @@ import { ROLES } from './instances.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
 import * as s from './schema.js';
+import { inOperatorWords } from './settingNames.js';
 import { SETTINGS_PATCH, type Settings, type SETTING_APPLIES } from './settings.js';
 import type { WatchdogStatus } from './watchdog.js';
 
@@ -62,6 +63,9 @@ export interface ModelCheck {
 
 const role = s.literalUnion(ROLES);
 
+/** A settings change, refused in the operator's words ("SUBJECT's RAM limit must be ..."). */
+const OPERATOR_PATCH = s.reworded(SETTINGS_PATCH, inOperatorWords);
+
 /**
  * Every method of the api: its params schema. The host validates every inbound payload against these before it
  * reaches the implementation in electron/core/api.ts.
@@ -79,11 +83,11 @@ export const METHODS = {
   'models.check': s.object({ path: s.string({ minLength: 1 }) }),
   'settings.get': s.object({}),
   /** Change settings: refused whole (nothing changes) when any field is invalid or the limits exceed the board. */
-  'settings.set': SETTINGS_PATCH,
+  'settings.set': OPERATOR_PATCH,
   /** The current offload plan. */
   'plan.get': s.object({}),
   /** The plan these settings would give, without changing anything. */
-  'plan.preview': s.object({ patch: SETTINGS_PATCH }),
+  'plan.preview': s.reworded(s.object({ patch: SETTINGS_PATCH }), inOperatorWords),
   /** Measure the board again (RAM, GPU, backend) and re-plan. */
   'board.refresh': s.object({}),
   /**

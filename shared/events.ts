@@ -148,6 +148,8 @@ export interface SettingsChangedEvent {
   settings: Settings;
   /** The fields that changed. */
   changed: string[];
+  /** Those fields' values before the change, for the log's "old -> new" (absent in events recorded before). */
+  previous?: Partial<Settings>;
 }
 
 export interface BoardResourcesEvent {

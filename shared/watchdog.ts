@@ -18,6 +18,13 @@ export const ENFORCEMENT_LABELS: Record<EnforcementKind, string> = {
   'watchdog-only': 'watchdog only',
 };
 
+/**
+ * The watchdog stops an instance when it reaches this share of its RAM limit: the kernel's hard line is the limit
+ * itself (memory.max), and its soft line (memory.high, where it starts to throttle) is here too, so the watchdog gets
+ * the time to stop it gracefully before the kernel kills it. The panel draws an instance's kill line here.
+ */
+export const LIMIT_ACTION_FRACTION = 0.95;
+
 /** Why the watchdog stops an instance. */
 export type KillReason = 'ram-limit' | 'ram-threshold' | 'gpu-threshold';
 

@@ -17,6 +17,7 @@ import type { Role } from '../../shared/instances.js';
 import type { Settings } from '../../shared/settings.js';
 import { chartPoints, newestBucket, WINDOWS, zonesOf, type ChartPoint, type ChartWindow } from '../state/chartData.js';
 import { chartScales, PERCENT, timeTicks, type Scale } from '../state/chartScale.js';
+import { limitsOf } from '../state/limits.js';
 import type { PanelState } from '../state/panelState.js';
 import { formatBytes, formatTime, GB } from './format.js';
 
@@ -27,7 +28,6 @@ export const ROLE_COLOURS: Record<Role, string> = {
 };
 const ZONE_COLOURS = ['#ffd54f', '#81c784', '#ba68c8', '#4dd0e1', '#f06292', '#aed581', '#ff8a65', '#90a4ae'];
 const LINE = { dot: false, isAnimationActive: false, connectNulls: false, strokeWidth: 2 } as const;
-const NO_LIMITS: readonly { instance: Role; ramLimitBytes: number }[] = [];
 const MARGIN = { top: 8, right: 16, bottom: 0, left: 0 };
 
 function ChartCard({
@@ -179,7 +179,9 @@ const ChartGrid = memo(function ChartGrid({
   const [zoomed, setZoomed] = useState(false);
   const hasGpu = data.some((entry) => entry.gpuPercent !== null || entry.gpuLoad !== null);
   const zones = zonesOf(data);
-  const limits = plan?.ok ? plan.plan.instances : NO_LIMITS;
+  // From the outcome's own figures, so a plan refused for one instance keeps every limit line (memoised: the
+  // scales below are computed again only when the limits change).
+  const limits = useMemo(() => limitsOf(plan), [plan]);
   const thermalC = settings?.thermalC ?? null;
   const scales = useMemo(
     () => chartScales(data, roles, limits, totalGb, thermalC),

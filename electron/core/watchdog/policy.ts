@@ -1,6 +1,6 @@
 import { ROLES } from '../../../shared/instances.js';
-import type { Crossing } from '../../../shared/watchdog.js';
-import type { WorkerMemory } from '../../../shared/metrics.js';
+import { LIMIT_ACTION_FRACTION, type Crossing } from '../../../shared/watchdog.js';
+import type { FillRates, WorkerMemory } from '../../../shared/metrics.js';
 
 /**
  * The watchdog's decisions, as functions of data: which line is crossed, who goes, how soon to look again. The
@@ -8,12 +8,7 @@ import type { WorkerMemory } from '../../../shared/metrics.js';
  * sample sequences.
  */
 
-/**
- * The watchdog stops an instance when it reaches this share of its RAM limit: the kernel's hard line is the limit
- * itself (memory.max), and its soft line (memory.high, where it starts to throttle) is here too, so the watchdog gets
- * the time to stop it gracefully before the kernel kills it.
- */
-export const LIMIT_ACTION_FRACTION = 0.95;
+export { LIMIT_ACTION_FRACTION };
 
 export interface WatchdogConfig {
   /** Percent of RAM (MemTotal - MemAvailable) at which an instance is stopped. */
@@ -117,19 +112,30 @@ export function headrooms(sample: WatchdogSample, config: WatchdogConfig): numbe
   return room;
 }
 
-/** The fastest growth between two samples, in bytes per second: of the board's RAM, its GPU, or any instance. */
-export function fillRate(previous: WatchdogSample, current: WatchdogSample): number {
+/** Growth between two samples, bytes per second, of the board's RAM, its GPU and each instance; null at no time apart. */
+export function fillRates(
+  previous: WatchdogSample,
+  current: WatchdogSample,
+): (FillRates & { gpuBytesPerS: number | null }) | null {
   const seconds = (current.t - previous.t) / 1000;
-  if (seconds <= 0) return 0;
-  const rates = [(current.ramUsedBytes - previous.ramUsedBytes) / seconds];
-  if (current.gpuUsedBytes !== null && previous.gpuUsedBytes !== null) {
-    rates.push((current.gpuUsedBytes - previous.gpuUsedBytes) / seconds);
-  }
+  if (seconds <= 0) return null;
+  const instances: FillRates['instances'] = {};
   for (const instance of current.instances) {
     const before = previous.instances.find((candidate) => candidate.role === instance.role);
-    if (before) rates.push((instance.rssBytes - before.rssBytes) / seconds);
+    if (before) instances[instance.role] = (instance.rssBytes - before.rssBytes) / seconds;
   }
-  return Math.max(0, ...rates);
+  const gpu =
+    current.gpuUsedBytes !== null && previous.gpuUsedBytes !== null
+      ? (current.gpuUsedBytes - previous.gpuUsedBytes) / seconds
+      : null;
+  return { ramBytesPerS: (current.ramUsedBytes - previous.ramUsedBytes) / seconds, gpuBytesPerS: gpu, instances };
+}
+
+/** The fastest growth between two samples, in bytes per second: of the board's RAM, its GPU, or any instance. */
+export function fillRate(previous: WatchdogSample, current: WatchdogSample): number {
+  const rates = fillRates(previous, current);
+  if (!rates) return 0;
+  return Math.max(0, rates.ramBytesPerS, rates.gpuBytesPerS ?? 0, ...Object.values(rates.instances));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   chooseVictim,
   crossingVerdict,
   fillRate,
+  fillRates,
   findCrossing,
   findSpike,
   gpuPercent,
@@ -54,6 +55,11 @@ const COOLDOWN_MS = 500;
 const REREAD_MS = 2;
 /** The fastest fill rate seen fades by half over this time, so an old burst keeps the watchdog careful for a while. */
 const RATE_HALF_LIFE_MS = 60_000;
+/**
+ * Over a line with nobody the watchdog may stop (all spared, or none running), the crossing is said again at most
+ * this often: every sample said it before, 115 times in 27 s, pushing the deaths out of the panel's log.
+ */
+export const NOBODY_REMINDER_MS = 10_000;
 /** Generation resumes this many degrees under the thermal threshold. */
 const THERMAL_HYSTERESIS_C = 5;
 
@@ -64,6 +70,8 @@ export class Watchdog {
   private crossingSince: number | null = null;
   private victim: { role: Role; pid: number } | null = null;
   private cooldownUntil = 0;
+  /** The crossing last found with nobody to stop, and when it was said: repeats of it wait for the reminder. */
+  private nobody: { reason: Crossing['reason']; instance: Role | null; saidAt: number } | null = null;
   private interval: number;
   private batch: Array<{ t: number; ramPercent: number; gpuPercent: number | null; intervalMs: number }> = [];
   private lastBatchAt = 0;
@@ -139,7 +147,14 @@ export class Watchdog {
       this.cooldownUntil = Date.now() + COOLDOWN_MS;
     }
     const crossing = findCrossing(sample, config);
-    if (!crossing) this.crossingSince = null;
+    if (!crossing) {
+      this.crossingSince = null;
+      this.nobody = null;
+    }
+    if (crossing && this.stillNobody(crossing, sample, config)) {
+      this.scheduleNext(sample, config);
+      return;
+    }
     if (crossing && !this.victim && Date.now() >= this.cooldownUntil) {
       this.crossingSince ??= sample.t;
       this.hooks.line(watchdogLines.critical(crossing));
@@ -153,6 +168,23 @@ export class Watchdog {
       }
     }
     this.scheduleNext(sample, config);
+  }
+
+  /**
+   * The same crossing as the last one that found nobody to stop, still with nobody (someone who may be stopped, a
+   * new line crossed or the line cleared ends it), and said within the reminder interval: nothing to say or do.
+   */
+  private stillNobody(crossing: Crossing, sample: Sample, config: RunnerConfig): boolean {
+    const last = this.nobody;
+    if (!last || last.reason !== crossing.reason || last.instance !== crossing.instance) {
+      this.nobody = null;
+      return false;
+    }
+    if (chooseVictim(sample, crossing, config) !== null || Date.now() - last.saidAt >= NOBODY_REMINDER_MS) {
+      this.nobody = null;
+      return false;
+    }
+    return true;
   }
 
   private noteThresholds(config: RunnerConfig): void {
@@ -182,6 +214,7 @@ export class Watchdog {
     if (verdict === 'act') this.act(crossing!, sample, config);
     else {
       this.crossingSince = null;
+      this.nobody = null;
       this.hooks.line(watchdogLines.recovered(first));
       this.hooks.emit({ type: 'watchdog.recovered', ...first });
     }
@@ -226,6 +259,7 @@ export class Watchdog {
     const victim = chooseVictim(sample, crossing, config);
     if (!victim) {
       this.hooks.line(watchdogLines.nobody(crossing));
+      this.nobody = { reason: crossing.reason, instance: crossing.instance, saidAt: Date.now() };
       return;
     }
     this.signal(victim, crossing, { ramPercent: sample.ramPercent, gpu: gpuPercent(sample) }, config, 'polling');
@@ -267,6 +301,9 @@ export class Watchdog {
 
   /** Bookkeeping for every sample: rates, spikes, the thermal guard, the status line, the batch of samples. */
   private observe(frame: MetricsFrame, sample: Sample, config: RunnerConfig): void {
+    const rates = this.last ? fillRates(this.last, sample) : null;
+    // The panel's "kill line in N s" is this very rate, not one of its own.
+    if (rates) frame.fill = { ramBytesPerS: rates.ramBytesPerS, instances: rates.instances };
     this.hooks.onFrame(frame);
     if (this.last) {
       const elapsed = sample.t - this.last.t;
