@@ -6,6 +6,7 @@ import type { InstanceSnapshot, Role } from './instances.js';
 import { ROLES } from './instances.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
+import type { DeathSummary, DeathView } from './postMortem.js';
 import * as s from './schema.js';
 import { SETTINGS_PATCH, type Settings, type SETTING_APPLIES } from './settings.js';
 import type { WatchdogStatus } from './watchdog.js';
@@ -29,6 +30,8 @@ export interface HostSnapshot {
   caught?: number;
   /** The data folder's disk: ok, low or full (transcripts paused), its free space and what the folder holds. */
   disk?: DataFolderStatus;
+  /** The latest deaths with their post-mortem figures, of this run and those before, oldest first. */
+  deaths?: DeathSummary[];
 }
 
 export interface SettingsView {
@@ -90,6 +93,8 @@ export const METHODS = {
    * new mode's instances start. Refused, changing nothing, when the budget does not allow the new mode.
    */
   'mode.switch': s.object({ mode: s.literalUnion(['single', 'matrix'] as const) }),
+  /** One death's post-mortem: its figures and the minute of samples before it (NOT_FOUND when none is kept). */
+  'deaths.view': s.object({ id: s.string({ minLength: 1, maxLength: 200 }) }),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
@@ -107,6 +112,7 @@ export interface MethodResults {
   'plan.preview': PlanOutcome;
   'board.refresh': BoardResources;
   'mode.switch': { mode: 'single' | 'matrix'; instances: InstanceSnapshot[] };
+  'deaths.view': DeathView;
 }
 
 export function isMethodName(name: unknown): name is MethodName {
