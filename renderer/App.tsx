@@ -7,6 +7,9 @@ import type { ConnectionStatus } from './client/webSocketClient.js';
 import { Header } from './components/Header.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { SidePanel } from './components/SidePanel.js';
+import { DeathAlert } from './components/DeathAlert.js';
+import { DeathView } from './components/DeathView.js';
+import { deathsByRole } from './state/deaths.js';
 import { applyPush, initialPanelState, type PanelState } from './state/panelState.js';
 
 const applyPushes = (state: PanelState, pushes: ServerPush[]): PanelState => pushes.reduce(applyPush, state);
@@ -49,6 +52,7 @@ export function App({ connection }: { connection: Connection }) {
   useEffect(() => connection.onStatus(setStatus), [connection]);
 
   const call = useMemo(() => callThrough(connection.client), [connection]);
+  const deaths = useMemo(() => deathsByRole(state.deaths), [state.deaths]);
   /** For buttons without a field of their own: the error goes to the banner. */
   const act: Call = useCallback(
     async (method, params) => {
@@ -67,6 +71,7 @@ export function App({ connection }: { connection: Connection }) {
           <span>{state.disk.message}</span>
         </div>
       )}
+      {state.ready && <DeathAlert deaths={state.deaths} />}
       {state.settings?.notice && (
         <div className="notice" role="alert">
           <span>{state.settings.notice}</span>
@@ -90,6 +95,7 @@ export function App({ connection }: { connection: Connection }) {
                 key={view.instance}
                 view={view}
                 call={act}
+                deaths={deaths[view.instance]}
                 held={state.watchdog?.holding[view.instance] ?? null}
                 layerCap={state.watchdog?.layerCaps[view.instance] ?? null}
                 limitBytes={
@@ -106,6 +112,7 @@ export function App({ connection }: { connection: Connection }) {
           <SidePanel state={state} call={call} native={connection.native} />
         </main>
       )}
+      <DeathView client={connection.client} />
     </div>
   );
 }

@@ -14,10 +14,13 @@ import {
 } from 'recharts';
 
 import type { Role } from '../../shared/instances.js';
+import type { DeathSummary } from '../../shared/postMortem.js';
 import type { Settings } from '../../shared/settings.js';
 import { chartPoints, newestBucket, WINDOWS, zonesOf, type ChartPoint, type ChartWindow } from '../state/chartData.js';
 import type { PanelState } from '../state/panelState.js';
+import { deathMarkers } from './DeathMarkers.js';
 import { formatTime, GB } from './format.js';
+import { ramLines } from './ramLines.js';
 
 export const ROLE_COLOURS: Record<Role, string> = {
   SUBJECT: '#4fc3f7',
@@ -31,7 +34,8 @@ function ChartCard({ title, label, children }: { title: string; label: string; c
   return (
     <figure className="chart" aria-label={label}>
       <figcaption>{title}</figcaption>
-      <div className="chart-box" role="img" aria-label={label}>
+      {/* A group, not an image: the death markers inside it are buttons. */}
+      <div className="chart-box" role="group" aria-label={label}>
         <ResponsiveContainer width="100%" height="100%">
           {children as never}
         </ResponsiveContainer>
@@ -90,6 +94,7 @@ export const Charts = memo(function Charts({
   settings,
   resources,
   plan,
+  deaths = [],
 }: {
   metrics: PanelState['metrics'];
   /** Stable while the roles are the same: tokens streaming into the cards do not redraw the charts. */
@@ -97,6 +102,7 @@ export const Charts = memo(function Charts({
   settings: Settings | undefined;
   resources: PanelState['resources'];
   plan: PanelState['plan'];
+  deaths?: readonly DeathSummary[];
 }) {
   const [span, setSpan] = useState<ChartWindow>(WINDOWS[0]);
   // The points are remade when a new bucket opens (every 1 s, 5 s or 20 s by the window), not for every frame:
@@ -128,6 +134,7 @@ export const Charts = memo(function Charts({
         totalGb={totalGb}
         unified={resources?.gpu.unified ?? false}
         plan={plan}
+        deaths={deaths}
       />
     </div>
   );
@@ -141,6 +148,7 @@ const ChartGrid = memo(function ChartGrid({
   totalGb,
   unified,
   plan,
+  deaths,
 }: {
   data: ChartPoint[];
   roles: readonly Role[];
@@ -148,7 +156,9 @@ const ChartGrid = memo(function ChartGrid({
   totalGb: number;
   unified: boolean;
   plan: PanelState['plan'];
+  deaths: readonly DeathSummary[];
 }) {
+  const markers = deathMarkers(deaths, data.length > 0 ? { from: data[0]!.t, to: data.at(-1)!.t } : null);
   const hasGpu = data.some((entry) => entry.gpuPercent !== null || entry.gpuLoad !== null);
   const zones = zonesOf(data);
   const limits = plan?.ok ? plan.plan.instances : [];
@@ -160,6 +170,7 @@ const ChartGrid = memo(function ChartGrid({
       >
         <AreaChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           {axes([0, Math.ceil(totalGb)])}
+          {markers}
           <Area
             dataKey="restGb"
             name="rest of the system"
@@ -180,27 +191,13 @@ const ChartGrid = memo(function ChartGrid({
               isAnimationActive={false}
             />
           ))}
-          {settings && (
-            <ReferenceLine
-              y={(settings.warnThreshold / 100) * totalGb}
-              stroke="#ffca28"
-              strokeDasharray="6 4"
-              label={{ value: `warn ${settings.warnThreshold}%`, fill: '#ffca28', position: 'insideTopLeft' }}
-            />
-          )}
-          {settings && (
-            <ReferenceLine
-              y={(settings.ramThreshold / 100) * totalGb}
-              stroke="#ff6b6b"
-              strokeDasharray="6 4"
-              label={{ value: `kill ${settings.ramThreshold}%`, fill: '#ff6b6b', position: 'insideTopLeft' }}
-            />
-          )}
+          {settings && ramLines(settings.warnThreshold, settings.ramThreshold, totalGb)}
         </AreaChart>
       </ChartCard>
       <ChartCard title="Instances (GB), each against its limit" label="Instance memory over time">
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           {axes()}
+          {markers}
           {roles.map((role) => (
             <Line key={role} dataKey={`memoryGb.${role}`} name={role} stroke={ROLE_COLOURS[role]} {...LINE} />
           ))}
@@ -227,6 +224,7 @@ const ChartGrid = memo(function ChartGrid({
         >
           <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             {axes([0, 100])}
+            {markers}
             <Line dataKey="gpuPercent" name={unified ? 'shared pool %' : 'GPU memory %'} stroke="#4dd0e1" {...LINE} />
             <Line dataKey="gpuLoad" name="GPU load %" stroke="#aed581" {...LINE} />
             {settings && !unified && (
@@ -244,6 +242,7 @@ const ChartGrid = memo(function ChartGrid({
         <ChartCard title="Temperatures (C)" label="Temperatures over time">
           <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             {axes()}
+            {markers}
             {zones.map((zone, index) => (
               <Line
                 key={zone}
@@ -268,6 +267,7 @@ const ChartGrid = memo(function ChartGrid({
       <ChartCard title="Tokens per second" label="Tokens per second over time">
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           {axes()}
+          {markers}
           {roles.map((role) => (
             <Line key={role} dataKey={`tokensPerSecond.${role}`} name={role} stroke={ROLE_COLOURS[role]} {...LINE} />
           ))}

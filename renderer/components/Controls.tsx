@@ -7,6 +7,7 @@ import { SETTING_LABELS, type Settings } from '../../shared/settings.js';
 import type { Call } from '../client/call.js';
 import type { PanelState } from '../state/panelState.js';
 import { Applies } from './Applies.js';
+import { AlertSettings } from './DeathAlert.js';
 import { formatBytes, GB } from './format.js';
 
 type Patch = MethodParams<'settings.set'>;
@@ -239,6 +240,7 @@ export function Controls({ state, call, native }: { state: PanelState; call: Cal
       <WatchdogForm settings={view.settings} call={call} />
       <LimitsForm state={state} call={call} />
       <ModelsForm state={state} call={call} native={native} />
+      <AlertSettings />
     </div>
   );
 }

@@ -1,9 +1,11 @@
 import { memo, useEffect, useState } from 'react';
 
 import type { Role } from '../../shared/instances.js';
+import type { DeathSummary } from '../../shared/postMortem.js';
 import type { Call } from '../client/call.js';
 import type { InstanceView } from '../state/panelState.js';
 import { formatBytes, plural } from './format.js';
+import { LastDeath } from './PostMortem.js';
 import { Transcript } from './Transcript.js';
 
 const STATE_LABELS: Record<InstanceView['state'], string> = {
@@ -40,6 +42,8 @@ interface CardProps {
   layerCap: number | null;
   limitBytes: number | null;
   watched: Watched[];
+  /** This instance's deaths with their figures, oldest first; the card shows the last. */
+  deaths?: readonly DeathSummary[];
 }
 
 /** The same card unless something on it changed: `watched` is rebuilt on every render, so it is compared by content. */
@@ -50,6 +54,7 @@ function sameCard(before: CardProps, after: CardProps): boolean {
     before.held === after.held &&
     before.layerCap === after.layerCap &&
     before.limitBytes === after.limitBytes &&
+    before.deaths === after.deaths &&
     before.watched.length === after.watched.length &&
     before.watched.every(
       (other, index) =>
@@ -58,7 +63,15 @@ function sameCard(before: CardProps, after: CardProps): boolean {
   );
 }
 
-export const InstanceCard = memo(function InstanceCard({ view, call, held, layerCap, limitBytes, watched }: CardProps) {
+export const InstanceCard = memo(function InstanceCard({
+  view,
+  call,
+  held,
+  layerCap,
+  limitBytes,
+  watched,
+  deaths = [],
+}: CardProps) {
   const running = view.state === 'loading' || view.state === 'thinking' || view.state === 'dying';
   const now = useNow(view.resurrectAt !== null);
   const role = view.instance;
@@ -159,6 +172,7 @@ export const InstanceCard = memo(function InstanceCard({ view, call, held, layer
           To fix: {view.error.fix}. {view.state === 'blocked' ? 'Not counted as a death; Start tries again.' : ''}
         </p>
       )}
+      {deaths.length > 0 && <LastDeath death={deaths.at(-1)!} />}
       {watched.length > 0 && (
         <p className="watching" data-testid="watching">
           Watching{' '}
@@ -170,7 +184,7 @@ export const InstanceCard = memo(function InstanceCard({ view, call, held, layer
           ))}
         </p>
       )}
-      <Transcript reflections={view.reflections} partial={view.partial} role={role} />
+      <Transcript reflections={view.reflections} partial={view.partial} role={role} deaths={deaths} />
       <div className="actions">
         <button type="button" onClick={() => void call('instances.start', { instance: role })} disabled={running}>
           Start

@@ -1,6 +1,8 @@
 import { memo, useLayoutEffect, useRef } from 'react';
 
 import type { Observation, PartialReflection, ReflectionRecord, Role } from '../../shared/instances.js';
+import { causeText, type DeathSummary } from '../../shared/postMortem.js';
+import { cutBy } from '../state/deaths.js';
 import { plural } from './format.js';
 
 /** "SUBJECT #12–#14 (1 death)": what one watched mind showed. */
@@ -34,19 +36,40 @@ function Shown({ shown }: { shown: Observation[] }) {
   );
 }
 
+/** Where a thought was cut, and by what: a death (its number and cause), or a graceful stop. */
+function cutMark(record: ReflectionRecord, deaths: readonly DeathSummary[]): string {
+  if (record.complete) return '';
+  const death = cutBy(record, deaths);
+  return death ? ` · cut off by death ${death.deaths}: ${causeText(death)}` : ' · cut off';
+}
+
 /** The finished thoughts: redrawn when one is added, not for every streamed token. */
-const Thoughts = memo(function Thoughts({ reflections }: { reflections: ReflectionRecord[] }) {
+const Thoughts = memo(function Thoughts({
+  reflections,
+  deaths,
+}: {
+  reflections: ReflectionRecord[];
+  deaths: readonly DeathSummary[];
+}) {
   return reflections.map((record) => (
     <p key={`${record.n}-${record.endedAt}`} className={record.complete ? 'thought' : 'thought cut'}>
       <span className="meta">
         #{record.n} · after {record.deaths} {record.deaths === 1 ? 'death' : 'deaths'}
-        {record.complete ? '' : ' · cut off'}
+        {record.complete ? '' : <span data-testid="cut-mark">{cutMark(record, deaths)}</span>}
       </span>
       {record.shown && record.shown.length > 0 && <Shown shown={record.shown} />}
       {record.text}
+      {!record.complete && (
+        <span className="cut-end" aria-hidden="true">
+          {' '}
+          ✂
+        </span>
+      )}
     </p>
   ));
 });
+
+const NO_DEATHS: readonly DeathSummary[] = [];
 
 /**
  * The scrolling transcript of one instance. It follows new text while the reader is at the bottom, and stays put
@@ -56,10 +79,13 @@ export function Transcript({
   reflections,
   partial,
   role,
+  deaths = NO_DEATHS,
 }: {
   reflections: ReflectionRecord[];
   partial: PartialReflection | null;
   role: Role;
+  /** This instance's deaths, to say what cut a thought short. */
+  deaths?: readonly DeathSummary[];
 }) {
   const box = useRef<HTMLDivElement>(null);
   const following = useRef(true);
@@ -84,7 +110,7 @@ export function Transcript({
       }}
     >
       {reflections.length === 0 && !partial && <p className="empty">No thoughts yet.</p>}
-      <Thoughts reflections={reflections} />
+      <Thoughts reflections={reflections} deaths={deaths} />
       {partial && (
         <p className="thought streaming" data-testid="streaming">
           <span className="meta">#{partial.n}</span>

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import type { Browser, Page } from 'playwright-core';
+
+import { openPanel, screenshot, waitForText } from '../helpers/browser.js';
+import { HostProcess } from '../helpers/hostProcess.js';
+import { testModels } from '../helpers/models.js';
+
+const NAME = /SUBJECT died: signal \(SIGKILL\), death 1\b/;
+
+/** "61 samples over the 30 s before it (…)": how many the death view drew, and over how long. */
+async function samplesShown(page: Page): Promise<{ count: number; seconds: number }> {
+  const text = await waitForText(page.getByTestId('death-samples'), (seen) => /\d+ samples over/.test(seen));
+  const [, count, seconds] = /(\d+) samples over the (\d+) s before it/.exec(text)!;
+  return { count: Number(count), seconds: Number(seconds) };
+}
+
+describe(
+  'a death explained: the card, the charts, the death view, the alert, a host restart',
+  { timeout: 240_000 },
+  () => {
+    const models = testModels();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-deaths-'));
+    // A long pause before the return, to look at the dead card; long reflections, so a kill cuts one short.
+    const flags = ['--model', models.good, '--resurrect-delay', '6', '--max-tokens', '512', '--interval', '0.5'];
+    let host = HostProcess.start(flags, { dataDir });
+    let browser: Browser;
+    let page: Page;
+    let problems: string[];
+    const card = () => page.getByTestId('instance-SUBJECT');
+
+    /** A fresh browser on the host now running (its token is new on every start). */
+    const reopen = async () => {
+      await browser?.close();
+      ({ browser, page, problems } = await openPanel((await host.waitFor('host.ready')).url));
+    };
+
+    before(reopen);
+    after(async () => {
+      await browser?.close();
+      await host.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('says on the card why it died while it is dead, with a banner and the title', async () => {
+      const { pid, at: loadedAt } = await host.waitFor('instance.loaded');
+      await card().getByTestId('state').filter({ hasText: 'Thinking' }).waitFor();
+      // Some seconds of samples before the death, and a thought being streamed when it comes.
+      await host.waitUntil(
+        () => (host.of('metrics.frame').filter((event) => event.at > loadedAt + 4000).length > 0 ? true : undefined),
+        'four seconds of samples',
+      );
+      const streamed = host.events.length;
+      await host.waitFor('instance.tokens', (event) => event.instance === 'SUBJECT', 30_000, streamed);
+      process.kill(pid, 'SIGKILL');
+      const death = await host.waitFor('instance.death');
+      assert.ok(death.postMortem, 'the death event carries its post-mortem');
+
+      await card().getByTestId('state').filter({ hasText: 'Dead' }).waitFor();
+      const last = card().getByTestId('last-death');
+      assert.match((await last.getByTestId('death-cause').textContent()) ?? '', /^signal \(SIGKILL\)/);
+      assert.match(
+        (await last.getByTestId('death-memory').textContent()) ?? '',
+        /^\d+ MB of its [\d.]+ GB limit \(\d+%\)$/,
+      );
+      assert.match(
+        (await last.getByTestId('death-board').textContent()) ?? '',
+        /^\d+% of [\d.]+ GB · kill line 90%, warn 70%$/,
+      );
+      assert.equal(
+        await last.getByTestId('death-reaction').count(),
+        0,
+        'no reaction time: the watchdog did not kill it',
+      );
+      assert.equal(await card().getByTestId('state').textContent(), 'Dead', 'all this while it is still dead');
+
+      assert.match((await page.getByTestId('death-alert').textContent()) ?? '', NAME);
+      assert.match(await page.title(), NAME);
+      await screenshot(page, 'death-dead-card');
+    });
+
+    it('marks the death on every time chart, by name, and a marker opens the minute before it', async () => {
+      const charts = await page.getByTestId('charts').locator('figure.chart').count();
+      const markers = page.getByRole('button', { name: NAME });
+      await markers.first().waitFor();
+      assert.equal(await markers.count(), charts, `a marker on each of the ${charts} charts`);
+      assert.match((await markers.first().locator('title').textContent()) ?? '', NAME, 'a title for the pointer');
+
+      await markers.first().focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      assert.match(
+        (await dialog.getByRole('heading').first().textContent()) ?? '',
+        /SUBJECT, death 1: signal \(SIGKILL\)/,
+      );
+      const { count, seconds } = await samplesShown(page);
+      assert.ok(
+        count >= 8 && seconds >= 4,
+        `the seconds before it, at the sampling interval (${count} in ${seconds} s)`,
+      );
+      for (const chart of ['death-chart-instance', 'death-chart-board']) {
+        const curve = dialog.getByTestId(chart).locator('path.recharts-line-curve').first();
+        assert.match((await curve.getAttribute('d')) ?? '', /^M[\d.]+,[\d.]+L/, `${chart} draws a line`);
+      }
+      await screenshot(page, 'death-view');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      type Focus = { document: { activeElement: { getAttribute(name: string): string | null } | null } };
+      const focused = await page.evaluate(
+        () => (globalThis as unknown as Focus).document.activeElement?.getAttribute('aria-label') ?? null,
+      );
+      assert.equal(focused, await markers.first().getAttribute('aria-label'), 'focus goes back to the marker');
+    });
+
+    it('keeps the death on the card after it returns, and marks the thought it cut', async () => {
+      await card().getByTestId('state').filter({ hasText: 'Thinking' }).waitFor({ timeout: 30_000 });
+      assert.match(
+        (await card().getByTestId('last-death').getByTestId('death-cause').textContent()) ?? '',
+        /^signal \(SIGKILL\)/,
+      );
+      const cut = host.of('instance.reflection').find((event) => !event.record.complete);
+      assert.ok(cut, 'the kill cut a thought short');
+      await card().getByTestId('cut-mark').filter({ hasText: 'cut off by death 1: signal (SIGKILL)' }).waitFor();
+      assert.deepEqual(problems, []);
+    });
+
+    it('still explains the death after the host restarts', async () => {
+      await host.stop();
+      host = HostProcess.start(flags, { dataDir });
+      await reopen();
+      const last = card().getByTestId('last-death');
+      await last.waitFor();
+      assert.match((await last.getByTestId('death-cause').textContent()) ?? '', /^signal \(SIGKILL\)/);
+      assert.equal(
+        await page.getByTestId('death-alert').count(),
+        0,
+        'an old death is on the card, not announced again',
+      );
+      await last.getByRole('button', { name: 'The minute before it' }).click();
+      await page.getByRole('dialog').waitFor();
+      const { count } = await samplesShown(page);
+      assert.ok(count >= 8, `the samples came back from disk (${count})`);
+      await page.getByRole('button', { name: 'Close the death view' }).click();
+      await page.getByRole('dialog').waitFor({ state: 'hidden' });
+      assert.deepEqual(problems, []);
+    });
+  },
+);
