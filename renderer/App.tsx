@@ -96,6 +96,7 @@ export function App({ connection }: { connection: Connection }) {
                 view={view}
                 call={act}
                 deaths={deaths[view.instance]}
+                diskFull={state.disk?.state === 'full' ? state.disk.message : null}
                 held={state.watchdog?.holding[view.instance] ?? null}
                 layerCap={state.watchdog?.layerCaps[view.instance] ?? null}
                 limitBytes={

@@ -44,6 +44,8 @@ interface CardProps {
   watched: Watched[];
   /** This instance's deaths with their figures, oldest first; the card shows the last. */
   deaths?: readonly DeathSummary[];
+  /** What the host says while the disk is full (this card's transcript is not being written), else null. */
+  diskFull?: string | null;
 }
 
 /** The same card unless something on it changed: `watched` is rebuilt on every render, so it is compared by content. */
@@ -55,6 +57,7 @@ function sameCard(before: CardProps, after: CardProps): boolean {
     before.layerCap === after.layerCap &&
     before.limitBytes === after.limitBytes &&
     before.deaths === after.deaths &&
+    before.diskFull === after.diskFull &&
     before.watched.length === after.watched.length &&
     before.watched.every(
       (other, index) =>
@@ -71,6 +74,7 @@ export const InstanceCard = memo(function InstanceCard({
   limitBytes,
   watched,
   deaths = [],
+  diskFull = null,
 }: CardProps) {
   const running = view.state === 'loading' || view.state === 'thinking' || view.state === 'dying';
   const now = useNow(view.resurrectAt !== null);
@@ -165,6 +169,11 @@ export const InstanceCard = memo(function InstanceCard({
       {view.error && (
         <p className="error" role="alert" data-testid="instance-error">
           {view.error.message}
+        </p>
+      )}
+      {diskFull && (
+        <p className="error" data-testid="card-disk">
+          Its transcript is not being written: {diskFull}
         </p>
       )}
       {view.error?.fix && (

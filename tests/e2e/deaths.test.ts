@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { openPanel, screenshot, waitForText } from '../helpers/browser.js';
 import { HostProcess } from '../helpers/hostProcess.js';
 import { testModels } from '../helpers/models.js';
+import { fill, mountTmpfs, unmount } from '../helpers/tmpfs.js';
 
 const NAME = /SUBJECT died: signal \(SIGKILL\), death 1\b/;
 
@@ -151,3 +152,57 @@ describe(
     });
   },
 );
+
+describe('a death while the disk is full', { timeout: 120_000 }, () => {
+  const models = testModels();
+
+  it('is explained on the card at once, and its post-mortem reaches the disk once there is room', async () => {
+    const mount = mountTmpfs('size=2m');
+    const filler = path.join(mount, 'filler');
+    const host = HostProcess.start(['--model', models.good, '--resurrect-delay', '30', '--interval', '0.5'], {
+      dataDir: path.join(mount, 'data'),
+    });
+    let browser: Browser | undefined;
+    try {
+      const opened = await openPanel((await host.waitFor('host.ready')).url);
+      browser = opened.browser;
+      const card = opened.page.getByTestId('instance-SUBJECT');
+      const { pid } = await host.waitFor('instance.loaded');
+      await card.getByTestId('state').filter({ hasText: 'Thinking' }).waitFor();
+      fill(filler);
+      await host.waitFor('store.disk', (event) => event.state === 'full', 15_000);
+      await card
+        .getByTestId('card-disk')
+        .filter({ hasText: /not being written: disk full/ })
+        .waitFor();
+
+      process.kill(pid, 'SIGKILL');
+      const { postMortem } = await host.waitFor('instance.death');
+      const cause = card.getByTestId('last-death').getByTestId('death-cause');
+      await cause.filter({ hasText: /^signal \(SIGKILL\)/ }).waitFor();
+      await card.getByRole('button', { name: 'The minute before it' }).click();
+      const { count } = await samplesShown(opened.page);
+      assert.ok(count >= 2, `the view opens while its line waits for the disk (${count} samples)`);
+      await opened.page.keyboard.press('Escape');
+
+      fs.rmSync(filler);
+      await host.waitFor('store.disk', (event) => event.state !== 'full', 30_000);
+      await card.getByTestId('card-disk').waitFor({ state: 'detached' });
+      const file = path.join(mount, 'data/sessions', postMortem!.id.split('/')[0]!, 'postmortems.jsonl');
+      await host.waitUntil(
+        () => (fs.existsSync(file) && fs.readFileSync(file, 'utf8').endsWith('\n') ? true : undefined),
+        'the post-mortem on disk',
+      );
+      const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+      assert.deepEqual(
+        lines.map((line) => (JSON.parse(line) as { id: string }).id),
+        [postMortem!.id],
+        'one whole line, written once there was room',
+      );
+    } finally {
+      await browser?.close();
+      await host.stop();
+      unmount(mount);
+    }
+  });
+});

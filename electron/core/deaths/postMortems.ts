@@ -14,6 +14,8 @@ import { buildDeathView, keptSample, readDeathView, summaryOf, type KeptSample }
 
 /** Deaths the panel is given on connect (for the cards and the chart markers), newest last. */
 const RECENT_DEATHS = 100;
+/** The latest views kept in memory too (about 40 KB each), so they open while a full disk holds their lines. */
+const VIEWS_IN_MEMORY = 10;
 /** Samples kept in memory: a minute even if the watchdog sampled every 10 ms (its fastest is 100 ms). */
 const KEPT_SAMPLES = 6000;
 /** An earlier session's file is read back from its last few megabytes only, so a start never reads gigabytes. */
@@ -36,6 +38,7 @@ export class PostMortems {
   /** The watchdog's last kill of each role: which worker, and how fast it reacted. */
   private readonly kills = new Map<Role, { pid: number; reactionMs: number }>();
   private readonly deaths: DeathSummary[];
+  private readonly views: DeathView[] = [];
 
   constructor(private readonly options: PostMortemOptions) {
     this.deaths = this.readRecent();
@@ -66,6 +69,8 @@ export class PostMortems {
     });
     // A full disk holds the line and writes it later; the summary goes out now either way.
     this.options.store.appendPostMortem({ v: 1, ...view });
+    this.views.push(view);
+    if (this.views.length > VIEWS_IN_MEMORY) this.views.shift();
     const summary = summaryOf(view);
     this.deaths.push(summary);
     if (this.deaths.length > RECENT_DEATHS) this.deaths.splice(0, this.deaths.length - RECENT_DEATHS);
@@ -79,6 +84,8 @@ export class PostMortems {
 
   /** One death's view; NOT_FOUND when no post-mortem of it is on disk. */
   view(id: string): DeathView {
+    const kept = this.views.find((view) => view.id === id);
+    if (kept) return kept;
     const [sessionId, role, count] = id.split('/');
     const found =
       sessionId && SESSION_ID.test(sessionId) && this.sessionIds().includes(sessionId)
