@@ -82,7 +82,11 @@ export class Host {
   ) {
     this.store = new SessionStore(dataDir);
     this.bus = new EventBus(this.store, (event) => this.desk.note(event, new Set(this.instances.keys())));
-    this.postMortems = new PostMortems({ store: this.store, thresholds: () => this.settings });
+    this.postMortems = new PostMortems({
+      store: this.store,
+      thresholds: () => this.settings,
+      limitOf: (role) => ramLimitBytes(role, this.settings, this.plans.resources),
+    });
     this.bus.subscribe((event) => this.postMortems.heard(event));
     this.log = eventLogger((event) => this.emit(event));
     this.settingsService = new SettingsService({

@@ -25,8 +25,9 @@ export function DeathFacts({ death }: { death: DeathSummary }) {
       <div>
         <dt>Memory</dt>
         <dd data-testid="death-memory">
-          {formatBytes(death.memoryBytes)} of its {formatBytes(death.limitBytes)} limit (
-          {percent(death.memoryBytes, death.limitBytes)})
+          {death.memoryBytes === null
+            ? `not measured (it died before a sample saw it); its limit ${formatBytes(death.limitBytes)}`
+            : `${formatBytes(death.memoryBytes)} of its ${formatBytes(death.limitBytes)} limit (${percent(death.memoryBytes, death.limitBytes)})`}
         </dd>
       </div>
       <div>

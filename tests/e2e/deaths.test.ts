@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
@@ -203,6 +204,37 @@ describe('a death while the disk is full', { timeout: 120_000 }, () => {
       await browser?.close();
       await host.stop();
       unmount(mount);
+    }
+  });
+});
+
+describe('a failure that will repeat, on the card', { timeout: 60_000 }, () => {
+  it('shows Needs the operator with the reason and the fix, beside the death that came first', async () => {
+    const hog = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/hogWorker.mjs');
+    const host = HostProcess.start(['--resurrect-delay', '0.2'], {
+      env: { BRAIN_IN_JAR_WORKER_SCRIPT: hog, BIJ_HOG_ABORT_AT_LOAD: '1' },
+    });
+    let browser: Browser | undefined;
+    try {
+      const opened = await openPanel((await host.waitFor('host.ready')).url);
+      browser = opened.browser;
+      await host.waitFor('instance.state', (event) => event.state === 'blocked');
+      const card = opened.page.getByTestId('instance-SUBJECT');
+      await card.getByTestId('state').filter({ hasText: 'Needs the operator' }).waitFor();
+      assert.match((await card.getByTestId('instance-error').textContent()) ?? '', /crashed the same way twice/);
+      assert.match((await card.getByTestId('instance-fix').textContent()) ?? '', /^To fix: .+Not counted as a death/);
+      // The first crash counted; the second, the same, did not.
+      assert.match((await card.getByTestId('death-cause').textContent()) ?? '', /^load-failed \(SIGABRT\)/);
+      assert.equal(await card.getByTestId('deaths').textContent(), '1 death');
+      assert.match(
+        (await card.getByTestId('death-memory').textContent()) ?? '',
+        /^(not measured \(it died before a sample saw it\); its limit [\d.]+ GB|\d+ MB of its [\d.]+ GB limit .*)$/,
+        'its limit is known even when no sample saw the worker (it aborts within milliseconds)',
+      );
+      await screenshot(opened.page, 'death-blocked-card');
+    } finally {
+      await browser?.close();
+      await host.stop();
     }
   });
 });

@@ -143,7 +143,7 @@ describe('the post-mortems kept by the host', () => {
   it('writes each death with its minute next to it, readable after a restart; other ids are NOT_FOUND', () => {
     const root = tmp();
     const store = new SessionStore(root, 'session-a');
-    const deaths = new PostMortems({ store, thresholds: () => thresholds });
+    const deaths = new PostMortems({ store, thresholds: () => thresholds, limitOf: () => 3 * GB });
     const at = Date.now();
     for (let t = at - 70_000; t < at; t += 100) deaths.sample(frame(t, 200 * MB + (t - at + 70_000) * 1000));
     deaths.heard({
@@ -164,8 +164,12 @@ describe('the post-mortems kept by the host', () => {
     assert.equal(summary.reactionMs, 62, "crossing -> SIGTERM, not the grace's SIGKILL");
     assert.equal(summary.limitBytes, 2 * GB);
     assert.ok(summary.memoryBytes! > 200 * MB, 'the memory of the last sample that saw it');
-    const other = deaths.record(death(at + 10, { deaths: 4, cause: 'signal', signal: 'SIGKILL', pid: 99 }));
+    const other = deaths.record(
+      death(at + 10, { instance: 'GOD', deaths: 4, cause: 'signal', signal: 'SIGKILL', pid: 99 }),
+    );
     assert.equal(other.reactionMs, null, 'no reaction time for a death the watchdog did not cause');
+    assert.equal(other.limitBytes, 3 * GB, 'a worker no sample saw has the limit it had at its death');
+    assert.equal(other.memoryBytes, 900 * MB);
     store.close();
     const lines = fs
       .readFileSync(path.join(root, 'sessions/session-a', POST_MORTEMS_FILE), 'utf8')
@@ -174,15 +178,26 @@ describe('the post-mortems kept by the host', () => {
     assert.equal(lines.length, 2);
     assert.ok(lines[0]!.length < 64 * 1024, `one death is bounded (${lines[0]!.length} bytes)`);
 
-    const again = new PostMortems({ store: new SessionStore(root, 'session-b'), thresholds: () => thresholds });
+    const again = new PostMortems({
+      store: new SessionStore(root, 'session-b'),
+      thresholds: () => thresholds,
+      limitOf: () => 3 * GB,
+    });
     assert.deepEqual(
       again.recent().map((one) => one.id),
-      ['session-a/SUBJECT/3', 'session-a/SUBJECT/4'],
+      ['session-a/SUBJECT/3', 'session-a/GOD/4'],
     );
     const view = again.view('session-a/SUBJECT/3');
     assert.equal(view.samples.length, DEATH_SAMPLES_MAX, 'a minute at 100 ms');
     assert.ok(view.samples[0]!.t >= at - 60_000 && view.samples.at(-1)!.t < at);
-    for (const id of ['session-a/SUBJECT/9', '../../etc/SUBJECT/3', 'session-a/GOD/3', 'nope', 'session-a/SUBJECT']) {
+    for (const id of [
+      'session-a/SUBJECT/9',
+      '../../etc/SUBJECT/3',
+      'session-a/GOD/3',
+      'session-a/SUBJECT/4',
+      'nope',
+      'session-a/SUBJECT',
+    ]) {
       assert.throws(
         () => again.view(id),
         (error: unknown) => error instanceof ApiFailure && error.code === 'NOT_FOUND',

@@ -26,6 +26,8 @@ const SESSION_ID = /^[0-9A-Za-z-]{1,80}$/;
 export interface PostMortemOptions {
   store: SessionStore;
   thresholds: () => { ramThreshold: number; warnThreshold: number };
+  /** The instance's RAM limit now: for a worker that died before any sample saw it. */
+  limitOf: (role: Role) => number;
 }
 
 /**
@@ -67,6 +69,7 @@ export class PostMortems {
       thresholds: this.options.thresholds(),
       reactionMs: byWatchdog ? kill.reactionMs : null,
     });
+    view.limitBytes ??= this.options.limitOf(record.instance);
     // A full disk holds the line and writes it later; the summary goes out now either way.
     this.options.store.appendPostMortem({ v: 1, ...view });
     this.views.push(view);
