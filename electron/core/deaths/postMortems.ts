@@ -14,7 +14,7 @@ import { buildDeathView, keptSample, readDeathView, summaryOf, type KeptSample }
 
 /** Deaths the panel is given on connect (for the cards and the chart markers), newest last. */
 const RECENT_DEATHS = 100;
-/** The latest views kept in memory too (about 40 KB each), so they open while a full disk holds their lines. */
+/** The latest views kept in memory too (up to about 60 KB each), so they open while a full disk holds their lines. */
 const VIEWS_IN_MEMORY = 10;
 /** Samples kept in memory: a minute even if the watchdog sampled every 10 ms (its fastest is 100 ms). */
 const KEPT_SAMPLES = 6000;
