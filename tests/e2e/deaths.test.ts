@@ -56,8 +56,14 @@ describe(
         () => (host.of('metrics.frame').filter((event) => event.at > loadedAt + 4000).length > 0 ? true : undefined),
         'four seconds of samples',
       );
+      // Killed at the first words of a new thought, which has most of its 512 tokens to go: it is cut, not ended.
       const streamed = host.events.length;
-      await host.waitFor('instance.tokens', (event) => event.instance === 'SUBJECT', 30_000, streamed);
+      await host.waitUntil(() => {
+        const tokens = host.events
+          .slice(streamed)
+          .flatMap((event) => (event.type === 'instance.tokens' && event.instance === 'SUBJECT' ? [event] : []));
+        return tokens.find((event, index) => index > 0 && event.n !== tokens[index - 1]!.n);
+      }, 'the first words of a new thought');
       process.kill(pid, 'SIGKILL');
       const death = await host.waitFor('instance.death');
       assert.ok(death.postMortem, 'the death event carries its post-mortem');
@@ -129,6 +135,17 @@ describe(
       assert.ok(cut, 'the kill cut a thought short');
       await card().getByTestId('cut-mark').filter({ hasText: 'cut off by death 1: signal (SIGKILL)' }).waitFor();
       assert.deepEqual(problems, []);
+    });
+
+    it('has the sound off by default, and keeps it on in this browser once ticked', async () => {
+      await page.getByRole('tab', { name: 'Controls' }).click();
+      const sound = () => page.getByRole('checkbox', { name: /Sound on a death/ });
+      assert.equal(await sound().isChecked(), false);
+      await sound().check();
+      await page.reload();
+      await page.getByRole('tab', { name: 'Controls' }).click();
+      assert.equal(await sound().isChecked(), true);
+      await page.getByRole('tab', { name: 'Charts' }).click();
     });
 
     it('still explains the death after the host restarts', async () => {
