@@ -82,10 +82,13 @@ const thresholds = { ramThreshold: 90, warnThreshold: 70 };
 describe('the post-mortem of a death', () => {
   it('keeps only the minute before the death, with its figures at the moment', () => {
     const at = 1_000_000;
+    const kept = samples(at - 90_000, at + 5000, 1000);
+    // Read as it exited: a zombie has no memory left.
+    kept[90]!.instances.SUBJECT!.memoryBytes = 0;
     const view = buildDeathView({
       sessionId: 's1',
-      record: death(at),
-      samples: samples(at - 90_000, at + 5000, 1000),
+      record: death(at, { memoryBytes: 0 }),
+      samples: kept,
       thresholds,
       reactionMs: 75,
     });
@@ -94,7 +97,7 @@ describe('the post-mortem of a death', () => {
     assert.equal(view.samples.at(-1)!.t, at, 'nothing after the death');
     assert.equal(view.samples.length, 61);
     assert.equal(view.limitBytes, 2 * GB);
-    assert.equal(view.memoryBytes, 900 * MB, "the death record's own figure wins");
+    assert.equal(view.memoryBytes, 100 * MB + 89 * MB, 'the last memory it had, not the zombie read at its exit');
     assert.equal(view.ramUsedBytes, 10 * GB + 90 * MB);
     assert.equal(view.ramTotalBytes, 16 * GB);
     assert.deepEqual([view.ramThreshold, view.warnThreshold, view.reactionMs], [90, 70, 75]);

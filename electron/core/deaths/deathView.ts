@@ -69,7 +69,10 @@ export function buildDeathView({ sessionId, record, samples, thresholds, reactio
   const role = record.instance;
   const minute = samples.filter((sample) => sample.t <= record.at && sample.t >= record.at - DEATH_WINDOW_MS);
   const last = minute.at(-1) ?? null;
-  const lastSeen = [...minute].reverse().find((sample) => sample.instances[role])?.instances[role] ?? null;
+  const backwards = [...minute].reverse();
+  const lastSeen = backwards.find((sample) => sample.instances[role])?.instances[role] ?? null;
+  // A worker read as it exits (a zombie) has no memory left: its memory at death is the last one it had.
+  const lastAlive = backwards.find((sample) => (sample.instances[role]?.memoryBytes ?? 0) > 0)?.instances[role];
   return {
     id: deathId(sessionId, role, record.deaths),
     instance: role,
@@ -79,7 +82,7 @@ export function buildDeathView({ sessionId, record, samples, thresholds, reactio
     signal: record.signal,
     exitCode: record.exitCode,
     message: record.message,
-    memoryBytes: record.memoryBytes ?? lastSeen?.memoryBytes ?? null,
+    memoryBytes: lastAlive?.memoryBytes ?? (record.memoryBytes || null),
     limitBytes: lastSeen?.limitBytes ?? null,
     ramUsedBytes: last?.ramUsedBytes ?? null,
     ramTotalBytes: last?.ramTotalBytes ?? null,
