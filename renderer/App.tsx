@@ -9,6 +9,9 @@ import { History } from './components/History.js';
 import { PanelToken } from './components/PanelToken.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { SidePanel } from './components/SidePanel.js';
+import { DeathAlert } from './components/DeathAlert.js';
+import { DeathView } from './components/DeathView.js';
+import { deathsByRole } from './state/deaths.js';
 import { instanceHeadroom } from './state/headroom.js';
 import { limitOf } from './state/limits.js';
 import { applyPush, initialPanelState, type PanelState } from './state/panelState.js';
@@ -56,6 +59,7 @@ export function App({ connection }: { connection: Connection }) {
   useEffect(() => connection.onStatus(setStatus), [connection]);
 
   const call = useMemo(() => callThrough(connection.client), [connection]);
+  const deaths = useMemo(() => deathsByRole(state.deaths), [state.deaths]);
   /** For buttons without a field of their own: the error goes to the banner. */
   const act: Call = useCallback(
     async (method, params) => {
@@ -81,6 +85,7 @@ export function App({ connection }: { connection: Connection }) {
           <span>{state.disk.message}</span>
         </div>
       )}
+      {state.ready && <DeathAlert deaths={state.deaths} />}
       {state.settings?.notice && (
         <div className="notice" role="alert">
           <span>{state.settings.notice}</span>
@@ -106,6 +111,8 @@ export function App({ connection }: { connection: Connection }) {
                 key={view.instance}
                 view={view}
                 call={act}
+                deaths={deaths[view.instance]}
+                diskFull={state.disk?.state === 'full' ? state.disk.message : null}
                 held={state.watchdog?.holding[view.instance] ?? null}
                 layerCap={state.watchdog?.layerCaps[view.instance] ?? null}
                 limitBytes={limitOf(state.plan, view.instance)}
@@ -128,6 +135,7 @@ export function App({ connection }: { connection: Connection }) {
         )}
         <PanelToken connection={connection} status={status} />
       </footer>
+      <DeathView client={connection.client} />
     </div>
   );
 }

@@ -7,6 +7,7 @@ import type { InstanceSnapshot, Role } from './instances.js';
 import { ROLES } from './instances.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
+import type { DeathSummary, DeathView } from './postMortem.js';
 import * as s from './schema.js';
 import { inOperatorWords } from './settingNames.js';
 import { SETTINGS_PATCH, type Settings, type SETTING_APPLIES } from './settings.js';
@@ -31,6 +32,8 @@ export interface HostSnapshot {
   caught?: number;
   /** The data folder's disk: ok, low or full (transcripts paused), its free space and what the folder holds. */
   disk?: DataFolderStatus;
+  /** The latest deaths with their post-mortem figures, of this run and those before, oldest first. */
+  deaths?: DeathSummary[];
 }
 
 export interface SettingsView {
@@ -112,6 +115,8 @@ export const METHODS = {
   'token.info': s.object({}),
   /** Replace the panel's token: every open page but the caller must be reopened with the new address. */
   'token.renew': s.object({}),
+  /** One death's post-mortem: its figures and the minute of samples before it (NOT_FOUND when none is kept). */
+  'deaths.view': s.object({ id: s.string({ minLength: 1, maxLength: 200 }) }),
 } as const;
 
 /** Methods the host's transports serve (history, the token) rather than the host itself. */
@@ -138,6 +143,7 @@ export interface MethodResults {
   'token.info': TokenInfo;
   /** The new token; the caller reconnects with it. */
   'token.renew': TokenInfo & { token: string };
+  'deaths.view': DeathView;
 }
 
 export function isMethodName(name: unknown): name is MethodName {

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'TOO_LARGE',
   /** A message that is not valid JSON or not shaped as a request. */
   'MALFORMED',
+  /** What was asked for is not kept (e.g. the post-mortem of a death whose session was removed). */
+  'NOT_FOUND',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

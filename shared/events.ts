@@ -3,6 +3,7 @@ import type { BoardResources } from './board.js';
 import type { DataFolderStatus } from './dataFolder.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
+import type { DeathSummary } from './postMortem.js';
 import type { Settings } from './settings.js';
 import type { DeathRecord, LifeRecord } from './transcript.js';
 import type { Crossing, EnforcementInfo, KillReason, LineMechanism, ThermalState } from './watchdog.js';
@@ -111,6 +112,8 @@ export type InstanceDeathEvent = Omit<DeathRecord, 'v' | 'kind'> & {
   type: 'instance.death';
   /** Epoch ms of the planned resurrection, or null when it will not come back by itself. */
   resurrectAt: number | null;
+  /** Its post-mortem's figures (the view itself: `deaths.view` with its id). */
+  postMortem?: DeathSummary;
 };
 
 /** Something went wrong that is not a death: an invalid model file, a refused start. */

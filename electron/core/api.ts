@@ -13,6 +13,7 @@ import type { BoardResources } from '../../shared/board.js';
 import type { ApiError, ApiResult, ErrorCode } from '../../shared/errors.js';
 import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { PlanOutcome } from '../../shared/plan.js';
+import type { DeathView } from '../../shared/postMortem.js';
 import type { SettingsPatch } from '../../shared/settings.js';
 import { validateModel } from './gguf/validateModel.js';
 
@@ -47,6 +48,7 @@ export interface ApiHost {
   previewPlan(patch: SettingsPatch): PlanOutcome;
   refreshBoard(): Promise<BoardResources>;
   switchMode(mode: 'single' | 'matrix'): Promise<{ mode: 'single' | 'matrix'; instances: InstanceSnapshot[] }>;
+  deathView(id: string): DeathView;
 }
 
 export type HandlersOf<N extends MethodName> = {
@@ -66,6 +68,7 @@ function handlers(host: ApiHost): HandlersOf<Exclude<MethodName, PanelMethod>> {
     'plan.preview': ({ patch }) => host.previewPlan(patch),
     'board.refresh': () => host.refreshBoard(),
     'mode.switch': ({ mode }) => host.switchMode(mode),
+    'deaths.view': ({ id }) => host.deathView(id),
   };
 }
 

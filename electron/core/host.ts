@@ -3,13 +3,7 @@ import path from 'node:path';
 import type { HostSnapshot, SettingsView } from '../../shared/api.js';
 import type { BoardResources } from '../../shared/board.js';
 import type { HostEvent, UnstampedEvent } from '../../shared/events.js';
-import {
-  WATCHES,
-  type InstanceSnapshot,
-  type InstanceState,
-  type Observation,
-  type Role,
-} from '../../shared/instances.js';
+import { WATCHES, type InstanceSnapshot, type InstanceState, type Role } from '../../shared/instances.js';
 import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
 import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
@@ -39,6 +33,8 @@ import { legacyDataDir, moveLegacyData } from './store/legacyDataDir.js';
 import { DeathCountStore } from './store/deathCounts.js';
 import { SessionStore } from './store/sessionStore.js';
 import { WatchdogBinding } from './watchdog/watchdogBinding.js';
+import { watchdogStatusOf } from './watchdog/watchdogStatus.js';
+import { PostMortems } from './deaths/postMortems.js';
 
 export type { EventListener } from './eventBus.js';
 
@@ -72,6 +68,7 @@ export class Host {
   private readonly dataFolder: DataFolderWatch;
   private readonly deathCounts: DeathCountStore;
   private readonly desk = new ObservationDesk();
+  private readonly postMortems: PostMortems;
   private readonly gate: StartGate;
   private closed = false;
   private readonly modeSwitches = new SerialQueue();
@@ -86,6 +83,12 @@ export class Host {
   ) {
     this.store = new SessionStore(dataDir);
     this.bus = new EventBus(this.store, (event) => this.desk.note(event, new Set(this.instances.keys())));
+    this.postMortems = new PostMortems({
+      store: this.store,
+      thresholds: () => this.settings,
+      limitOf: (role) => ramLimitBytes(role, this.settings, this.plans.resources),
+    });
+    this.bus.subscribe((event) => this.postMortems.heard(event));
     this.log = eventLogger((event) => this.emit(event));
     this.settingsService = new SettingsService({
       file: this.store.paths.settings,
@@ -121,6 +124,7 @@ export class Host {
       previewPlan: (patch) => this.plans.planFor(applySettingsPatch(this.settings, patch)),
       refreshBoard: () => this.refreshBoard(),
       switchMode: (mode) => this.switchMode(mode),
+      deathView: (id) => this.postMortems.view(id),
     });
   }
 
@@ -198,6 +202,7 @@ export class Host {
       watchdog: this.watchdogStatus(),
       caught: lastResort.caught,
       disk: this.dataFolder.status(),
+      deaths: this.postMortems.recent(),
     };
   }
 
@@ -274,7 +279,10 @@ export class Host {
       spare: () => this.settings.spare[role] ?? false,
       memory: (pid) => this.memoryOf(role, pid),
       mayThink: () => !(this.watchdog?.thermal.paused ?? false),
-      ...(WATCHES[role].length > 0 ? { observe: () => this.observeFor(role) } : {}),
+      ...(WATCHES[role].length > 0
+        ? { observe: () => this.desk.tell(role, this.instances, (event) => this.emit(event)) }
+        : {}),
+      postMortem: (record) => this.postMortems.record(record),
     });
     instance.onStateChange((state) => this.gate.settled(role, state));
     return instance;
@@ -284,14 +292,6 @@ export class Host {
   private memoryOf(role: Role, pid: number | null): WorkerMemory | null {
     const memory = this.latestSample?.instances[role];
     return memory && memory.pid === pid ? memory : null;
-  }
-
-  /** What a watcher is shown with its next reflection; each piece of news it takes is announced. */
-  private observeFor(role: Role): { watching: Observation[]; news: string[] } {
-    const { watching, news } = this.desk.observe(role, this.instances);
-    for (const item of news)
-      this.emit({ type: 'instance.told', instance: role, about: item.about, message: item.message });
-    return { watching, news: news.map((item) => item.message) };
   }
 
   private startWatchdog(): void {
@@ -325,15 +325,14 @@ export class Host {
   }
 
   private watchdogStatus(): WatchdogStatus {
-    const holding: WatchdogStatus['holding'] = {};
-    for (const instance of this.instances.values()) if (instance.held) holding[instance.role] = instance.held;
-    return {
+    const thermal = this.watchdog?.thermal ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC };
+    return watchdogStatusOf({
+      instances: this.instances.values(),
       enforcement: this.enforcement.info,
       lines: this.watchdog?.lines() ?? [],
-      thermal: this.watchdog?.thermal ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC },
-      holding,
+      thermal,
       layerCaps: this.plans.caps,
-    };
+    });
   }
 
   private replan(): void {
@@ -389,6 +388,7 @@ export class Host {
 
   private onSample(frame: MetricsFrame): void {
     this.latestSample = frame;
+    this.postMortems.sample(frame);
     this.gate.recheck();
     if (frame.t - this.lastFileCheckAt >= FILE_CHECK_EVERY_MS) {
       this.lastFileCheckAt = frame.t;

@@ -14,12 +14,15 @@ import {
 } from 'recharts';
 
 import type { Role } from '../../shared/instances.js';
+import type { DeathSummary } from '../../shared/postMortem.js';
 import type { Settings } from '../../shared/settings.js';
 import { chartPoints, newestBucket, WINDOWS, zonesOf, type ChartPoint, type ChartWindow } from '../state/chartData.js';
 import { chartScales, PERCENT, timeTicks, type Scale } from '../state/chartScale.js';
 import { limitsOf } from '../state/limits.js';
 import type { PanelState } from '../state/panelState.js';
+import { deathMarkers } from './DeathMarkers.js';
 import { formatBytes, formatTime, GB } from './format.js';
+import { ramLines } from './ramLines.js';
 
 export const ROLE_COLOURS: Record<Role, string> = {
   SUBJECT: '#4fc3f7',
@@ -49,7 +52,8 @@ function ChartCard({
         <span>{title}</span>
         {action}
       </figcaption>
-      <div className="chart-box" role="img" aria-label={label}>
+      {/* A group, not an image: the death markers inside it are buttons. */}
+      <div className="chart-box" role="group" aria-label={label}>
         <ResponsiveContainer width="100%" height="100%">
           {children as never}
         </ResponsiveContainer>
@@ -117,6 +121,7 @@ export const Charts = memo(function Charts({
   settings,
   resources,
   plan,
+  deaths = [],
 }: {
   metrics: PanelState['metrics'];
   /** Stable while the roles are the same: tokens streaming into the cards do not redraw the charts. */
@@ -124,6 +129,7 @@ export const Charts = memo(function Charts({
   settings: Settings | undefined;
   resources: PanelState['resources'];
   plan: PanelState['plan'];
+  deaths?: readonly DeathSummary[];
 }) {
   const [span, setSpan] = useState<ChartWindow>(WINDOWS[0]);
   // The points are remade when a new bucket opens (every 1 s, 5 s or 20 s by the window), not for every frame:
@@ -155,6 +161,7 @@ export const Charts = memo(function Charts({
         totalGb={totalGb}
         unified={resources?.gpu.unified ?? false}
         plan={plan}
+        deaths={deaths}
       />
     </div>
   );
@@ -168,6 +175,7 @@ const ChartGrid = memo(function ChartGrid({
   totalGb,
   unified,
   plan,
+  deaths,
 }: {
   data: ChartPoint[];
   roles: readonly Role[];
@@ -175,8 +183,10 @@ const ChartGrid = memo(function ChartGrid({
   totalGb: number;
   unified: boolean;
   plan: PanelState['plan'];
+  deaths: readonly DeathSummary[];
 }) {
   const [zoomed, setZoomed] = useState(false);
+  const markers = deathMarkers(deaths, data.length > 0 ? { from: data[0]!.t, to: data.at(-1)!.t } : null);
   const hasGpu = data.some((entry) => entry.gpuPercent !== null || entry.gpuLoad !== null);
   const zones = zonesOf(data);
   // From the outcome's own figures, so a plan refused for one instance keeps every limit line (memoised: the
@@ -209,6 +219,7 @@ const ChartGrid = memo(function ChartGrid({
       >
         <AreaChart data={data} margin={MARGIN}>
           {axes(board, times, order)}
+          {markers}
           <Area
             dataKey="restGb"
             name="rest of the system"
@@ -229,25 +240,7 @@ const ChartGrid = memo(function ChartGrid({
               isAnimationActive={false}
             />
           ))}
-          {/* The warn label sits under its line and the kill label over its own (recharts' "inside top" of a line is
-              below it): 10% of the board apart is a few pixels, and two labels between the lines print over each
-              other. */}
-          {settings && !zoomed && (
-            <ReferenceLine
-              y={(settings.warnThreshold / 100) * totalGb}
-              stroke="#ffca28"
-              strokeDasharray="6 4"
-              label={{ value: `warn ${settings.warnThreshold}%`, fill: '#ffca28', position: 'insideTopLeft' }}
-            />
-          )}
-          {settings && !zoomed && (
-            <ReferenceLine
-              y={(settings.ramThreshold / 100) * totalGb}
-              stroke="#ff6b6b"
-              strokeDasharray="6 4"
-              label={{ value: `kill ${settings.ramThreshold}%`, fill: '#ff6b6b', position: 'insideBottomLeft' }}
-            />
-          )}
+          {settings && !zoomed && ramLines(settings.warnThreshold, settings.ramThreshold, totalGb)}
         </AreaChart>
       </ChartCard>
       <ChartCard
@@ -261,6 +254,7 @@ const ChartGrid = memo(function ChartGrid({
       >
         <LineChart data={data} margin={MARGIN}>
           {axes(scales.instances, times, roles)}
+          {markers}
           {roles.map((role) => (
             <Line key={role} dataKey={`memoryGb.${role}`} name={role} stroke={ROLE_COLOURS[role]} {...LINE} />
           ))}
@@ -286,6 +280,7 @@ const ChartGrid = memo(function ChartGrid({
         >
           <LineChart data={data} margin={MARGIN}>
             {axes(PERCENT, times, [])}
+            {markers}
             <Line dataKey="gpuPercent" name={unified ? 'shared pool %' : 'GPU memory %'} stroke="#4dd0e1" {...LINE} />
             <Line dataKey="gpuLoad" name="GPU load %" stroke="#aed581" {...LINE} />
             {settings && !unified && (
@@ -303,6 +298,7 @@ const ChartGrid = memo(function ChartGrid({
         <ChartCard title="Temperatures (C)" label="Temperatures over time">
           <LineChart data={data} margin={MARGIN}>
             {axes(scales.temperatures, times, zones)}
+            {markers}
             {zones.map((zone, index) => (
               <Line
                 key={zone}
@@ -326,6 +322,7 @@ const ChartGrid = memo(function ChartGrid({
       <ChartCard title="Tokens per second" label="Tokens per second over time">
         <LineChart data={data} margin={MARGIN}>
           {axes(scales.tokens, times, roles)}
+          {markers}
           {roles.map((role) => (
             <Line key={role} dataKey={`tokensPerSecond.${role}`} name={role} stroke={ROLE_COLOURS[role]} {...LINE} />
           ))}

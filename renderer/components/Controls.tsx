@@ -9,6 +9,7 @@ import type { Call } from '../client/call.js';
 import { budgetOf, limitOf, limitsOf, typedLimitProblem } from '../state/limits.js';
 import type { PanelState } from '../state/panelState.js';
 import { Applies } from './Applies.js';
+import { AlertSettings } from './DeathAlert.js';
 import { formatBytes, GB } from './format.js';
 
 type Patch = MethodParams<'settings.set'>;
@@ -270,6 +271,7 @@ export function Controls({ state, call, native }: { state: PanelState; call: Cal
       <WatchdogForm settings={view.settings} call={call} />
       <LimitsForm state={state} call={call} />
       <ModelsForm state={state} call={call} native={native} />
+      <AlertSettings />
     </div>
   );
 }

@@ -8,6 +8,8 @@ import type { InstanceView } from '../state/panelState.js';
 import { formatBytes, plural } from './format.js';
 import { CardHeadroom, sameHeadroom } from './HeadroomBar.js';
 import { useKeepFocus } from './keepFocus.js';
+import type { DeathSummary } from '../../shared/postMortem.js';
+import { LastDeath } from './PostMortem.js';
 import { Transcript } from './Transcript.js';
 
 const STATE_LABELS: Record<InstanceView['state'], string> = {
@@ -46,6 +48,10 @@ interface CardProps {
   /** Its memory against the watchdog's line, from the latest frame; null while it does not run. */
   headroom: Headroom | null;
   watched: Watched[];
+  /** This instance's deaths with their figures, oldest first; the card shows the last. */
+  deaths?: readonly DeathSummary[];
+  /** What the host says while the disk is full (this card's transcript is not being written), else null. */
+  diskFull?: string | null;
 }
 
 /** The same card unless something on it changed: `watched` is rebuilt on every render, so it is compared by content. */
@@ -57,6 +63,8 @@ function sameCard(before: CardProps, after: CardProps): boolean {
     before.layerCap === after.layerCap &&
     before.limitBytes === after.limitBytes &&
     sameHeadroom(before.headroom, after.headroom) &&
+    before.deaths === after.deaths &&
+    before.diskFull === after.diskFull &&
     before.watched.length === after.watched.length &&
     before.watched.every(
       (other, index) =>
@@ -73,6 +81,8 @@ export const InstanceCard = memo(function InstanceCard({
   limitBytes,
   headroom,
   watched,
+  deaths = [],
+  diskFull = null,
 }: CardProps) {
   const running = view.state === 'loading' || view.state === 'thinking' || view.state === 'dying';
   const now = useNow(view.resurrectAt !== null);
@@ -179,11 +189,17 @@ export const InstanceCard = memo(function InstanceCard({
           {view.error.message}
         </p>
       )}
+      {diskFull && (
+        <p className="error" data-testid="card-disk">
+          Its transcript is not being written: {diskFull}
+        </p>
+      )}
       {view.error?.fix && (
         <p className="fix" data-testid="instance-fix">
           To fix: {view.error.fix}. {view.state === 'blocked' ? 'Not counted as a death; Start tries again.' : ''}
         </p>
       )}
+      {deaths.length > 0 && <LastDeath death={deaths.at(-1)!} />}
       {watched.length > 0 && (
         <p className="watching" data-testid="watching">
           Watching{' '}
@@ -195,7 +211,7 @@ export const InstanceCard = memo(function InstanceCard({
           ))}
         </p>
       )}
-      <Transcript reflections={view.reflections} partial={view.partial} role={role} />
+      <Transcript reflections={view.reflections} partial={view.partial} role={role} deaths={deaths} />
       <div className="actions" {...actions}>
         <button type="button" onClick={() => void call('instances.start', { instance: role })} disabled={running}>
           Start

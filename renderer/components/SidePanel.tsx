@@ -61,6 +61,7 @@ export function SidePanel({ state, call, native }: { state: PanelState; call: Ca
             settings={state.settings?.settings}
             resources={state.resources}
             plan={state.plan}
+            deaths={state.deaths}
           />
         )}
         {tab === 'Events' && <EventLog events={state.events} roles={roles} />}

@@ -1,6 +1,8 @@
 import { memo, useEffect, useRef } from 'react';
 
 import type { Observation, PartialReflection, ReflectionRecord, Role } from '../../shared/instances.js';
+import { causeText, type DeathSummary } from '../../shared/postMortem.js';
+import { cutBy } from '../state/deaths.js';
 import { plural } from './format.js';
 
 /** "SUBJECT #12–#14 (1 death)": what one watched mind showed. */
@@ -34,16 +36,37 @@ function Shown({ shown }: { shown: Observation[] }) {
   );
 }
 
+const NO_DEATHS: readonly DeathSummary[] = [];
+
+/** Where a thought was cut, and by what: a death (its number and cause), or a graceful stop. */
+function cutMark(record: ReflectionRecord, deaths: readonly DeathSummary[]): string {
+  if (record.complete) return '';
+  const death = cutBy(record, deaths);
+  return death ? ` · cut off by death ${death.deaths}: ${causeText(death)}` : ' · cut off';
+}
+
 /** One finished thought: records never change, so a new one added to the list leaves the others' elements alone. */
-const Thought = memo(function Thought({ record }: { record: ReflectionRecord }) {
+const Thought = memo(function Thought({
+  record,
+  deaths,
+}: {
+  record: ReflectionRecord;
+  deaths: readonly DeathSummary[];
+}) {
   return (
     <p className={record.complete ? 'thought' : 'thought cut'}>
       <span className="meta">
         #{record.n} · after {record.deaths} {record.deaths === 1 ? 'death' : 'deaths'}
-        {record.complete ? '' : ' · cut off'}
+        {record.complete ? '' : <span data-testid="cut-mark">{cutMark(record, deaths)}</span>}
       </span>
       {record.shown && record.shown.length > 0 && <Shown shown={record.shown} />}
       {record.text}
+      {!record.complete && (
+        <span className="cut-end" aria-hidden="true">
+          {' '}
+          ✂
+        </span>
+      )}
     </p>
   );
 });
@@ -63,10 +86,13 @@ export function Transcript({
   reflections,
   partial,
   role,
+  deaths = NO_DEATHS,
 }: {
   reflections: ReflectionRecord[];
   partial: PartialReflection | null;
   role: Role;
+  /** This instance's deaths, to say what cut a thought short. */
+  deaths?: readonly DeathSummary[];
 }) {
   const box = useRef<HTMLDivElement>(null);
   const content = useRef<HTMLDivElement>(null);
@@ -100,7 +126,7 @@ export function Transcript({
     >
       <div ref={content}>
         {reflections.length === 0 && !partial && <p className="empty">No thoughts yet.</p>}
-        <Thoughts reflections={reflections} />
+        <Thoughts reflections={reflections} deaths={deaths} />
         {partial && (
           <p className="thought streaming" data-testid="streaming">
             <span className="meta">#{partial.n}</span>

@@ -5,7 +5,9 @@ import { isLogWorthy, type HostEvent } from '../../shared/events.js';
 import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { MetricsFrame } from '../../shared/metrics.js';
 import type { PlanOutcome } from '../../shared/plan.js';
+import type { DeathSummary } from '../../shared/postMortem.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
+import { addDeath, DEATHS_KEPT } from './deaths.js';
 
 /**
  * The panel's state: the host's snapshot, then every event applied to it. Pure (no DOM, no React), so it is tested
@@ -32,6 +34,8 @@ export interface PanelState {
   watchdog: WatchdogStatus | null;
   /** The data folder's disk: ok, low, or full with transcripts paused. */
   disk: DataFolderStatus | null;
+  /** The latest deaths with their post-mortem figures, oldest first (see deaths.ts). */
+  deaths: DeathSummary[];
 }
 
 /** Bounds on what the panel keeps, however long it runs. */
@@ -57,6 +61,7 @@ export const initialPanelState: PanelState = {
   plan: null,
   watchdog: null,
   disk: null,
+  deaths: [],
 };
 
 export function applyPush(state: PanelState, push: ServerPush): PanelState {
@@ -78,6 +83,7 @@ export function fromSnapshot(snapshot: HostSnapshot): PanelState {
     plan: snapshot.plan,
     watchdog: snapshot.watchdog,
     disk: snapshot.disk ?? null,
+    deaths: (snapshot.deaths ?? []).slice(-DEATHS_KEPT),
   };
 }
 
@@ -153,12 +159,16 @@ export function applyEvent(previous: PanelState, event: HostEvent): PanelState {
         partial: view.partial?.n === event.record.n ? null : view.partial,
       }));
     case 'instance.death':
-      return updateInstance(state, event.instance, (view) => ({
-        ...view,
-        deaths: event.deaths,
-        resurrectAt: event.resurrectAt,
-        partial: null,
-      }));
+      return updateInstance(
+        event.postMortem ? { ...state, deaths: addDeath(state.deaths, event.postMortem) } : state,
+        event.instance,
+        (view) => ({
+          ...view,
+          deaths: event.deaths,
+          resurrectAt: event.resurrectAt,
+          partial: null,
+        }),
+      );
     case 'instance.error':
       return updateInstance(state, event.instance, (view) => ({ ...view, error: event.error }));
     case 'plan.changed':

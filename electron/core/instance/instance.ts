@@ -10,7 +10,7 @@ import { validateModel } from '../gguf/validateModel.js';
 import type { DeathCountStore } from '../store/deathCounts.js';
 import type { SessionStore } from '../store/sessionStore.js';
 import { InstanceLifecycle, type KillCause, type LifecycleOptions, type WorkerEnd } from './instanceLifecycle.js';
-import { InstanceRecords } from './instanceRecords.js';
+import { InstanceRecords, type RecordsOptions } from './instanceRecords.js';
 import { CARRIED_MEMORIES, ReflectionLoop } from './reflectionLoop.js';
 import type { LaunchConfig, StartGate } from './startGate.js';
 
@@ -28,6 +28,7 @@ export interface InstanceOptions extends LifecycleOptions {
   mayThink: () => boolean;
   /** For a watcher: what it is shown with its next reflection. */
   observe?: () => Pick<ThinkRequest, 'watching' | 'news'>;
+  postMortem?: RecordsOptions['postMortem'];
 }
 
 /**
@@ -57,7 +58,12 @@ export class Instance {
     this.role = options.role;
     const { role, store, emit } = options;
     this.lifecycle = new InstanceLifecycle(options);
-    this.records = new InstanceRecords({ role, store, emit });
+    this.records = new InstanceRecords({
+      role,
+      store,
+      emit,
+      ...(options.postMortem ? { postMortem: options.postMortem } : {}),
+    });
     this.loop = new ReflectionLoop({
       role,
       records: this.records,

@@ -1,5 +1,6 @@
 import type { UnstampedEvent } from '../../../shared/events.js';
 import type { ReflectionRecord, Role } from '../../../shared/instances.js';
+import type { DeathSummary } from '../../../shared/postMortem.js';
 import type { DeathRecord, LifeRecord, TranscriptRecord } from '../../../shared/transcript.js';
 import type { SessionStore } from '../store/sessionStore.js';
 
@@ -7,6 +8,8 @@ export interface RecordsOptions {
   role: Role;
   store: SessionStore;
   emit: (event: UnstampedEvent) => void;
+  /** Keeps the minute before a death with it; its figures go out with the death's event. */
+  postMortem?: (record: DeathRecord) => DeathSummary;
 }
 
 type Fields<R> = Omit<R, 'v' | 'kind' | 'instance'>;
@@ -36,8 +39,9 @@ export class InstanceRecords {
     const record: DeathRecord = { v: 1, kind: 'death', instance: this.options.role, ...fields };
     this.write(record);
     this.options.store.appendCrashReport(record, report);
+    const postMortem = this.options.postMortem?.(record);
     const { v: _v, kind: _kind, ...event } = record;
-    this.options.emit({ type: 'instance.death', ...event, resurrectAt });
+    this.options.emit({ type: 'instance.death', ...event, resurrectAt, ...(postMortem ? { postMortem } : {}) });
     return record;
   }
 

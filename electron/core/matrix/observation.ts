@@ -1,4 +1,4 @@
-import type { HostEvent } from '../../../shared/events.js';
+import type { HostEvent, InstanceToldEvent } from '../../../shared/events.js';
 import { SHOWN_REFLECTIONS, WATCHES, type DeathCause, type Observation, type Role } from '../../../shared/instances.js';
 
 /**
@@ -60,6 +60,18 @@ export class ObservationDesk {
     const news = this.news.get(watcher) ?? [];
     this.news.delete(watcher);
     return { watching, news };
+  }
+
+  /** What a watcher is shown with its next reflection; each piece of news it takes is announced. */
+  tell(
+    watcher: Role,
+    minds: ReadonlyMap<Role, WatchedMind>,
+    emit: (event: InstanceToldEvent) => void,
+  ): { watching: Observation[]; news: string[] } {
+    const { watching, news } = this.observe(watcher, minds);
+    for (const item of news)
+      emit({ type: 'instance.told', instance: watcher, about: item.about, message: item.message });
+    return { watching, news: news.map((item) => item.message) };
   }
 
   /** Forgets a watcher's news (it stopped). */

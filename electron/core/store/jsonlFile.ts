@@ -186,3 +186,23 @@ export function readJsonl<T>(file: string): { records: T[]; badLines: number[] }
   });
   return { records, badLines };
 }
+
+/** The complete lines in the last `bytes` of a file (the first, likely cut, is dropped unless the read began at 0). */
+export function tailLines(file: string, bytes: number): string[] {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    fs.readSync(fd, buffer, 0, buffer.length, start);
+    const lines = buffer.toString('utf8').split('\n');
+    return (start > 0 ? lines.slice(1) : lines).filter((line) => line !== '');
+  } finally {
+    fs.closeSync(fd);
+  }
+}

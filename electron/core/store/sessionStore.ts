@@ -7,10 +7,13 @@ import type { DeathRecord, TranscriptRecord } from '../../../shared/transcript.j
 import { Emitter, type Dispose } from '../emitter.js';
 import { removeStaleTemporaries } from './atomicFile.js';
 import { dataPaths, newSessionId, type DataPaths } from './dataDir.js';
-import { JsonlFile, LineFile, readJsonl, repairTornTail } from './jsonlFile.js';
+import { JsonlFile, LineFile, readJsonl, repairTornTail, tailLines } from './jsonlFile.js';
 import { RetryingLineFile, type HeldCounts } from './retryingLineFile.js';
 
 /** Where a transcript record landed: announced (transcript.written) only once it is whole in the file. */
+/** Each death's post-mortem (the minute of samples before it), one line per death, beside the transcripts. */
+export const POST_MORTEMS_FILE = 'postmortems.jsonl';
+
 export type OnTranscriptWritten = (file: string, line: number) => void;
 
 /**
@@ -26,6 +29,7 @@ export class SessionStore {
   private readonly transcripts = new Map<Role, RetryingLineFile>();
   private readonly events: RetryingLineFile;
   private readonly crashReports: RetryingLineFile;
+  private postMortems: RetryingLineFile | null = null;
   private readonly failures = new Emitter<Error>();
 
   constructor(root: string, sessionId: string = newSessionId()) {
@@ -79,6 +83,13 @@ export class SessionStore {
       this.transcripts.set(record.instance, file);
     }
     return file.append(JSON.stringify(record), onWritten && ((line) => onWritten(name, line)));
+  }
+
+  /** Appends a death's post-mortem durably (fsynced, as the death record beside it). */
+  appendPostMortem(record: object): boolean {
+    const name = path.join(this.sessionDir, POST_MORTEMS_FILE);
+    this.postMortems ??= this.retrying(() => JsonlFile.open(name, { durable: true }));
+    return this.postMortems.append(JSON.stringify(record));
   }
 
   appendEvent(event: HostEvent): boolean {
@@ -168,10 +179,16 @@ export class SessionStore {
   close(): void {
     for (const file of this.files()) file.close();
     this.transcripts.clear();
+    this.postMortems = null;
   }
 
   private files(): RetryingLineFile[] {
-    return [...this.transcripts.values(), this.events, this.crashReports];
+    return [
+      ...this.transcripts.values(),
+      this.events,
+      this.crashReports,
+      ...(this.postMortems ? [this.postMortems] : []),
+    ];
   }
 
   private retrying(open: () => LineFile): RetryingLineFile {
@@ -200,25 +217,5 @@ export class SessionStore {
         return [];
       }
     });
-  }
-}
-
-/** The complete lines in the last `bytes` of a file (the first, likely cut, is dropped unless the read began at 0). */
-function tailLines(file: string, bytes: number): string[] {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const start = Math.max(0, size - bytes);
-    const buffer = Buffer.alloc(size - start);
-    fs.readSync(fd, buffer, 0, buffer.length, start);
-    const lines = buffer.toString('utf8').split('\n');
-    return (start > 0 ? lines.slice(1) : lines).filter((line) => line !== '');
-  } finally {
-    fs.closeSync(fd);
   }
 }
