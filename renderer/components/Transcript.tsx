@@ -72,8 +72,17 @@ const Thought = memo(function Thought({
 });
 
 /** The finished thoughts: redrawn when one is added, not for every streamed token. */
-const Thoughts = memo(function Thoughts({ reflections }: { reflections: ReflectionRecord[] }) {
-  return reflections.map((record) => <Thought key={`${record.n}-${record.endedAt}`} record={record} />);
+const Thoughts = memo(function Thoughts({
+  reflections,
+  deaths,
+}: {
+  reflections: ReflectionRecord[];
+  deaths: readonly DeathSummary[];
+}) {
+  // Only a cut thought reads the deaths: the others keep their props, and their elements, when a death arrives.
+  return reflections.map((record) => (
+    <Thought key={`${record.n}-${record.endedAt}`} record={record} deaths={record.complete ? NO_DEATHS : deaths} />
+  ));
 });
 
 /**
