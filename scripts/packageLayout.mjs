@@ -148,7 +148,11 @@ export function layoutChecks({ dir, arch, executableName, localBuilds }) {
       .join(', '),
   );
 
-  const closure = workerClosure(unpacked, ['dist/electron/worker/main.js', 'dist/electron/worker/probe.js']);
+  const closure = workerClosure(unpacked, [
+    'dist/electron/worker/main.js',
+    'dist/electron/worker/probe.js',
+    'dist/electron/worker/inventory.js',
+  ]);
   check(
     closure.missing.length === 0 && closure.modules > 3,
     'the worker and what it imports run from unpacked files',

@@ -137,21 +137,25 @@ export function literalUnion<const T extends readonly string[]>(values: T): Choi
 }
 
 export function optional<T>(inner: Schema<T>): Schema<T | undefined> {
-  return {
-    describe: `${inner.describe}, or nothing`,
-    spec: { kind: 'optional', inner },
-    parse(value, field) {
-      return value === undefined ? ok(undefined) : inner.parse(value, field);
-    },
-  };
+  return orNone(inner, undefined, 'optional', 'nothing');
 }
 
 export function nullable<T>(inner: Schema<T>): Schema<T | null> {
+  return orNone(inner, null, 'nullable', 'null');
+}
+
+/** `inner`, or the one value that stands for none of it. */
+function orNone<T, N extends undefined | null>(
+  inner: Schema<T>,
+  none: N,
+  kind: 'optional' | 'nullable',
+  noneInWords: string,
+): Schema<T | N> {
   return {
-    describe: `${inner.describe}, or null`,
-    spec: { kind: 'nullable', inner },
+    describe: `${inner.describe}, or ${noneInWords}`,
+    spec: { kind, inner },
     parse(value, field) {
-      return value === null ? ok(null) : inner.parse(value, field);
+      return value === none ? ok(none) : inner.parse(value, field);
     },
   };
 }

@@ -12,3 +12,8 @@ export function unpackedPath(file: string): string {
   if (at === -1) return file;
   return path.join(file.slice(0, at), 'app.asar.unpacked', file.slice(at + marker.length));
 }
+
+/** True for a file of a packaged app, in the archive or unpacked beside it: its tree is not the operator's to change. */
+export function isPackagedPath(file: string): boolean {
+  return file.split(path.sep).some((part) => part === 'app.asar' || part === 'app.asar.unpacked');
+}

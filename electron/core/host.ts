@@ -63,7 +63,7 @@ export class Host {
   /** The sampler's latest sample, every one (the panel gets about one a second of them). */
   private latestSample: MetricsFrame | null = null;
   private watchdog: WatchdogBinding | null = null;
-  private readonly enforcement: ReturnType<typeof detectEnforcement>;
+  private readonly enforcement: Awaited<ReturnType<typeof detectEnforcement>>;
   private readonly watchdogLines = new Emitter<string>();
   private lastFileCheckAt = 0;
   private readonly plans: PlanKeeper;
@@ -82,6 +82,7 @@ export class Host {
     readonly flags: Flags,
     readonly dataDir: string,
     resources: BoardResources,
+    enforcement: Host['enforcement'],
   ) {
     this.store = new SessionStore(dataDir);
     this.bus = new EventBus(this.store, (event) => this.desk.note(event, new Set(this.instances.keys())));
@@ -95,7 +96,7 @@ export class Host {
       log: this.log,
     });
     this.plans = new PlanKeeper(resources, dataDir, this.settings);
-    this.enforcement = detectEnforcement();
+    this.enforcement = enforcement;
     this.deathCounts = new DeathCountStore(this.store.paths.deaths, () => this.store.deathsInTranscripts());
     const { store, deathCounts, bus, log } = this;
     this.dataFolder = new DataFolderWatch({ store, deathCounts, bus, log, settings: () => this.settings });
@@ -131,7 +132,7 @@ export class Host {
     prepareDataDir(dataDir);
     // Start-up never waits on a GPU tool: what nvidia-smi has not said by now, the board refresh in run() fills in.
     const resources = resourcesFrom(await readLiveInputs(null, { nvidiaSmiWaitMs: 0 }));
-    const host = new Host(flags, dataDir, resources);
+    const host = new Host(flags, dataDir, resources, await detectEnforcement());
     const swept = (host.enforcement.swept ?? []).map((group) => `removed the stale cgroup ${group}`);
     const movedNotes = moved.map((what) => `the old data folder ${legacyDataDir()}: ${what}`);
     host.notes = [...movedNotes, ...host.store.tidyAfterUncleanExit(), ...swept];

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { ToolQuery, type ToolOutcome } from './toolQuery.js';
 
 /**
  * systemd's watchdog for the service: the unit sets WatchdogSec, systemd passes WATCHDOG_USEC, and a host that stops
@@ -22,13 +22,23 @@ export interface ServiceWatchdogOptions {
   /** True while the host does its job (the memory watchdog sampled recently). */
   healthy: () => boolean;
   /** Sends one notification to systemd. */
-  notify?: (state: string) => Promise<void>;
+  notify?: (state: string) => Promise<unknown>;
 }
 
-export function systemdNotify(state: string, timeoutMs = 5000): Promise<void> {
-  return new Promise((resolve) => {
-    execFile('systemd-notify', [state], { timeout: timeoutMs, killSignal: 'SIGKILL' }, () => resolve());
-  });
+/** A notification that takes this long is stuck (systemd busy, a wedged bus): it is killed with its process group. */
+export const NOTIFY_DEADLINE_MS = 5000;
+
+/**
+ * One run of systemd-notify, in a process group of its own that is killed at the deadline (whatever it started goes
+ * with it); one that cannot be killed is abandoned, and no new one starts while it is there (toolProcess.ts).
+ * Resolves with what happened, never rejects.
+ */
+export function systemdNotify(
+  state: string,
+  options: { command?: string; deadlineMs?: number } = {},
+): Promise<ToolOutcome> {
+  const { command = 'systemd-notify', deadlineMs = NOTIFY_DEADLINE_MS } = options;
+  return new ToolQuery({ command: () => command, args: [state], deadlineMs }).run();
 }
 
 export class ServiceWatchdog {

@@ -49,6 +49,8 @@ export interface ToolSpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** An IPC channel, so that a Node child can tell when the host is gone (its 'disconnect'). */
   ipc?: boolean;
+  /** Its stderr piped too, for a tool whose failure says why only there. */
+  stderr?: boolean;
   kill?: KillGroup;
   killWaitMs?: number;
 }
@@ -71,7 +73,7 @@ export class ToolProcess {
     this.child = spawn(command, args, {
       detached: true,
       env: options.env ?? process.env,
-      stdio: options.ipc ? ['ignore', 'pipe', 'ignore', 'ipc'] : ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', options.stderr ? 'pipe' : 'ignore', ...(options.ipc ? ['ipc' as const] : [])],
     });
     live.add(this);
     if (live.size === 1 && !exitHookInstalled) installExitHook();
@@ -123,6 +125,7 @@ export class ToolProcess {
       // An abandoned process must not keep the host alive, nor its pipes.
       this.child.unref();
       this.child.stdout?.destroy();
+      this.child.stderr?.destroy();
       if (this.child.connected) this.child.disconnect();
     }
     return waited;

@@ -2,7 +2,7 @@ import { toolName, ToolProcess, type ToolSpawnOptions } from './toolProcess.js';
 
 /** What one query of a tool came to. */
 export type ToolOutcome =
-  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stdout: string }
+  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
   /** The command does not exist here (no NVIDIA driver, say): not a fault. */
   | { kind: 'missing'; reason: string }
   /** It did not answer in time (killed, or stuck and abandoned), or could not start. */
@@ -48,11 +48,13 @@ export class ToolQuery {
       });
     }
     const { child } = started;
-    let stdout = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      if (stdout.length < MAX_STDOUT_CHARS) stdout += chunk;
-    });
+    const output = { stdout: '', stderr: '' };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream]?.setEncoding('utf8');
+      child[stream]?.on('data', (chunk: string) => {
+        if (output[stream].length < MAX_STDOUT_CHARS) output[stream] += chunk;
+      });
+    }
     return new Promise((resolve) => {
       let settled = false;
       let timedOut = false;
@@ -85,7 +87,7 @@ export class ToolQuery {
       );
       // After the deadline its end is the kill's, already answered for.
       child.once('close', (code, signal) => {
-        if (!timedOut) settle({ kind: 'exited', code, signal, stdout });
+        if (!timedOut) settle({ kind: 'exited', code, signal, ...output });
       });
     });
   }

@@ -54,10 +54,17 @@ export interface StandIn {
   remove(): void;
 }
 
-/** A stand-in that behaves as `query` when asked once and as `monitor` under -lms. */
-export function nvidiaSmiStandIn(query: StandInBehaviour, monitor: StandInBehaviour = query): StandIn {
+/**
+ * A stand-in that behaves as `query` when asked once and as `monitor` under -lms. `name`: the tool it stands in for
+ * (its file's name); the broken behaviours serve any tool the host runs with a deadline (systemd-notify, systemctl).
+ */
+export function nvidiaSmiStandIn(
+  query: StandInBehaviour,
+  monitor: StandInBehaviour = query,
+  name = 'nvidia-smi',
+): StandIn {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bij-broken-smi-'));
-  const script = path.join(dir, 'nvidia-smi');
+  const script = path.join(dir, name);
   const log = path.join(dir, 'log');
   const fifo = path.join(dir, 'never');
   execFileSync('mkfifo', [fifo]);

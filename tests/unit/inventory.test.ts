@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { takeInventory, thisBoardInventory, type InventorySource } from '../../electron/core/board/inventory.js';
+import { takeInventory, type InventorySource } from '../../electron/core/board/inventory.js';
+import { takeInventoryInChild, thisBoardInventory } from '../../electron/core/board/inventoryProbe.js';
 import { readLiveInputs, resourcesFrom } from '../../electron/core/board/resources.js';
 import { parseArgs } from '../../electron/core/cli/args.js';
 import { doctor } from '../../electron/core/cli/commands.js';
 import { board } from '../helpers/boards.js';
+import { nvidiaSmiStandIn } from '../helpers/gpuStandIns.js';
 
 /** A Jetson as systeminformation sees it: no DMI table, so the model comes from the device tree. */
 const jetson: InventorySource = {
@@ -36,6 +39,28 @@ describe('the board inventory (systeminformation, once)', () => {
     assert.equal(await takeInventory(hung, 200), null);
     const tookMs = Date.now() - started;
     assert.ok(tookMs >= 190 && tookMs < 1000, `gave up after ${tookMs} ms`);
+  });
+
+  it('kills what systeminformation started at the deadline: a dmidecode that hangs goes, with its child', async () => {
+    const dmidecode = nvidiaSmiStandIn('hang-child', 'hang-child', 'dmidecode');
+    try {
+      const env = { ...process.env, PATH: `${path.dirname(dmidecode.path)}:${process.env.PATH ?? ''}` };
+      const started = Date.now();
+      assert.equal(await takeInventoryInChild({ env, deadlineMs: 1000 }), null);
+      const tookMs = Date.now() - started;
+      assert.ok(dmidecode.starts().length >= 1, 'systeminformation ran the stand-in');
+      // Its own deadline, or at worst the host's for the child (1 s + 7 s of start-up) and the kill's wait.
+      assert.ok(tookMs >= 1000 && tookMs < 10_000, `gave up after ${tookMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Both ignore SIGTERM: only the SIGKILL to the inventory's whole group ends them.
+      assert.deepEqual(dmidecode.processes(), [], 'no dmidecode is left behind');
+    } finally {
+      dmidecode.remove();
+    }
+  });
+
+  it('a child that answers gives the same inventory as systeminformation here', async () => {
+    assert.deepEqual(await takeInventoryInChild(), await takeInventory());
   });
 
   it('is null when systeminformation fails', async () => {

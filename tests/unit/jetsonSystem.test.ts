@@ -18,6 +18,7 @@ import {
 } from '../../electron/core/board/jetsonSystem.js';
 import { parseOsRelease, platformLabel } from '../../electron/core/board/osRelease.js';
 import { fixture } from '../helpers/fixtures.js';
+import { nvidiaSmiStandIn } from '../helpers/gpuStandIns.js';
 
 const recorded = (name: string) => fixture(`recorded/jetson-system/${name}`);
 
@@ -129,6 +130,25 @@ describe('the tools, run with a deadline', () => {
     const hung = await runTool(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], 300);
     assert.match(hung.error ?? '', /did not answer in 0\.3 s/);
     assert.ok(Date.now() - started < 5000);
+  });
+
+  it('a hung tool with a child that holds its output is killed with that child, and answers at its deadline', async () => {
+    const nvpmodel = nvidiaSmiStandIn('hang-child', 'hang-child', 'nvpmodel');
+    try {
+      const started = Date.now();
+      const hung = await runTool(nvpmodel.path, ['-q'], 300);
+      assert.equal(hung.error, 'nvpmodel did not answer in 0.3 s; killed');
+      assert.ok(Date.now() - started < 3000, `answered after ${Date.now() - started} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(nvpmodel.processes(), [], 'nothing of it is left');
+    } finally {
+      nvpmodel.remove();
+    }
+  });
+
+  it("a tool that fails says why in its own words (stderr's first line)", async () => {
+    const failed = await runTool('/bin/sh', ['-c', 'echo "NVPM ERROR: no such mode" >&2; echo more >&2; exit 3'], 2000);
+    assert.equal(failed.error, '/bin/sh failed: NVPM ERROR: no such mode');
   });
 
   it('this machine, not a Jetson: zram from /proc/swaps, power mode and clocks unknown', async () => {

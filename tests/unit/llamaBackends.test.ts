@@ -116,6 +116,29 @@ describe('local builds found in a localBuilds folder', () => {
     assert.equal(judged!.binary.loads, false);
     assert.match(judged!.binary.why, /getLlama would look for linux-arm64-cuda-/);
   });
+
+  it('in a packaged app, reads the builds beside app.asar, where electron-builder unpacked them', async () => {
+    const resources = path.join(tempDir(), 'resources');
+    const unpackedNlc = path.join(resources, 'app.asar.unpacked', 'node_modules', 'node-llama-cpp');
+    fs.mkdirSync(path.join(unpackedNlc, 'llama'), { recursive: true });
+    // The archive itself is a file: nothing under app.asar/ is a folder to a process without Electron's asar support.
+    fs.writeFileSync(path.join(resources, 'app.asar'), '');
+    fs.writeFileSync(
+      path.join(unpackedNlc, 'llama', 'binariesGithubRelease.json'),
+      JSON.stringify({ release: BUNDLED_RELEASE.release }),
+    );
+    const { name } = await orinBuild({}, path.join(unpackedNlc, 'llama', 'localBuilds'));
+    const install = findLlamaBuilds({
+      platform: 'linux',
+      arch: 'arm64',
+      nodeLlamaCppDir: path.join(resources, 'app.asar', 'node_modules', 'node-llama-cpp'),
+      env: {},
+    });
+    assert.equal(install.localBuildsDir, path.join(unpackedNlc, 'llama', 'localBuilds'));
+    const local = install.builds.find((build) => build.kind === 'local');
+    assert.equal(local?.name, name);
+    assert.equal(local?.lookupName, name, 'the bundled release was read from the unpacked folder');
+  });
 });
 
 describe('the verdict on recorded boards, from the real prebuilt binaries', () => {
@@ -131,6 +154,25 @@ describe('the verdict on recorded boards, from the real prebuilt binaries', () =
     assert.match(llama.advice ?? '', /npm run build:llama-cuda/);
     assert.match(llama.advice ?? '', /npx --no node-llama-cpp source download --gpu cuda/);
     assert.match(llamaSummary(llama), /no llama\.cpp binary here loads/);
+  });
+
+  it('JetPack 5 from the AppImage: the To do line says what its user can do, not an npm script it cannot run', () => {
+    const packaged = path.join(tempDir(), 'resources', 'app.asar.unpacked', 'node_modules', 'node-llama-cpp');
+    fs.mkdirSync(packaged, { recursive: true });
+    const llama = discoverLlama({ recorded: JP5, nodeLlamaCppDir: packaged });
+    assert.equal(llama.using, null);
+    assert.match(
+      llama.advice ?? '',
+      /^Build llama\.cpp with CUDA on this board\. This packaged app cannot build into itself/,
+    );
+    assert.match(
+      llama.advice ?? '',
+      /in a checkout of brain-in-jar on this board, run `npm ci`, then npm run build:llama-cuda/,
+    );
+    assert.match(llama.advice ?? '', /then `npm run dist`: the AppImage it makes ships that build/);
+    assert.match(llama.advice ?? '', /Until then no instance can load/);
+    // From a checkout, the script is run where the user stands.
+    assert.doesNotMatch(discoverLlama({ recorded: JP5 }).advice ?? '', /packaged|checkout|npm run dist/);
   });
 
   it('JetPack 6 (glibc 2.35, GLIBCXX 3.4.30): the prebuilt loads on the CPU, and CUDA needs a build', () => {

@@ -34,7 +34,7 @@ describe('one query of an external tool, with a deadline', () => {
   it('answers with what the tool printed', async () => {
     const tool = standIn('good');
     const outcome = await query(tool.path, { deadlineMs: 5000 }).run();
-    assert.deepEqual(outcome, { kind: 'exited', code: 0, signal: null, stdout: `${GOOD_LINE}\n` });
+    assert.deepEqual(outcome, { kind: 'exited', code: 0, signal: null, stdout: `${GOOD_LINE}\n`, stderr: '' });
   });
 
   it('kills a tool that ignores SIGTERM at the deadline, with the child it started', async () => {

@@ -189,27 +189,37 @@ export function chooseBinary(ranked: readonly Ranked[], wantGpu: boolean): Ranke
   return [...candidates].sort((a, b) => compareVersions(key(a), key(b)))[0] ?? null;
 }
 
-/** The exact command that gets the missing binary, or null. */
+/**
+ * A packaged app (the AppImage, read-only; the tar.gz) cannot build llama.cpp into itself, and has no npm: the build
+ * is made in a checkout on the board, and `npm run dist` there packages an app that ships it.
+ */
+const FROM_A_CHECKOUT =
+  'This packaged app cannot build into itself: in a checkout of brain-in-jar on this board, run `npm ci`, then ';
+const REPACKAGE = ', then `npm run dist`: the AppImage it makes ships that build; check it with its `doctor` command.';
+
+/** The exact command that gets the missing binary, or null. `packaged`: this process runs from a packaged app. */
 export function adviceFor(
   candidates: readonly LlamaBinary[],
   using: LlamaBinary | null,
   system: LlamaSystem,
+  packaged = false,
 ): string | null {
   if (system.jetson && using?.gpu !== 'cuda') {
     const cpu =
       using === null ? ' Until then no instance can load: no llama.cpp binary here loads on this system.' : '';
-    return (
-      'Build llama.cpp with CUDA on this board: npm run build:llama-cuda (it runs ' +
+    const build =
+      'npm run build:llama-cuda (it runs ' +
       'NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_CUDA_ARCHITECTURES=87 npx --no node-llama-cpp source download --gpu cuda ' +
-      'with /usr/local/cuda/bin/nvcc), then check with `brain-in-jar doctor`.' +
-      cpu
-    );
+      'with /usr/local/cuda/bin/nvcc)';
+    return packaged
+      ? `Build llama.cpp with CUDA on this board. ${FROM_A_CHECKOUT}${build}${REPACKAGE}${cpu}`
+      : `Build llama.cpp with CUDA on this board: ${build}, then check with \`brain-in-jar doctor\`.${cpu}`;
   }
   if (using === null) {
-    return (
-      'No llama.cpp binary here loads on this system: build one from the bundled source with ' +
-      '`npx --no node-llama-cpp source download` (add --gpu cuda for an NVIDIA GPU), then check with `brain-in-jar doctor`.'
-    );
+    const build = '`npx --no node-llama-cpp source download` (add --gpu cuda for an NVIDIA GPU)';
+    return packaged
+      ? `No llama.cpp binary here loads on this system. ${FROM_A_CHECKOUT}${build}${REPACKAGE}`
+      : `No llama.cpp binary here loads on this system: build one from the bundled source with ${build}, then check with \`brain-in-jar doctor\`.`;
   }
   const cuda = candidates.find((binary) => binary.gpu === 'cuda' && binary.loads === false);
   const driver = system.resolve?.('libcuda.so.1', [], '/') ?? null;
@@ -226,6 +236,7 @@ export function discoverFrom(
   builds: readonly LlamaBuildOnDisk[],
   system: LlamaSystem,
   problem: string | null = null,
+  packaged = false,
 ): LlamaDiscovery {
   const ranked = judgeAll(builds, system);
   const chosen = chooseBinary(ranked, system.gpu !== false);
@@ -243,7 +254,7 @@ export function discoverFrom(
     }
     using = { name: binary.name, kind: binary.kind, gpu: binary.gpu, cmakeOptions: binary.cmakeOptions, why };
   }
-  const advice = adviceFor(candidates, chosen?.binary ?? null, system);
+  const advice = adviceFor(candidates, chosen?.binary ?? null, system, packaged);
   return {
     platform: `${system.platform}-${system.arch}`,
     system: {

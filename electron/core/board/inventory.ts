@@ -26,7 +26,10 @@ const THIS_MACHINE: InventorySource = {
   },
 };
 
-/** systeminformation's calls spawn processes (dmidecode, lsb_release, ...), and one can hang on an odd board. */
+/**
+ * systeminformation's calls spawn processes (dmidecode, lscpu, ...), and one can hang on an odd board. This runs in
+ * the inventory child (electron/worker/inventory.ts), whose process group goes when it exits: see inventoryProbe.ts.
+ */
 export const INVENTORY_DEADLINE_MS = 3000;
 
 /** CPU, OS and system model for a person to read, or null when the source fails or misses the deadline. */
@@ -66,22 +69,4 @@ function joinNames(first: string, second: string): string {
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-let thisBoard: Promise<BoardInventory | null> | null = null;
-let thisBoardSoFar: BoardInventory | null = null;
-
-/** This machine's inventory, taken once per process: it does not change while the process runs. */
-export function thisBoardInventory(): Promise<BoardInventory | null> {
-  thisBoard ??= takeInventory().then((inventory) => (thisBoardSoFar = inventory));
-  return thisBoard;
-}
-
-/**
- * The inventory if it has been taken by now, else null; the first call starts taking it in the background, so that
- * the host's start-up never waits for it (the host's board refresh after the backend probe finds it there).
- */
-export function thisBoardInventorySoFar(): BoardInventory | null {
-  void thisBoardInventory();
-  return thisBoardSoFar;
 }

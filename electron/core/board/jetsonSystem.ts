@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { formatGb } from '../../../shared/board.js';
+import { readIfPresent } from '../readIfPresent.js';
+import { ToolQuery } from '../toolQuery.js';
 
 /**
  * What changes the meaning of doctor's memory and speed lines on a Jetson, each "unknown" where it cannot be read and
@@ -208,27 +209,18 @@ export interface CommandResult {
   error: string | null;
 }
 
-/** Runs a tool with a deadline; never throws. /usr/sbin is added to the PATH: systemd's may not have it. */
-export function runTool(command: string, args: string[], deadlineMs: number): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin:/sbin:/bin` };
-    execFile(
-      command,
-      args,
-      { timeout: deadlineMs, killSignal: 'SIGKILL', env, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (!error) return resolve({ stdout, error: null });
-        const code = (error as NodeJS.ErrnoException).code;
-        const reason =
-          code === 'ENOENT'
-            ? `${command} not found`
-            : error.killed
-              ? `${command} did not answer in ${deadlineMs / 1000} s`
-              : `${command} failed: ${(stderr || stdout || error.message).trim().split('\n')[0]}`;
-        resolve({ stdout, error: reason });
-      },
-    );
-  });
+/**
+ * Runs a tool with a deadline, in a process group of its own that is killed at the deadline (a hung nvpmodel with a
+ * child holding its output open goes with it); never throws. /usr/sbin is added to the PATH: systemd's may not have it.
+ */
+export async function runTool(command: string, args: string[], deadlineMs: number): Promise<CommandResult> {
+  const env = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin:/sbin:/bin` };
+  const outcome = await new ToolQuery({ command: () => command, args, deadlineMs, env, stderr: true }).run();
+  if (outcome.kind === 'missing') return { stdout: '', error: `${command} not found` };
+  if (outcome.kind === 'failed') return { stdout: '', error: outcome.reason };
+  if (outcome.code === 0) return { stdout: outcome.stdout, error: null };
+  const said = (outcome.stderr || outcome.stdout).trim().split('\n')[0] || `exit ${outcome.signal ?? outcome.code}`;
+  return { stdout: outcome.stdout, error: `${command} failed: ${said}` };
 }
 
 export function powerModeFact(query: CommandResult, statusText: string | null, confText: string | null): PowerModeFact {
@@ -250,14 +242,6 @@ export function powerModeFact(query: CommandResult, statusText: string | null, c
 
 function describeMode(mode: { mode: string; id: number | null }): string {
   return `${mode.mode}${mode.id !== null ? ` (id ${mode.id})` : ''}`;
-}
-
-function readIfPresent(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
 }
 
 /** Each tool gets this long; the three run side by side. */

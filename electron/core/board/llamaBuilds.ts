@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
+import { unpackedPath } from '../asarPath.js';
 import { readElfFile, type ElfResult } from './elfVersions.js';
 
 /**
@@ -147,12 +148,13 @@ export function nodeLlamaCppDir(): string | null {
   return null;
 }
 
-/** Inside an Electron app the binaries lie beside the archive (asarUnpack): read them there when they are. */
+/**
+ * Inside an Electron app the binaries lie beside the archive (asarUnpack): read them there when they are, else
+ * through Electron's asar support.
+ */
 function unpacked(file: string): string {
-  const marker = `${path.sep}app.asar${path.sep}`;
-  if (!file.includes(marker)) return file;
-  const outside = file.replace(marker, `${path.sep}app.asar.unpacked${path.sep}`);
-  return fs.existsSync(outside) ? outside : file;
+  const outside = unpackedPath(file);
+  return outside !== file && fs.existsSync(outside) ? outside : file;
 }
 
 function readJson(file: string): unknown {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 
 import type { LlamaDiscovery, LlamaGpu } from '../../../shared/board.js';
+import { isPackagedPath } from '../asarPath.js';
 import { chooseBinary, discoverFrom, judgeAll, type LlamaSystem } from './backends.js';
 import { NV_TEGRA_RELEASE } from './jetson.js';
 import { findLlamaBuilds, type FindOptions } from './llamaBuilds.js';
@@ -102,7 +103,8 @@ export function discoverLlama(options: DiscoveryOptions = {}): LlamaDiscovery {
   }
   const system = systemOf(options);
   const install = findLlamaBuilds(findOptions(system, options));
-  return discoverFrom(install.builds, system, install.problem);
+  const packaged = install.nodeLlamaCppDir !== null && isPackagedPath(install.nodeLlamaCppDir);
+  return discoverFrom(install.builds, system, install.problem, packaged);
 }
 
 /** The getLlama options that load the chosen binary. */

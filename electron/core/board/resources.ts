@@ -12,10 +12,11 @@ import {
 import { parseMeminfo } from '../sampler/procfs.js';
 import { ToolQuery } from '../toolQuery.js';
 import { parseCpuFeatures } from './cpuFeatures.js';
-import { thisBoardInventorySoFar } from './inventory.js';
+import { thisBoardInventorySoFar } from './inventoryProbe.js';
 import { discoverLlama } from './llamaDiscovery.js';
 import { GPU_LOAD_FILES, NV_TEGRA_RELEASE, parseGpuLoad, parseNvTegraRelease } from './jetson.js';
 import { HOST_QUERY_FIELDS, nvidiaSmiCommand, parseNvidiaSmiCsv, type NvidiaGpu } from './nvidiaSmi.js';
+import { readIfPresent } from '../readIfPresent.js';
 import { parseTegrastats } from './tegrastats.js';
 
 /**
@@ -121,14 +122,6 @@ function latestPerGpu(gpus: NvidiaGpu[]): NvidiaGpu[] {
   const byIndex = new Map<number, NvidiaGpu>();
   for (const gpu of gpus) byIndex.set(gpu.index, gpu);
   return [...byIndex.values()];
-}
-
-function readIfPresent(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
 }
 
 /** How long one nvidia-smi query may take; a driver that is not wedged answers in well under a second. */

@@ -6,7 +6,8 @@ import { formatGb, GIB, MIB, type BoardInventory, type BoardResources } from '..
 import { ROLES } from '../../../shared/instances.js';
 import type { Plan, PlanOutcome } from '../../../shared/plan.js';
 import { applySettingsPatch, DEFAULT_SETTINGS } from '../../../shared/settings.js';
-import { INVENTORY_DEADLINE_MS, thisBoardInventory } from '../board/inventory.js';
+import { INVENTORY_DEADLINE_MS } from '../board/inventory.js';
+import { thisBoardInventory } from '../board/inventoryProbe.js';
 import { readJetsonSystem, unrecordedJetsonSystem } from '../board/jetsonSystem.js';
 import { defaultRamLimitBytes, defaultReserveBytes } from '../planner/budget.js';
 import { planForSettings, resourcesFor, rolesOf, type RecordedInputs } from '../planner/planInputs.js';
@@ -132,7 +133,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
     measured.inventory === undefined
       ? unrecordedJetsonSystem()
       : await readJetsonSystem(resources.gpu.kind === 'jetson');
-  const enforcement = detectEnforcement();
+  const enforcement = await detectEnforcement();
   enforcement.dispose?.();
   const dataFolder = measureDataFolder(dataDirOf(flags));
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });

@@ -1,11 +1,12 @@
-import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { ENFORCEMENT_LABELS, type EnforcementInfo, type EnforcementKind } from '../../../shared/watchdog.js';
 import { LIMIT_ACTION_FRACTION } from '../watchdog/policy.js';
+import { readIfPresent } from '../readIfPresent.js';
 import { parseOomKills, parseProcCgroup } from './cgroupFiles.js';
 import { hostCgroupName, sweepStaleCgroups } from './staleCgroups.js';
+import { probeUserSystemd, SystemdScopeEnforcement, type SystemctlOptions } from './systemdScope.js';
 
 /**
  * Kernel-enforced per-instance RAM limits, where the system allows them: a memory cgroup per worker (v2 memory.max =
@@ -55,14 +56,6 @@ function writable(file: string): boolean {
   }
 }
 
-function readOr(file: string, fallback: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return fallback;
-  }
-}
-
 class CgroupEnforcement implements Enforcement {
   private count = 0;
 
@@ -99,7 +92,7 @@ class CgroupEnforcement implements Enforcement {
     fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
     return {
       setLimit,
-      oomKills: () => parseOomKills(readOr(path.join(dir, files.events), '')),
+      oomKills: () => parseOomKills(readIfPresent(path.join(dir, files.events)) ?? ''),
       release: () => {
         try {
           fs.rmdirSync(dir);
@@ -123,52 +116,6 @@ class CgroupEnforcement implements Enforcement {
   }
 }
 
-class SystemdScopeEnforcement implements Enforcement {
-  readonly info = info('systemd-scope', 'a user systemd manager runs: each worker starts in a scope with MemoryMax');
-  private count = 0;
-
-  wrapper(name: string, limitBytes: number): string[] {
-    const unit = `brain-in-jar-${process.pid}-${name}-${++this.count}`;
-    return [
-      'systemd-run',
-      '--user',
-      '--scope',
-      '--quiet',
-      `--unit=${unit}`,
-      '-p',
-      `MemoryMax=${Math.floor(limitBytes)}`,
-      '-p',
-      `MemoryHigh=${Math.floor(limitBytes * HIGH_FRACTION)}`,
-      '--',
-    ];
-  }
-
-  attach(_name: string, pid: number): WorkerLimit {
-    const unit = `brain-in-jar-${process.pid}-${_name}-${this.count}.scope`;
-    const cgroup = parseProcCgroup(readOr(`/proc/${pid}/cgroup`, '')).v2;
-    const events = cgroup ? path.join('/sys/fs/cgroup', cgroup, 'memory.events') : null;
-    return {
-      setLimit: (bytes, currentBytes) => {
-        const max = Math.floor(Math.max(bytes, currentBytes * BACKSTOP_HEADROOM));
-        execFile(
-          'systemctl',
-          [
-            '--user',
-            'set-property',
-            '--runtime',
-            unit,
-            `MemoryMax=${max}`,
-            `MemoryHigh=${Math.floor(max * HIGH_FRACTION)}`,
-          ],
-          () => undefined,
-        );
-      },
-      oomKills: () => (events ? parseOomKills(readOr(events, '')) : 0),
-      release: () => undefined,
-    };
-  }
-}
-
 class WatchdogOnly implements Enforcement {
   constructor(readonly info: EnforcementInfo) {}
   wrapper(): null {
@@ -182,28 +129,29 @@ class WatchdogOnly implements Enforcement {
 export interface EnforcementProbeOptions {
   cgroupRoot?: string;
   procSelfCgroup?: string;
+  systemctl?: SystemctlOptions;
 }
 
 /**
  * The strongest enforcement this system allows, and why. Creates this host's cgroup folder when it can, after
  * sweeping the folders of hosts that are gone from beside it.
  */
-export function detectEnforcement(
+export async function detectEnforcement(
   options: EnforcementProbeOptions = {},
-): Enforcement & { dispose?: () => void; swept?: string[] } {
+): Promise<Enforcement & { dispose?: () => void; swept?: string[] }> {
   const root = options.cgroupRoot ?? '/sys/fs/cgroup';
-  const own = parseProcCgroup(options.procSelfCgroup ?? readOr('/proc/self/cgroup', ''));
+  const own = parseProcCgroup(options.procSelfCgroup ?? readIfPresent('/proc/self/cgroup') ?? '');
   const reasons: string[] = [];
   const name = hostCgroupName();
 
   // cgroup v2 with the memory controller, where this process may make child groups.
-  if (own.v2 !== null && readOr(path.join(root, 'cgroup.controllers'), '').split(/\s+/).includes('memory')) {
+  if (own.v2 !== null && (readIfPresent(path.join(root, 'cgroup.controllers')) ?? '').split(/\s+/).includes('memory')) {
     const parent = path.join(root, own.v2);
     const base = path.join(parent, name);
     try {
       const swept = sweepStaleCgroups(parent);
       fs.mkdirSync(base);
-      if (!readOr(path.join(base, 'cgroup.controllers'), '').includes('memory')) {
+      if (!(readIfPresent(path.join(base, 'cgroup.controllers')) ?? '').includes('memory')) {
         fs.writeFileSync(path.join(parent, 'cgroup.subtree_control'), '+memory');
       }
       fs.writeFileSync(path.join(base, 'cgroup.subtree_control'), '+memory');
@@ -243,17 +191,9 @@ export function detectEnforcement(
   }
 
   // A user systemd manager can make scopes with MemoryMax for us.
-  try {
-    const state = execFileSync('systemctl', ['--user', 'is-system-running'], {
-      encoding: 'utf8',
-      timeout: 3000,
-    }).trim();
-    if (state === 'running' || state === 'degraded') return new SystemdScopeEnforcement();
-    reasons.push(`the user systemd manager is ${state}`);
-  } catch (error) {
-    const output = (error as { stdout?: string }).stdout?.trim();
-    reasons.push(output ? `the user systemd manager is ${output}` : 'no user systemd manager');
-  }
+  const systemd = await probeUserSystemd(options.systemctl);
+  if (systemd.runs) return new SystemdScopeEnforcement(HIGH_FRACTION, BACKSTOP_HEADROOM, options.systemctl);
+  reasons.push(systemd.reason);
 
   return new WatchdogOnly(info('watchdog-only', reasons.join('; ')));
 }

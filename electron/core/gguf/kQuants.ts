@@ -238,16 +238,8 @@ export const Q6_K: BlockCodec = {
   encode(x, from, out, at) {
     const L = new Uint8Array(256);
     const scales = new Float32Array(16);
-    let maxScale = 0;
-    let maxAbsScale = 0;
-    for (let group = 0; group < 16; group++) {
-      const scale = signedScale(x, from + 16 * group, 16, 32, L, 16 * group);
-      scales[group] = scale;
-      if (Math.abs(scale) > maxAbsScale) {
-        maxAbsScale = Math.abs(scale);
-        maxScale = scale;
-      }
-    }
+    for (let group = 0; group < 16; group++) scales[group] = signedScale(x, from + 16 * group, 16, 32, L, 16 * group);
+    const { max: maxScale, amax: maxAbsScale } = signedMax(scales, 0, 16);
     out.fill(0, at, at + 210);
     if (maxAbsScale < GROUP_MAX_EPS) return;
     const iscale = f(-128 / maxScale);

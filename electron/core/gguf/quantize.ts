@@ -28,43 +28,76 @@ export { fromBf16, fromHalf, IQ4_LEVELS, toBf16, toHalf } from './quantMath.js';
 
 // ---- 32-value blocks with one scale ----
 
-/** Q4_0 and Q5_0: value = d * (q - 2^(bits-1)), d = max / -2^(bits-1). */
+/** Where a Q4_x/Q5_x block keeps its packed levels, from the block's start: qs, and Q5's fifth bits qh (null in Q4). */
+interface LevelLayout {
+  qs: number;
+  qh: number | null;
+}
+
+/**
+ * Q4_0's, Q4_1's, Q5_0's and Q5_1's 32 levels: value j's low four bits and value 16+j's share byte j of qs; Q5's
+ * fifth bits are bits j and 16+j of the little-endian u32 qh.
+ */
+function packLevels(
+  level: (v: number) => number,
+  x: Float32Array,
+  from: number,
+  out: Uint8Array,
+  at: number,
+  layout: LevelLayout,
+): void {
+  let qh = 0;
+  for (let j = 0; j < 16; j++) {
+    const q0 = level(x[from + j]!);
+    const q1 = level(x[from + 16 + j]!);
+    out[at + layout.qs + j] = (q0 & 0x0f) | ((q1 & 0x0f) << 4);
+    qh |= ((q0 >> 4) & 1) << j;
+    qh |= ((q1 >> 4) & 1) << (j + 16);
+  }
+  if (layout.qh !== null) new DataView(out.buffer, out.byteOffset).setUint32(at + layout.qh, qh >>> 0, true);
+}
+
+/** packLevels undone: each level through `value` into y[to..to+32). */
+function unpackLevels(
+  value: (q: number) => number,
+  bytes: Uint8Array,
+  at: number,
+  layout: LevelLayout,
+  y: Float32Array,
+  to: number,
+): void {
+  const qh = layout.qh !== null ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(at + layout.qh, true) : 0;
+  for (let j = 0; j < 16; j++) {
+    const byte = bytes[at + layout.qs + j]!;
+    y[to + j] = value((byte & 0x0f) | (((qh >>> j) & 1) << 4));
+    y[to + 16 + j] = value((byte >> 4) | (((qh >>> (j + 16)) & 1) << 4));
+  }
+}
+
+/** Q4_0 and Q5_0: value = d * (q - 2^(bits-1)), d = max / -2^(bits-1). Layout: d, (Q5_0: qh), qs. */
 function symmetric(bits: 4 | 5): BlockCodec {
   const half = 1 << (bits - 1);
   const top = (1 << bits) - 1;
-  const qsAt = bits === 4 ? 2 : 6;
+  const layout: LevelLayout = bits === 4 ? { qs: 2, qh: null } : { qs: 6, qh: 2 };
   return {
     encode(x, from, out, at) {
       const { max } = signedMax(x, from, 32);
       const d = f(max / -half);
       const id = d ? f(1 / d) : 0;
       putHalf(out, at, d);
-      let qh = 0;
-      for (let j = 0; j < 16; j++) {
-        const q0 = Math.min(top, Math.trunc(f(f(x[from + j]! * id) + (half + 0.5))));
-        const q1 = Math.min(top, Math.trunc(f(f(x[from + 16 + j]! * id) + (half + 0.5))));
-        out[at + qsAt + j] = (q0 & 0x0f) | ((q1 & 0x0f) << 4);
-        qh |= ((q0 >> 4) & 1) << j;
-        qh |= ((q1 >> 4) & 1) << (j + 16);
-      }
-      if (bits === 5) new DataView(out.buffer, out.byteOffset).setUint32(at + 2, qh >>> 0, true);
+      packLevels((v) => Math.min(top, Math.trunc(f(f(v * id) + (half + 0.5)))), x, from, out, at, layout);
     },
     decode(bytes, at, y, to) {
       const d = getHalf(bytes, at);
-      const qh = bits === 5 ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(at + 2, true) : 0;
-      for (let j = 0; j < 16; j++) {
-        const byte = bytes[at + qsAt + j]!;
-        y[to + j] = (((byte & 0x0f) | (((qh >>> j) & 1) << 4)) - half) * d;
-        y[to + 16 + j] = (((byte >> 4) | (((qh >>> (j + 16)) & 1) << 4)) - half) * d;
-      }
+      unpackLevels((q) => (q - half) * d, bytes, at, layout, y, to);
     },
   };
 }
 
-/** Q4_1 and Q5_1: value = d * q + m, from the block's minimum and range. */
+/** Q4_1 and Q5_1: value = d * q + m, from the block's minimum and range. Layout: d, m, (Q5_1: qh), qs. */
 function affine(bits: 4 | 5): BlockCodec {
   const top = (1 << bits) - 1;
-  const qsAt = bits === 4 ? 4 : 8;
+  const layout: LevelLayout = bits === 4 ? { qs: 4, qh: null } : { qs: 8, qh: 4 };
   return {
     encode(x, from, out, at) {
       const { min, max } = minMax(x, from, 32);
@@ -72,30 +105,17 @@ function affine(bits: 4 | 5): BlockCodec {
       const id = d ? f(1 / d) : 0;
       putHalf(out, at, d);
       putHalf(out, at + 2, min);
-      let qh = 0;
-      for (let j = 0; j < 16; j++) {
-        // Q4_1 caps at 15; Q5_1's cast to uint8 keeps the low bits.
-        const level = (v: number) => {
-          const q = Math.trunc(f(f(f(v - min) * id) + 0.5));
-          return bits === 4 ? Math.min(top, q) : q & 0xff;
-        };
-        const q0 = level(x[from + j]!);
-        const q1 = level(x[from + 16 + j]!);
-        out[at + qsAt + j] = (q0 & 0x0f) | ((q1 & 0x0f) << 4);
-        qh |= ((q0 >> 4) & 1) << j;
-        qh |= ((q1 >> 4) & 1) << (j + 16);
-      }
-      if (bits === 5) new DataView(out.buffer, out.byteOffset).setUint32(at + 4, qh >>> 0, true);
+      // Q4_1 caps at 15; Q5_1's cast to uint8 keeps the low bits.
+      const level = (v: number) => {
+        const q = Math.trunc(f(f(f(v - min) * id) + 0.5));
+        return bits === 4 ? Math.min(top, q) : q & 0xff;
+      };
+      packLevels(level, x, from, out, at, layout);
     },
     decode(bytes, at, y, to) {
       const d = getHalf(bytes, at);
       const m = getHalf(bytes, at + 2);
-      const qh = bits === 5 ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(at + 4, true) : 0;
-      for (let j = 0; j < 16; j++) {
-        const byte = bytes[at + qsAt + j]!;
-        y[to + j] = ((byte & 0x0f) | (((qh >>> j) & 1) << 4)) * d + m;
-        y[to + 16 + j] = ((byte >> 4) | (((qh >>> (j + 16)) & 1) << 4)) * d + m;
-      }
+      unpackLevels((q) => q * d + m, bytes, at, layout, y, to);
     },
   };
 }
@@ -201,16 +221,8 @@ const IQ4_XS: BlockCodec = {
   encode(x, from, out, at) {
     const L = new Uint8Array(256);
     const scales = new Float32Array(8);
-    let maxScale = 0;
-    let amaxScale = 0;
-    for (let block = 0; block < 8; block++) {
-      const scale = iq4BlockScale(x, from + 32 * block, L, 32 * block);
-      scales[block] = scale;
-      if (Math.abs(scale) > amaxScale) {
-        amaxScale = Math.abs(scale);
-        maxScale = scale;
-      }
-    }
+    for (let block = 0; block < 8; block++) scales[block] = iq4BlockScale(x, from + 32 * block, L, 32 * block);
+    const { max: maxScale } = signedMax(scales, 0, 8);
     const d = f(-maxScale / 32);
     putHalf(out, at, d);
     const id = d ? f(1 / d) : 0;

@@ -100,7 +100,8 @@ class Cursor {
     return this.size - this.position;
   }
 
-  private ensure(length: number, what: string): Buffer {
+  /** The next `length` bytes; the file must hold them. */
+  bytes(length: number, what: string): Buffer {
     if (length > this.remaining) {
       throw new GgufFormatError(
         'truncated',
@@ -120,98 +121,55 @@ class Cursor {
     return this.buffer.subarray(start, start + length);
   }
 
-  u8(what: string): number {
-    return this.ensure(1, what).readUInt8(0);
-  }
-  i8(what: string): number {
-    return this.ensure(1, what).readInt8(0);
-  }
-  u16(what: string): number {
-    return this.ensure(2, what).readUInt16LE(0);
-  }
-  i16(what: string): number {
-    return this.ensure(2, what).readInt16LE(0);
-  }
   u32(what: string): number {
-    return this.ensure(4, what).readUInt32LE(0);
-  }
-  i32(what: string): number {
-    return this.ensure(4, what).readInt32LE(0);
-  }
-  f32(what: string): number {
-    return this.ensure(4, what).readFloatLE(0);
-  }
-  f64(what: string): number {
-    return this.ensure(8, what).readDoubleLE(0);
+    return this.bytes(4, what).readUInt32LE(0);
   }
   u64(what: string): number {
-    const value = this.ensure(8, what).readBigUInt64LE(0);
+    const value = this.bytes(8, what).readBigUInt64LE(0);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new GgufFormatError('corrupt', `${what} at byte ${this.position - 8} is impossibly large (${value})`);
     }
     return Number(value);
   }
-  i64(what: string): number {
-    return Number(this.ensure(8, what).readBigInt64LE(0));
-  }
   string(what: string): string {
     const length = this.u64(`the length of ${what}`);
-    return this.ensure(length, what).toString('utf8');
+    return this.bytes(length, what).toString('utf8');
   }
   skip(length: number, what: string): void {
-    if (length > this.remaining) this.ensure(length, what);
+    if (length > this.remaining) this.bytes(length, what);
     this.position += length;
   }
 }
 
-/** Smallest encoded size of one value of a type, used to refuse array counts that cannot fit in the file. */
+/** The scalar types of a fixed size: how many bytes one takes, and how it is read from them. */
+const FIXED_SIZE: ReadonlyMap<GgufValueType, { size: number; read: (bytes: Buffer) => GgufScalar }> = new Map([
+  [GgufValueType.UINT8, { size: 1, read: (bytes: Buffer) => bytes.readUInt8(0) }],
+  [GgufValueType.INT8, { size: 1, read: (bytes: Buffer) => bytes.readInt8(0) }],
+  [GgufValueType.BOOL, { size: 1, read: (bytes: Buffer) => bytes.readUInt8(0) !== 0 }],
+  [GgufValueType.UINT16, { size: 2, read: (bytes: Buffer) => bytes.readUInt16LE(0) }],
+  [GgufValueType.INT16, { size: 2, read: (bytes: Buffer) => bytes.readInt16LE(0) }],
+  [GgufValueType.UINT32, { size: 4, read: (bytes: Buffer) => bytes.readUInt32LE(0) }],
+  [GgufValueType.INT32, { size: 4, read: (bytes: Buffer) => bytes.readInt32LE(0) }],
+  [GgufValueType.FLOAT32, { size: 4, read: (bytes: Buffer) => bytes.readFloatLE(0) }],
+  [GgufValueType.INT64, { size: 8, read: (bytes: Buffer) => Number(bytes.readBigInt64LE(0)) }],
+  [GgufValueType.FLOAT64, { size: 8, read: (bytes: Buffer) => bytes.readDoubleLE(0) }],
+]);
+
+/**
+ * Smallest encoded size of one value of a type, used to refuse array counts that cannot fit in the file: a string
+ * takes at least its 8-byte length, a u64 its 8 bytes.
+ */
 function minimumSize(type: GgufValueType): number {
-  switch (type) {
-    case GgufValueType.UINT8:
-    case GgufValueType.INT8:
-    case GgufValueType.BOOL:
-      return 1;
-    case GgufValueType.UINT16:
-    case GgufValueType.INT16:
-      return 2;
-    case GgufValueType.UINT32:
-    case GgufValueType.INT32:
-    case GgufValueType.FLOAT32:
-      return 4;
-    default:
-      return 8;
-  }
+  return FIXED_SIZE.get(type)?.size ?? 8;
 }
 
 function readScalar(cursor: Cursor, type: GgufValueType, what: string): GgufScalar {
-  switch (type) {
-    case GgufValueType.UINT8:
-      return cursor.u8(what);
-    case GgufValueType.INT8:
-      return cursor.i8(what);
-    case GgufValueType.UINT16:
-      return cursor.u16(what);
-    case GgufValueType.INT16:
-      return cursor.i16(what);
-    case GgufValueType.UINT32:
-      return cursor.u32(what);
-    case GgufValueType.INT32:
-      return cursor.i32(what);
-    case GgufValueType.FLOAT32:
-      return cursor.f32(what);
-    case GgufValueType.BOOL:
-      return cursor.u8(what) !== 0;
-    case GgufValueType.STRING:
-      return cursor.string(what);
-    case GgufValueType.UINT64:
-      return cursor.u64(what);
-    case GgufValueType.INT64:
-      return cursor.i64(what);
-    case GgufValueType.FLOAT64:
-      return cursor.f64(what);
-    default:
-      throw new GgufFormatError('corrupt', `${what} has an unknown value type ${String(type)}`);
-  }
+  if (type === GgufValueType.STRING) return cursor.string(what);
+  // A u64 is checked: past 2^53 it is no size or count a file can hold.
+  if (type === GgufValueType.UINT64) return cursor.u64(what);
+  const fixed = FIXED_SIZE.get(type);
+  if (!fixed) throw new GgufFormatError('corrupt', `${what} has an unknown value type ${String(type)}`);
+  return fixed.read(cursor.bytes(fixed.size, what));
 }
 
 function readValue(cursor: Cursor, type: number, what: string, keepAll = false): GgufValue {

@@ -45,29 +45,22 @@ class ByteWriter {
     this.length += buffer.length;
   }
   u16(value: number): void {
-    const b = Buffer.alloc(2);
-    b.writeUInt16LE(value);
-    this.push(b);
+    this.fixed(2, (b) => b.writeUInt16LE(value));
   }
   u32(value: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(value);
-    this.push(b);
+    this.fixed(4, (b) => b.writeUInt32LE(value));
   }
   i32(value: number): void {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(value);
-    this.push(b);
+    this.fixed(4, (b) => b.writeInt32LE(value));
   }
   u64(value: number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(value));
-    this.push(b);
+    this.fixed(8, (b) => b.writeBigUInt64LE(BigInt(value)));
   }
   f32(value: number): void {
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(value);
-    this.push(b);
+    this.fixed(4, (b) => b.writeFloatLE(value));
+  }
+  bool(value: boolean): void {
+    this.fixed(1, (b) => b.writeUInt8(value ? 1 : 0));
   }
   string(value: string): void {
     const bytes = Buffer.from(value, 'utf8');
@@ -77,53 +70,46 @@ class ByteWriter {
   toBuffer(): Buffer {
     return Buffer.concat(this.chunks);
   }
+  private fixed(size: number, write: (bytes: Buffer) => unknown): void {
+    const bytes = Buffer.alloc(size);
+    write(bytes);
+    this.push(bytes);
+  }
 }
 
+type Scalar = 'u16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string';
+
+/** Each scalar kind's GGUF value type. */
+const SCALAR_TYPES: Readonly<Record<Scalar, GgufValueType>> = {
+  u16: GgufValueType.UINT16,
+  u32: GgufValueType.UINT32,
+  i32: GgufValueType.INT32,
+  f32: GgufValueType.FLOAT32,
+  bool: GgufValueType.BOOL,
+  string: GgufValueType.STRING,
+};
+
+/** Writes one value of a kind; the MetadataValue union pairs each kind with its value's type. */
+function writeScalar(out: ByteWriter, kind: Scalar, value: number | string | boolean): void {
+  if (kind === 'string') out.string(value as string);
+  else if (kind === 'bool') out.bool(value as boolean);
+  else out[kind](value as number);
+}
+
+/** A value is its type, then itself; an array is ARRAY, its items' type, its length, then the items. */
 function writeMetadataValue(out: ByteWriter, entry: MetadataValue): void {
-  switch (entry.type) {
-    case 'u16':
-      out.u32(GgufValueType.UINT16);
-      out.u16(entry.value);
-      return;
-    case 'u32':
-      out.u32(GgufValueType.UINT32);
-      out.u32(entry.value);
-      return;
-    case 'i32':
-      out.u32(GgufValueType.INT32);
-      out.i32(entry.value);
-      return;
-    case 'f32':
-      out.u32(GgufValueType.FLOAT32);
-      out.f32(entry.value);
-      return;
-    case 'bool':
-      out.u32(GgufValueType.BOOL);
-      out.push(Buffer.from([entry.value ? 1 : 0]));
-      return;
-    case 'string':
-      out.u32(GgufValueType.STRING);
-      out.string(entry.value);
-      return;
-    case 'string[]':
-      out.u32(GgufValueType.ARRAY);
-      out.u32(GgufValueType.STRING);
-      out.u64(entry.value.length);
-      for (const item of entry.value) out.string(item);
-      return;
-    case 'f32[]':
-      out.u32(GgufValueType.ARRAY);
-      out.u32(GgufValueType.FLOAT32);
-      out.u64(entry.value.length);
-      for (const item of entry.value) out.f32(item);
-      return;
-    case 'i32[]':
-      out.u32(GgufValueType.ARRAY);
-      out.u32(GgufValueType.INT32);
-      out.u64(entry.value.length);
-      for (const item of entry.value) out.i32(item);
-      return;
+  if (entry.type.endsWith('[]')) {
+    const kind = entry.type.slice(0, -2) as Scalar;
+    const items = entry.value as ReadonlyArray<number | string>;
+    out.u32(GgufValueType.ARRAY);
+    out.u32(SCALAR_TYPES[kind]);
+    out.u64(items.length);
+    for (const item of items) writeScalar(out, kind, item);
+    return;
   }
+  const kind = entry.type as Scalar;
+  out.u32(SCALAR_TYPES[kind]);
+  writeScalar(out, kind, entry.value as number | string | boolean);
 }
 
 function encodeTensor(spec: TensorSpec, values: Float32Array): Buffer {

@@ -19,7 +19,7 @@ type Outgoing = HostMessage extends infer M ? (M extends HostMessage ? Omit<M, '
  * replaces the instance worker with another that speaks the same protocol: the tests and benchmarks use a memory
  * hog there, to drive the watchdog with real processes at known fill rates.
  */
-export function workerScript(name: 'main' | 'probe'): string {
+export function workerScript(name: 'main' | 'probe' | 'inventory'): string {
   if (name === 'main' && process.env.BRAIN_IN_JAR_WORKER_SCRIPT) return process.env.BRAIN_IN_JAR_WORKER_SCRIPT;
   const here = fileURLToPath(import.meta.url);
   return unpackedPath(path.join(path.dirname(here), '..', '..', 'worker', `${name}${path.extname(here)}`));

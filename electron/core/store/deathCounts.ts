@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { ROLES, type Role } from '../../../shared/instances.js';
 import { Emitter, type Dispose } from '../emitter.js';
 import { writeFileAtomic } from './atomicFile.js';
+import { parseJsonObject } from './jsonObject.js';
 
 export type DeathCounts = Record<Role, number>;
 
@@ -21,20 +22,13 @@ export interface ReadCounts {
 
 /** Parses deaths.json's text: every role's value must be a count; a missing role is 0 (an older file), not damage. */
 export function parseDeathCounts(text: string): ReadCounts {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    return { counts: {}, problems: [`not valid JSON (${(error as Error).message})`] };
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { counts: {}, problems: ['not an object of counts by role'] };
-  }
+  const parsed = parseJsonObject(text, 'not an object of counts by role');
+  if (!parsed.ok) return { counts: {}, problems: [parsed.problem] };
   const counts: Partial<DeathCounts> = {};
   const problems: string[] = [];
   for (const role of ROLES) {
-    if (!Object.prototype.hasOwnProperty.call(parsed, role)) continue;
-    const value = (parsed as Record<string, unknown>)[role];
+    if (!Object.hasOwn(parsed.object, role)) continue;
+    const value = parsed.object[role];
     if (isDeathCount(value)) counts[role] = value;
     else problems.push(`${role} is ${JSON.stringify(value) ?? String(value)}, not a count`);
   }

@@ -104,15 +104,20 @@ function openLines(file: string, options: LineFileOptions): Opened {
   return [file, fd, lines, options.durable, options.io ?? NODE_APPEND_IO];
 }
 
-/** Cuts a file back to its last newline if its last line is incomplete. Returns the bytes removed. */
-export function repairTornTail(file: string): number {
-  let fd: number;
+/** A file not there yet is an empty one to the readers below; any other failure to open it is an error. */
+function openIfExists(file: string, flags: 'r' | 'r+'): number | null {
   try {
-    fd = fs.openSync(file, 'r+');
+    return fs.openSync(file, flags);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
+}
+
+/** Cuts a file back to its last newline if its last line is incomplete. Returns the bytes removed. */
+export function repairTornTail(file: string): number {
+  const fd = openIfExists(file, 'r+');
+  if (fd === null) return 0;
   try {
     const size = fs.fstatSync(fd).size;
     if (size === 0) return 0;
@@ -142,14 +147,9 @@ export function repairTornTail(file: string): number {
 }
 
 function countLines(file: string): number {
+  const fd = openIfExists(file, 'r');
+  if (fd === null) return 0;
   let count = 0;
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
   try {
     const chunk = Buffer.alloc(256 * 1024);
     let position = 0;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { crossFieldProblem, DEFAULT_SETTINGS, type Settings } from '../../../shared/settings.js';
 import { SETTINGS_TABLE } from '../../../shared/settingsTable.js';
 import { writeFileAtomic } from './atomicFile.js';
+import { parseJsonObject } from './jsonObject.js';
 import { LatestFile } from './latestFile.js';
 
 /**
@@ -88,19 +89,12 @@ export interface ReadSettings {
 }
 
 export function readSettingsText(text: string): ReadSettings {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    return { settings: null, unknown: {}, problems: [`not valid JSON: ${(error as Error).message}`] };
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { settings: null, unknown: {}, problems: ['not a JSON object'] };
-  }
+  const parsed = parseJsonObject(text, 'not a JSON object');
+  if (!parsed.ok) return { settings: null, unknown: {}, problems: [parsed.problem] };
   const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
   const unknown: Array<[string, unknown]> = [];
   const problems: string[] = [];
-  for (const [key, value] of Object.entries(parsed)) {
+  for (const [key, value] of Object.entries(parsed.object)) {
     // Own keys only: "toString" or "__proto__" in the file are a newer version's keys, not the prototype's.
     if (!Object.hasOwn(SETTINGS_TABLE, key)) {
       unknown.push([key, value]);
