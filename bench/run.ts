@@ -1,16 +1,19 @@
 /**
  * npm run bench [-- NAME ...] [--json] [--recording=FILE (renderer: replay a kept recording)]
+ *   [--watchdog-runs=N (watchdog: runs of each policy at each rate, 11 unless told; fewer for a quick look)]
  *   [--minutes N] [--seed S] (soak: how long, and the seed of its random kills and calls; not run by default)
  * Prints each benchmark's figures as a table (medians, and ratios against a baseline run side by side), or with
  * --json one JSON object holding them all.
  */
+import { cleanUpOnSignals, exitAfterCleanUp, interrupted } from './cleanup.js';
 import { benchAdmission, printAdmission } from './admission.js';
 import { benchPath, printPath } from './path.js';
 import { benchPlanner, printPlanner } from './planner.js';
 import { benchRenderer, printRenderer } from './renderer.js';
 import { benchSoak } from './soak.js';
 import { printSoak, soakFailures } from './soakVerdict.js';
-import { benchWatchdog, printWatchdog } from './watchdog.js';
+import { benchWatchdog } from './watchdog.js';
+import { printWatchdog } from './watchdogReport.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -49,6 +52,10 @@ const log = (line: string) => {
   else process.stderr.write(`${line}\n`);
 };
 const results: Record<string, unknown> = {};
+cleanUpOnSignals(log);
+/** A bench interrupted by Ctrl-C fails where it waited; the signal's clean-up then ends the process, not that failure. */
+const unlessInterrupted = <T>(running: Promise<T>): Promise<T> =>
+  running.catch((error: unknown) => (interrupted() ? exitAfterCleanUp() : Promise.reject(error)));
 for (const name of selected) {
   if (name === 'path') {
     log('path: running...');
@@ -68,7 +75,9 @@ for (const name of selected) {
 for (const name of selected) {
   if (name === 'watchdog') {
     log('watchdog: running...');
-    const result = await benchWatchdog({ runs: 11, log });
+    const runs = Number(args.find((arg) => arg.startsWith('--watchdog-runs='))?.slice('--watchdog-runs='.length) ?? 11);
+    if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--watchdog-runs= takes a whole number of runs');
+    const result = await unlessInterrupted(benchWatchdog({ runs, log }));
     results.watchdog = result;
     if (!json) log(`\n${printWatchdog(result)}\n`);
   }
@@ -95,7 +104,7 @@ for (const name of selected) {
     const minutes = numberFlag('--minutes', 1, (n) => n > 0);
     const seed = numberFlag('--seed', Date.now() % 1_000_000, (n) => Number.isSafeInteger(n));
     log(`soak: running for ${minutes} min, seed ${seed}...`);
-    const figures = await benchSoak({ minutes, seed, log });
+    const figures = await unlessInterrupted(benchSoak({ minutes, seed, log }));
     const failures = soakFailures(figures);
     results.soak = { ...figures, failures };
     if (!json) log(`\n${printSoak(figures, failures)}\n`);

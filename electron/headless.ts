@@ -15,6 +15,7 @@ import { startHost, StartupError, type RunningHost } from './core/startHost.js';
 import { pingIntervalMs, ServiceWatchdog } from './core/serviceWatchdog.js';
 import { reportStartupFailure } from './core/startupFailure.js';
 import { defaultDataDir } from './core/store/dataDir.js';
+import { installTestHooks } from './core/testHooks.js';
 
 /** What a person reading the terminal wants to see of the events. */
 function humanLine(event: HostEvent): string | null {
@@ -119,6 +120,7 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    installTestHooks();
   });
 }
 

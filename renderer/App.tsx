@@ -5,8 +5,12 @@ import { callThrough, type Call } from './client/call.js';
 import type { Connection } from './client/connect.js';
 import type { ConnectionStatus } from './client/webSocketClient.js';
 import { Header } from './components/Header.js';
+import { History } from './components/History.js';
+import { PanelToken } from './components/PanelToken.js';
 import { InstanceCard } from './components/InstanceCard.js';
 import { SidePanel } from './components/SidePanel.js';
+import { instanceHeadroom } from './state/headroom.js';
+import { limitOf } from './state/limits.js';
 import { applyPush, initialPanelState, type PanelState } from './state/panelState.js';
 
 const applyPushes = (state: PanelState, pushes: ServerPush[]): PanelState => pushes.reduce(applyPush, state);
@@ -44,6 +48,9 @@ export function App({ connection }: { connection: Connection }) {
   const [state, dispatch] = useReducer(applyPushes, initialPanelState);
   const [status, setStatus] = useState<ConnectionStatus>({ kind: 'connecting' });
   const [notice, setNotice] = useState<string | null>(null);
+  const [showHistory, setShowHistory] = useState(false);
+  // What is on screen while the host is away is the last it said: marked, so nobody reads it as live.
+  const stale = state.ready && status.kind !== 'open';
 
   useEffect(() => subscribeByFrame(connection, dispatch), [connection]);
   useEffect(() => connection.onStatus(setStatus), [connection]);
@@ -60,8 +67,15 @@ export function App({ connection }: { connection: Connection }) {
   );
 
   return (
-    <div className="app">
+    <div className="app" data-stale={stale ? 'true' : undefined}>
       <Header state={state} status={status} call={call} />
+      {stale && (status.kind === 'closed' || status.kind === 'refused') && (
+        <div className="notice stale-notice" role="alert" data-testid="stale-notice">
+          <span>
+            {status.message} Stale: every figure is as of {new Date(status.since).toLocaleTimeString()}.
+          </span>
+        </div>
+      )}
       {state.disk && state.disk.state !== 'ok' && (
         <div className={`notice disk-notice disk-${state.disk.state}`} role="alert" data-testid="disk-notice">
           <span>{state.disk.message}</span>
@@ -81,7 +95,9 @@ export function App({ connection }: { connection: Connection }) {
         </div>
       )}
       {!state.ready ? (
-        <p className="waiting">{status.kind === 'closed' ? status.message : 'Connecting to the host…'}</p>
+        <p className="waiting">
+          {status.kind === 'closed' || status.kind === 'refused' ? status.message : 'Connecting to the host…'}
+        </p>
       ) : (
         <main className={`layout layout-${state.mode}`}>
           <section className="instances" aria-label="Instances">
@@ -92,11 +108,8 @@ export function App({ connection }: { connection: Connection }) {
                 call={act}
                 held={state.watchdog?.holding[view.instance] ?? null}
                 layerCap={state.watchdog?.layerCaps[view.instance] ?? null}
-                limitBytes={
-                  state.plan?.ok
-                    ? (state.plan.plan.instances.find((plan) => plan.instance === view.instance)?.ramLimitBytes ?? null)
-                    : null
-                }
+                limitBytes={limitOf(state.plan, view.instance)}
+                headroom={instanceHeadroom(state.metrics, view.instance, limitOf(state.plan, view.instance))}
                 watched={state.instances
                   .filter((other) => watches(view.instance, other.instance))
                   .map((other) => ({ instance: other.instance, deaths: other.deaths }))}
@@ -106,6 +119,15 @@ export function App({ connection }: { connection: Connection }) {
           <SidePanel state={state} call={call} native={connection.native} />
         </main>
       )}
+      {state.ready && showHistory && <History connection={connection} />}
+      <footer className="footer">
+        {state.ready && (
+          <button type="button" aria-expanded={showHistory} onClick={() => setShowHistory(!showHistory)}>
+            {showHistory ? 'Hide history' : 'History and export'}
+          </button>
+        )}
+        <PanelToken connection={connection} status={status} />
+      </footer>
     </div>
   );
 }

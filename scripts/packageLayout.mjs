@@ -175,6 +175,20 @@ export function layoutChecks({ dir, arch, executableName, localBuilds }) {
     `shipped: ${[...new Set(binDirs)].join(', ')}`,
   );
 
+  // koffi: the kernel line watcher's FFI. Only this arch's glibc binary may ship (none where npm did not install it).
+  const koffiRoot = path.join(unpacked, 'node_modules/@koromix');
+  const koffiBins = fs.existsSync(koffiRoot)
+    ? fs
+        .readdirSync(koffiRoot, { recursive: true })
+        .map(String)
+        .filter((file) => file.endsWith('.node'))
+    : [];
+  check(
+    koffiBins.every((file) => file === path.join(`koffi-linux-${arch}`, `linux_${arch}`, 'koffi.node')),
+    "koffi's binary of this arch (glibc) only",
+    `shipped: ${koffiBins.join(', ') || 'none'}`,
+  );
+
   const builds = path.join(unpacked, 'node_modules/node-llama-cpp/llama/localBuilds');
   const shipped = fs.existsSync(builds) ? fs.readdirSync(builds) : [];
   const expected = localBuilds.filter((name) => name.startsWith(`linux-${arch}`));

@@ -2,11 +2,13 @@ import type { BoardResources } from './board.js';
 import type { DataFolderStatus } from './dataFolder.js';
 import type { ApiResult } from './errors.js';
 import type { HostEvent } from './events.js';
+import type { HistoryPage, SessionList, TokenInfo } from './history.js';
 import type { InstanceSnapshot, Role } from './instances.js';
 import { ROLES } from './instances.js';
 import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
 import * as s from './schema.js';
+import { inOperatorWords } from './settingNames.js';
 import { SETTINGS_PATCH, type Settings, type SETTING_APPLIES } from './settings.js';
 import type { WatchdogStatus } from './watchdog.js';
 
@@ -61,6 +63,9 @@ export interface ModelCheck {
 
 const role = s.literalUnion(ROLES);
 
+/** A settings change, refused in the operator's words ("SUBJECT's RAM limit must be ..."). */
+const OPERATOR_PATCH = s.reworded(SETTINGS_PATCH, inOperatorWords);
+
 /**
  * Every method of the api: its params schema. The host validates every inbound payload against these before it
  * reaches the implementation in electron/core/api.ts.
@@ -78,11 +83,11 @@ export const METHODS = {
   'models.check': s.object({ path: s.string({ minLength: 1 }) }),
   'settings.get': s.object({}),
   /** Change settings: refused whole (nothing changes) when any field is invalid or the limits exceed the board. */
-  'settings.set': SETTINGS_PATCH,
+  'settings.set': OPERATOR_PATCH,
   /** The current offload plan. */
   'plan.get': s.object({}),
   /** The plan these settings would give, without changing anything. */
-  'plan.preview': s.object({ patch: SETTINGS_PATCH }),
+  'plan.preview': s.reworded(s.object({ patch: SETTINGS_PATCH }), inOperatorWords),
   /** Measure the board again (RAM, GPU, backend) and re-plan. */
   'board.refresh': s.object({}),
   /**
@@ -90,7 +95,28 @@ export const METHODS = {
    * new mode's instances start. Refused, changing nothing, when the budget does not allow the new mode.
    */
   'mode.switch': s.object({ mode: s.literalUnion(['single', 'matrix'] as const) }),
+  /** Sessions of the data folder, newest first, a page at a time. */
+  'history.list': s.object({
+    offset: s.optional(s.number({ min: 0, max: 1e6, integer: true })),
+    limit: s.optional(s.number({ min: 1, max: 50, integer: true })),
+  }),
+  /** A page of one session's records: an instance's transcript or deaths, or the events; from a byte offset. */
+  'history.read': s.object({
+    session: s.string({ minLength: 1, maxLength: 100 }),
+    part: s.literalUnion(['transcript', 'deaths', 'events'] as const),
+    instance: s.optional(role),
+    from: s.optional(s.number({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true })),
+    limit: s.optional(s.number({ min: 1, max: 200, integer: true })),
+  }),
+  /** When the panel's token was made, and whether it has been served beyond loopback. */
+  'token.info': s.object({}),
+  /** Replace the panel's token: every open page but the caller must be reopened with the new address. */
+  'token.renew': s.object({}),
 } as const;
+
+/** Methods the host's transports serve (history, the token) rather than the host itself. */
+export const PANEL_METHODS = ['history.list', 'history.read', 'token.info', 'token.renew'] as const;
+export type PanelMethod = (typeof PANEL_METHODS)[number];
 
 export type MethodName = keyof typeof METHODS;
 export type MethodParams<M extends MethodName> = s.Infer<(typeof METHODS)[M]>;
@@ -107,6 +133,11 @@ export interface MethodResults {
   'plan.preview': PlanOutcome;
   'board.refresh': BoardResources;
   'mode.switch': { mode: 'single' | 'matrix'; instances: InstanceSnapshot[] };
+  'history.list': SessionList;
+  'history.read': HistoryPage;
+  'token.info': TokenInfo;
+  /** The new token; the caller reconnects with it. */
+  'token.renew': TokenInfo & { token: string };
 }
 
 export function isMethodName(name: unknown): name is MethodName {

@@ -5,7 +5,7 @@ import type { MetricsFrame } from './metrics.js';
 import type { PlanOutcome } from './plan.js';
 import type { Settings } from './settings.js';
 import type { DeathRecord, LifeRecord } from './transcript.js';
-import type { Crossing, EnforcementInfo, KillReason, ThermalState } from './watchdog.js';
+import type { Crossing, EnforcementInfo, KillReason, LineMechanism, ThermalState } from './watchdog.js';
 
 /**
  * Every event the host emits, named by what happened. The same objects go to the renderer (IPC or WebSocket), to
@@ -148,6 +148,8 @@ export interface SettingsChangedEvent {
   settings: Settings;
   /** The fields that changed. */
   changed: string[];
+  /** Those fields' values before the change, for the log's "old -> new" (absent in events recorded before). */
+  previous?: Partial<Settings>;
 }
 
 export interface BoardResourcesEvent {
@@ -203,8 +205,10 @@ export interface WatchdogKillEvent {
   limitBytes: number | null;
   ramPercent: number;
   gpuPercent: number | null;
-  /** From the sample that first saw the crossing to this signal. */
+  /** From the sample that first saw the crossing (or the kernel's notification of it) to this signal. */
   reactionMs: number;
+  /** What saw the line crossed: the watchdog's polling, or the kernel's threshold read off the main thread. */
+  by: LineMechanism;
 }
 
 export interface WatchdogThermalEvent {

@@ -19,6 +19,19 @@ export interface MetricsFrame {
   intervalMs: number;
   /** Each running worker's memory, and its token rate. */
   instances: Partial<Record<Role, InstanceMetrics>>;
+  /** How fast memory grew since the watchdog's previous sample, as the watchdog measures it (absent on the first). */
+  fill?: FillRates;
+}
+
+/**
+ * Growth between two of the watchdog's samples, bytes per second (negative: falling): the rates it paces its
+ * sampling by, carried to the panel for "kill line in N s at the current rate".
+ */
+export interface FillRates {
+  /** The board's used RAM (MemTotal - MemAvailable). */
+  ramBytesPerS: number;
+  /** Each worker's RSS, for the workers the watchdog may signal. */
+  instances: Partial<Record<Role, number>>;
 }
 
 export interface GpuMetrics {

@@ -95,6 +95,33 @@ export type PlanErrorCode =
   /** No context the model allows can hold an instance's prompts and a useful reflection. */
   | 'CONTEXT_TOO_SMALL';
 
-export type PlanOutcome =
+/** What an instance's RAM limit is, and the least it may be: the figures the panel checks a new limit against. */
+export interface InstanceLimit {
+  instance: Role;
+  /** The limit in force: the setting, or its default on this board. */
+  ramLimitBytes: number;
+  /**
+   * The smallest plan its strategy can make, estimated (what counts against its own limit): a fit or seed plan with
+   * the fewest resident layers and its smallest context, a manual plan as set. Below it no plan fits, and a change of
+   * the limit to less is refused. Null when its model could not be read.
+   */
+  leastBytes: number | null;
+}
+
+/** The limits of the instances that run and what they share: known whether or not a plan could be made. */
+export interface LimitBudget {
+  ramTotalBytes: number;
+  reserveBytes: number;
+  instances: InstanceLimit[];
+}
+
+export type PlanOutcome = (
   | { ok: true; plan: Plan }
-  | { ok: false; resources: BoardResources; error: { code: PlanErrorCode; message: string; field?: string } };
+  | { ok: false; resources: BoardResources; error: { code: PlanErrorCode; message: string; field?: string } }
+) & {
+  /**
+   * Every instance's limit and the least it may be, also when the plan is refused: one instance's refusal never
+   * leaves the others without their limits. Absent in outcomes recorded before it was added.
+   */
+  limits?: LimitBudget;
+};

@@ -221,3 +221,19 @@ export function partialRecord<const K extends readonly string[], T>(
 function join(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
+
+/**
+ * The same schema, with its refusals worded by `reword` (field, message): a contract whose fields have names of
+ * their own for the operator ("SUBJECT's RAM limit", not "ramLimitsGb.SUBJECT") says them in its messages. The
+ * field path itself is kept, for a client to place the message beside the right control.
+ */
+export function reworded<T>(inner: Schema<T>, reword: (field: string, message: string) => string): Schema<T> {
+  return {
+    describe: inner.describe,
+    ...(inner.spec ? { spec: inner.spec } : {}),
+    parse(value, field) {
+      const parsed = inner.parse(value, field);
+      return parsed.ok ? parsed : { ...parsed, message: reword(parsed.field, parsed.message) };
+    },
+  };
+}

@@ -78,7 +78,9 @@ export function crossFieldProblem(settings: Settings): CrossFieldProblem | null 
   if (settings.warnThreshold >= lowest) {
     return {
       field: 'warnThreshold',
-      message: `warnThreshold must be below the RAM and GPU thresholds (${settings.warnThreshold}% is not below ${lowest}%)`,
+      message:
+        `${SETTING_LABELS.warnThreshold.label} must be below the ${SETTING_LABELS.ramThreshold.label} and the ` +
+        `${SETTING_LABELS.gpuThreshold.label} (${settings.warnThreshold}% is not below ${lowest}%)`,
       fields: ['warnThreshold', 'ramThreshold', 'gpuThreshold'],
     };
   }

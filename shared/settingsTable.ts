@@ -36,6 +36,8 @@ export interface SettingRow<T = unknown, I = unknown> {
   /** The default in words, where its value does not say it (null, or a role that has none of its own). */
   defaultHelp?: string;
   label: string;
+  /** A role record's label for one role, as in "SUBJECT's RAM limit" (default: the label). */
+  roleLabel?: string;
   help: string;
   applies: Applies;
   /** A record by role: a patch merges it role by role. */
@@ -95,6 +97,7 @@ export const SETTINGS_TABLE = {
   }),
   models: roleSetting(s.string({ minLength: 1, maxLength: 4096 }), {
     label: 'Models',
+    roleLabel: 'model',
     help: 'GGUF model file of every role',
     defaultHelp: 'a generated demo model',
     applies: 'next start',
@@ -110,6 +113,7 @@ export const SETTINGS_TABLE = {
   }),
   ramLimitsGb: roleSetting(gigabytes, {
     label: 'RAM limits',
+    roleLabel: 'RAM limit',
     help: "the instance's RAM limit",
     defaultHelp: "the original's 6/7/7 GB scaled to this board",
     applies: 'live',
@@ -117,6 +121,7 @@ export const SETTINGS_TABLE = {
   }),
   strategies: roleSetting(s.literalUnion(STRATEGIES), {
     label: 'Planner strategy',
+    roleLabel: 'planner strategy',
     help: "offload plan: fit fits every instance in the budgets; seed is the original's tiers; manual uses --gpu-layers and --context",
     defaultHelp: 'fit',
     applies: 'next start',
@@ -124,6 +129,7 @@ export const SETTINGS_TABLE = {
   }),
   manual: roleSetting(manualPlan, {
     label: 'Manual plan',
+    roleLabel: 'manual plan',
     help: "the manual strategy's GPU layers and context",
     applies: 'next start',
     inputFlag: {
@@ -213,6 +219,7 @@ export const SETTINGS_TABLE = {
   }),
   spare: roleSetting(s.boolean(), {
     label: 'Spared by the watchdog',
+    roleLabel: 'spare setting',
     help: "the watchdog leaves the instance to the kernel's limit alone",
     applies: 'live',
     roleFlag: { key: 'spare', name: '--spare', commands: RUN },

@@ -6,6 +6,7 @@ import {
   type MethodParams,
   type MethodResults,
   type ModelCheck,
+  type PanelMethod,
   type SettingsView,
 } from '../../shared/api.js';
 import type { BoardResources } from '../../shared/board.js';
@@ -50,11 +51,11 @@ export interface ApiHost {
   switchMode(mode: 'single' | 'matrix'): Promise<{ mode: 'single' | 'matrix'; instances: InstanceSnapshot[] }>;
 }
 
-type Handlers = {
-  [M in MethodName]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
+export type HandlersOf<N extends MethodName> = {
+  [M in N]: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
 };
 
-function handlers(host: ApiHost): Handlers {
+function handlers(host: ApiHost): HandlersOf<Exclude<MethodName, PanelMethod>> {
   return {
     'host.snapshot': () => host.snapshot(),
     'instances.start': ({ instance }) => host.startInstances(instance),
@@ -75,18 +76,28 @@ export interface Api {
   call(method: unknown, params: unknown): Promise<ApiResult<unknown>>;
 }
 
+/** The host's api table, to which the panel's methods are added once the web server exists. */
+export interface ServedApi extends Api {
+  /** The panel's methods (history, the token), which need the web server: served from when it is made. */
+  provide(panel: HandlersOf<PanelMethod>): void;
+}
+
 /** The one implementation of the api table; both transports (IPC and WebSocket) call this. */
-export function createApi(host: ApiHost): Api {
-  const table = handlers(host);
+export function createApi(host: ApiHost): ServedApi {
+  const table: Partial<HandlersOf<MethodName>> = handlers(host);
   return {
+    provide(panel) {
+      Object.assign(table, panel);
+    },
     async call(method, params) {
       if (!isMethodName(method)) {
         return failure({ code: 'UNKNOWN_METHOD', message: `unknown method ${JSON.stringify(method)}` });
       }
       const parsed = METHODS[method].parse(params ?? {}, '');
       if (!parsed.ok) return failure({ code: 'INVALID_PARAMS', message: parsed.message, field: parsed.field });
+      const handler = table[method] as ((p: unknown) => unknown) | undefined;
+      if (!handler) return failure({ code: 'BAD_STATE', message: `${method} is not served yet; try again` });
       try {
-        const handler = table[method] as (p: unknown) => unknown;
         return { ok: true, result: await handler(parsed.value) };
       } catch (error) {
         if (error instanceof ApiFailure) {

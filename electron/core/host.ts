@@ -13,7 +13,7 @@ import {
 import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
 import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
-import { ApiFailure, createApi, modelFileChecker, type Api } from './api.js';
+import { ApiFailure, createApi, modelFileChecker, type ServedApi } from './api.js';
 import { Emitter } from './emitter.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
@@ -53,7 +53,7 @@ const FILE_CHECK_EVERY_MS = 2000;
  * (subscribe) and the api table (api.call). The Electron shell and the headless entry point both run exactly this.
  */
 export class Host {
-  readonly api: Api;
+  readonly api: ServedApi;
   readonly store: SessionStore;
   readonly log: Logger;
   private readonly bus: EventBus;
@@ -297,7 +297,7 @@ export class Host {
   private startWatchdog(): void {
     this.watchdog = new WatchdogBinding({
       resources: this.plans.resources,
-      enforcement: this.enforcement.info,
+      enforcement: this.enforcement,
       settings: () => this.settings,
       workers: () => [...this.instances.values()].flatMap((instance) => instance.identity() ?? []),
       kill: (role, reason, onSigkill) => {
@@ -329,6 +329,7 @@ export class Host {
     for (const instance of this.instances.values()) if (instance.held) holding[instance.role] = instance.held;
     return {
       enforcement: this.enforcement.info,
+      lines: this.watchdog?.lines() ?? [],
       thermal: this.watchdog?.thermal ?? { paused: false, hottest: null, thresholdC: this.settings.thermalC },
       holding,
       layerCaps: this.plans.caps,

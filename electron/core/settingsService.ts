@@ -1,5 +1,7 @@
 import type { SettingsView } from '../../shared/api.js';
 import type { UnstampedEvent } from '../../shared/events.js';
+import type { Role } from '../../shared/instances.js';
+import { limitBelowNeed } from '../../shared/limitFigures.js';
 import type { PlanOutcome } from '../../shared/plan.js';
 import {
   applySettingsPatch,
@@ -67,6 +69,8 @@ export class SettingsService {
     const problem = crossFieldProblem(candidate);
     if (problem) throw new ApiFailure('INVALID_PARAMS', problem.message, problem.field);
     const outcome = this.options.planFor(candidate);
+    const tooLow = limitTooLow(patch, outcome);
+    if (tooLow) throw new ApiFailure('MODEL_TOO_LARGE', tooLow.message, tooLow.field);
     if (!outcome.ok && PLAN_ERROR_POLICY[outcome.error.code].settingsChange === 'refuse') {
       throw new ApiFailure(outcome.error.code, outcome.error.message, outcome.error.field);
     }
@@ -85,9 +89,12 @@ export class SettingsService {
    * it is on disk, or the write failed (said in the log and the notice; the change still holds for this run).
    */
   async save(patch: SettingsPatch): Promise<void> {
+    const before = this.current;
     const written = this.store.save(applySettingsPatch(this.store.settings, patch));
     this.overrides = withoutKeys(this.overrides, patch);
-    this.options.emit({ type: 'settings.changed', settings: this.current, changed: Object.keys(patch) });
+    const changed = Object.keys(patch) as Array<keyof Settings>;
+    const previous = Object.fromEntries(changed.map((key) => [key, before[key]])) as Partial<Settings>;
+    this.options.emit({ type: 'settings.changed', settings: this.current, changed, previous });
     const problem = await written;
     if (problem !== this.loggedSaveProblem) {
       if (problem) this.options.log.error('host', problem);
@@ -127,12 +134,26 @@ export class SettingsService {
   private asSaved(message: string, hidden: readonly string[], fix?: keyof Settings): string {
     const flags = this.options.flagsOf(hidden);
     const these = flags.length > 0 ? flags.join(', ') : 'the command line';
-    const advice = fix ? `set ${SETTING_LABELS[fix].label} (${fix}) as well` : 'change those settings as well';
+    const advice = fix ? `set the ${SETTING_LABELS[fix].label} as well` : 'change those settings as well';
     return (
       `as saved in settings.json, ${message}: ${these} holds for this run only, and the next start without it ` +
       `would read the file's own values; ${advice}`
     );
   }
+}
+
+/**
+ * A RAM limit the change sets below what its instance needs at the least: refused, whatever the plan policy says of
+ * a model too large, because the watchdog would stop the instance the moment it loads and the plan it leaves behind
+ * is refused. Only the limits this change sets are judged; a limit set before (by a flag, say) is the plan's to show.
+ */
+export function limitTooLow(patch: SettingsPatch, outcome: PlanOutcome): { field: string; message: string } | null {
+  for (const role of Object.keys(patch.ramLimitsGb ?? {}) as Role[]) {
+    const limit = outcome.limits?.instances.find((entry) => entry.instance === role);
+    const message = limit && limitBelowNeed(role, limit.ramLimitBytes, limit.leastBytes);
+    if (message) return { field: `ramLimitsGb.${role}`, message };
+  }
+  return null;
 }
 
 /** The patch without the fields (or, for role records, the roles) that `change` sets. */

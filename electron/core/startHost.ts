@@ -4,6 +4,7 @@ import { Host } from './host.js';
 import { lastResort } from './lastResort.js';
 import { panelAlreadyServed } from './startupFailure.js';
 import { dataDirOf, dataDirProblem, DataDirProblem } from './store/dataDir.js';
+import { PanelService } from './web/panelService.js';
 import { findRendererDir, WebServer } from './web/webServer.js';
 
 export interface RunningHost {
@@ -54,7 +55,10 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
   }
   lastResort.attach(host.log);
   beforeRun?.(host);
+  const panel = new PanelService(host, flags);
   const web = new WebServer({
+    token: panel.currentToken,
+    exportOf: (session, file) => panel.exportOf(session, file),
     host: flags.webHost,
     port: flags.webPort,
     api: host.api,
@@ -64,6 +68,7 @@ export async function startHost(flags: Flags, beforeRun?: (host: Host) => void):
     rendererDir: findRendererDir(),
     onCaught: (what, error) => lastResort.note('web', what, error),
   });
+  panel.bind(web);
   let url: string;
   try {
     url = await web.listen();

@@ -15,6 +15,10 @@ export interface Connection {
   onStatus(listener: (status: ConnectionStatus) => void): () => void;
   /** True under Electron (file dialogs and the like are available). */
   native: boolean;
+  /** The token the page holds now (for downloads); '' under Electron, which needs none. */
+  token(): string;
+  /** After token.renew: keep the new token, for this connection and a reload. */
+  useToken(token: string): void;
 }
 
 /**
@@ -31,6 +35,8 @@ export function connect(): Connection {
         listener({ kind: 'open' });
         return () => undefined;
       },
+      token: () => '',
+      useToken: () => undefined,
     };
   }
   const params = new URLSearchParams(window.location.search);
@@ -42,7 +48,18 @@ export function connect(): Connection {
     history.replaceState(null, '', `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`);
   }
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  const url = `${scheme}://${window.location.host}/ws?token=${encodeURIComponent(token)}`;
-  const client = new WebSocketClient(url, token !== '');
-  return { client, native: false, onStatus: (listener) => client.onStatus(listener) };
+  const urlOf = (held: string) => `${scheme}://${window.location.host}/ws?token=${encodeURIComponent(held)}`;
+  let held = token;
+  const client = new WebSocketClient(urlOf(token), token);
+  return {
+    client,
+    native: false,
+    onStatus: (listener) => client.onStatus(listener),
+    token: () => held,
+    useToken(next) {
+      held = next;
+      sessionStorage.setItem('jar-token', next);
+      client.useToken(urlOf(next), next);
+    },
+  };
 }

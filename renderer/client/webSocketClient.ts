@@ -1,14 +1,30 @@
 import type { JarClient, MethodName, MethodParams, MethodResults, ServerPush } from '../../shared/api.js';
 import type { ApiResult } from '../../shared/errors.js';
 
+/**
+ * `closed`: the host is gone for now (retrying); `refused`: it is there but no longer takes this page's token, and
+ * retrying cannot help: the message says what to do.
+ */
 export type ConnectionStatus =
-  { kind: 'connecting' } | { kind: 'open' } | { kind: 'closed'; message: string; retryInMs: number };
+  | { kind: 'connecting' }
+  | { kind: 'open' }
+  | { kind: 'closed'; message: string; retryInMs: number; since: number }
+  | { kind: 'refused'; message: string; since: number };
 
 const CALL_TIMEOUT_MS = 15_000;
+/** A host restarted by systemd is back within seconds: the page must be too, without hammering one that is not. */
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 3_000;
+
+export const TOKEN_REPLACED_MESSAGE =
+  "This panel's token was replaced, so the host no longer accepts this page. Open the new address the host " +
+  'printed (it is in its log: the line "its new address" or "panel on"), or ask whoever runs it.';
 
 /**
  * The browser transport: one WebSocket to the host that served the page, reconnecting with back-off. After every
- * (re)connect the host sends a fresh snapshot first, so a client that missed events simply starts over.
+ * (re)connect the host sends a fresh snapshot first, so a client that missed events simply starts over. A browser
+ * cannot see why an upgrade failed, so before each retry it asks the host (GET /token-check) whether the token is
+ * still good: a replaced token is said once and not retried.
  */
 export class WebSocketClient implements JarClient {
   private socket: WebSocket | null = null;
@@ -16,15 +32,22 @@ export class WebSocketClient implements JarClient {
   private readonly pending = new Map<number, (reply: ApiResult<unknown>) => void>();
   private readonly listeners = new Set<(message: ServerPush) => void>();
   private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
-  private retryMs = 500;
+  private retryMs = FIRST_RETRY_MS;
   private everOpened = false;
   private status: ConnectionStatus = { kind: 'connecting' };
+  private lostAt = 0;
 
   constructor(
-    private readonly url: string,
-    private readonly hasToken: boolean,
+    private url: string,
+    private token: string,
   ) {
     this.connect();
+  }
+
+  /** After token.renew: the next connection uses the new token (the host closes this one in a moment). */
+  useToken(url: string, token: string): void {
+    this.url = url;
+    this.token = token;
   }
 
   call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<ApiResult<MethodResults[M]>> {
@@ -72,7 +95,8 @@ export class WebSocketClient implements JarClient {
     this.socket = socket;
     socket.onopen = () => {
       this.everOpened = true;
-      this.retryMs = 500;
+      this.retryMs = FIRST_RETRY_MS;
+      this.lostAt = 0;
       this.setStatus({ kind: 'open' });
     };
     socket.onmessage = (message) => {
@@ -96,15 +120,52 @@ export class WebSocketClient implements JarClient {
         resolve({ ok: false, error: { code: 'INTERNAL', message: 'the connection to the host closed' } });
       }
       this.pending.clear();
-      const retryInMs = this.retryMs;
-      this.retryMs = Math.min(10_000, this.retryMs * 2);
-      const message = !this.hasToken
-        ? 'This address has no token. Open the link the host printed (it ends in ?token=...).'
-        : this.everOpened
-          ? 'Lost the connection to the host.'
-          : 'The host refused the connection: the token is wrong or the host is not running. Open the link it printed.';
-      this.setStatus({ kind: 'closed', message, retryInMs });
-      setTimeout(() => this.connect(), retryInMs);
+      if (this.lostAt === 0) this.lostAt = Date.now();
+      void this.retry();
     };
+  }
+
+  /** Asks whether the token is still good, then reconnects, or says why it will not. */
+  private async retry(): Promise<void> {
+    const since = this.lostAt;
+    if (this.token === '') {
+      const message = 'This address has no token. Open the link the host printed (it ends in ?token=...).';
+      this.setStatus({ kind: 'refused', message, since });
+      return;
+    }
+    const verdict = await checkToken(this.token);
+    if (verdict === 'refused') {
+      const message = this.everOpened
+        ? TOKEN_REPLACED_MESSAGE
+        : 'The host refused the connection: the token is wrong or was replaced. Open the address it printed (it is in its log).';
+      this.setStatus({ kind: 'refused', message, since });
+      return;
+    }
+    if (verdict === 'accepted') {
+      this.connect();
+      return;
+    }
+    const retryInMs = this.retryMs;
+    this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+    const message = this.everOpened
+      ? 'Lost the connection to the host; reconnecting. The figures shown are from before it was lost.'
+      : 'The host is not answering; retrying.';
+    this.setStatus({ kind: 'closed', message, retryInMs, since });
+    setTimeout(() => void this.retry(), retryInMs);
+  }
+}
+
+/** GET /token-check: accepted (204), refused (401), or no answer (the host is down or restarting). */
+async function checkToken(token: string): Promise<'accepted' | 'refused' | 'unreachable'> {
+  try {
+    const response = await fetch('/token-check', {
+      headers: { Authorization: `Bearer ${token}` },
+      cache: 'no-store',
+      signal: AbortSignal.timeout(3_000),
+    });
+    if (response.status === 204) return 'accepted';
+    return response.status === 401 ? 'refused' : 'unreachable';
+  } catch {
+    return 'unreachable';
   }
 }

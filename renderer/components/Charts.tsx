@@ -16,8 +16,10 @@ import {
 import type { Role } from '../../shared/instances.js';
 import type { Settings } from '../../shared/settings.js';
 import { chartPoints, newestBucket, WINDOWS, zonesOf, type ChartPoint, type ChartWindow } from '../state/chartData.js';
+import { chartScales, PERCENT, timeTicks, type Scale } from '../state/chartScale.js';
+import { limitsOf } from '../state/limits.js';
 import type { PanelState } from '../state/panelState.js';
-import { formatTime, GB } from './format.js';
+import { formatBytes, formatTime, GB } from './format.js';
 
 export const ROLE_COLOURS: Record<Role, string> = {
   SUBJECT: '#4fc3f7',
@@ -26,16 +28,33 @@ export const ROLE_COLOURS: Record<Role, string> = {
 };
 const ZONE_COLOURS = ['#ffd54f', '#81c784', '#ba68c8', '#4dd0e1', '#f06292', '#aed581', '#ff8a65', '#90a4ae'];
 const LINE = { dot: false, isAnimationActive: false, connectNulls: false, strokeWidth: 2 } as const;
+const MARGIN = { top: 8, right: 16, bottom: 0, left: 0 };
 
-function ChartCard({ title, label, children }: { title: string; label: string; children: ReactNode }) {
+function ChartCard({
+  title,
+  label,
+  action,
+  note,
+  children,
+}: {
+  title: string;
+  label: string;
+  action?: ReactNode;
+  note?: string | null;
+  children: ReactNode;
+}) {
   return (
     <figure className="chart" aria-label={label}>
-      <figcaption>{title}</figcaption>
+      <figcaption>
+        <span>{title}</span>
+        {action}
+      </figcaption>
       <div className="chart-box" role="img" aria-label={label}>
         <ResponsiveContainer width="100%" height="100%">
           {children as never}
         </ResponsiveContainer>
       </div>
+      {note && <p className="chart-note">{note}</p>}
     </figure>
   );
 }
@@ -43,10 +62,14 @@ function ChartCard({ title, label, children }: { title: string; label: string; c
 /** Axis ticks stay short (the unit is in each chart's title): 0.25, 2.5, 24. */
 function tick(value: number): string {
   if (value === 0 || Math.abs(value) >= 10) return value.toFixed(0);
-  return Math.abs(value) < 1 ? value.toFixed(2) : value.toFixed(1);
+  return String(Number(value.toPrecision(3)));
 }
 
-function axes(domain?: [number, number]) {
+/**
+ * Round ticks on both axes, and a legend in the cards' order (recharts sorts it by name unless told otherwise), with
+ * what is not a card after the roles.
+ */
+function axes(y: Scale, times: number[], order: readonly string[]) {
   return [
     <CartesianGrid key="grid" stroke="#333" strokeDasharray="3 3" />,
     <XAxis
@@ -54,30 +77,34 @@ function axes(domain?: [number, number]) {
       dataKey="t"
       type="number"
       domain={['dataMin', 'dataMax']}
+      ticks={times}
       tickFormatter={formatTime}
       stroke="#bbb"
-      minTickGap={48}
+      minTickGap={24}
     />,
-    <YAxis key="y" stroke="#bbb" width={44} tickFormatter={tick} {...(domain ? { domain } : {})} />,
+    <YAxis
+      key="y"
+      stroke="#bbb"
+      width={48}
+      tickFormatter={tick}
+      domain={y.domain}
+      ticks={y.ticks}
+      interval={0}
+      allowDataOverflow
+    />,
     <Tooltip
       key="tip"
       labelFormatter={(value) => formatTime(Number(value))}
       contentStyle={{ background: '#111', border: '1px solid #555' }}
     />,
-    <Legend key="legend" />,
+    <Legend key="legend" itemSorter={(item) => legendRank(order, String(item.value))} />,
   ];
 }
 
-/** One line per distinct limit, naming every role that has it, so equal limits do not print over each other. */
-function limitLines(limits: readonly { instance: Role; ramLimitBytes: number }[]) {
-  const lines: { bytes: number; roles: [Role, ...Role[]] }[] = [];
-  for (const { instance, ramLimitBytes } of limits) {
-    const same = lines.find((line) => line.bytes === ramLimitBytes);
-    if (same) same.roles.push(instance);
-    else lines.push({ bytes: ramLimitBytes, roles: [instance] });
-  }
-  return lines;
-}
+const legendRank = (order: readonly string[], name: string) => {
+  const index = order.indexOf(name);
+  return index === -1 ? order.length : index;
+};
 
 /**
  * The live charts: the board's memory (each instance's share stacked on what the rest of the system uses, with the
@@ -149,17 +176,39 @@ const ChartGrid = memo(function ChartGrid({
   unified: boolean;
   plan: PanelState['plan'];
 }) {
+  const [zoomed, setZoomed] = useState(false);
   const hasGpu = data.some((entry) => entry.gpuPercent !== null || entry.gpuLoad !== null);
   const zones = zonesOf(data);
-  const limits = plan?.ok ? plan.plan.instances : [];
+  // From the outcome's own figures, so a plan refused for one instance keeps every limit line (memoised: the
+  // scales below are computed again only when the limits change).
+  const limits = useMemo(() => limitsOf(plan), [plan]);
+  const thermalC = settings?.thermalC ?? null;
+  const scales = useMemo(
+    () => chartScales(data, roles, limits, totalGb, thermalC),
+    [data, roles, limits, totalGb, thermalC],
+  );
+  const times = useMemo(() => timeTicks(data[0]?.t ?? 0, data.at(-1)?.t ?? 0), [data]);
+  const order = [...roles, 'rest of the system'];
+  const board = zoomed ? scales.boardZoomed : scales.board;
   return (
     <>
       <ChartCard
         title="Board memory (GB): each instance stacked on the rest of the system"
         label="Board memory over time"
+        action={
+          <button
+            type="button"
+            className="zoom"
+            aria-pressed={zoomed}
+            onClick={() => setZoomed(!zoomed)}
+            title="Fit the scale to the instances on top of the rest, instead of the whole board"
+          >
+            Zoom to the instances
+          </button>
+        }
       >
-        <AreaChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-          {axes([0, Math.ceil(totalGb)])}
+        <AreaChart data={data} margin={MARGIN}>
+          {axes(board, times, order)}
           <Area
             dataKey="restGb"
             name="rest of the system"
@@ -180,7 +229,10 @@ const ChartGrid = memo(function ChartGrid({
               isAnimationActive={false}
             />
           ))}
-          {settings && (
+          {/* The warn label sits under its line and the kill label over its own (recharts' "inside top" of a line is
+              below it): 10% of the board apart is a few pixels, and two labels between the lines print over each
+              other. */}
+          {settings && !zoomed && (
             <ReferenceLine
               y={(settings.warnThreshold / 100) * totalGb}
               stroke="#ffca28"
@@ -188,33 +240,40 @@ const ChartGrid = memo(function ChartGrid({
               label={{ value: `warn ${settings.warnThreshold}%`, fill: '#ffca28', position: 'insideTopLeft' }}
             />
           )}
-          {settings && (
+          {settings && !zoomed && (
             <ReferenceLine
               y={(settings.ramThreshold / 100) * totalGb}
               stroke="#ff6b6b"
               strokeDasharray="6 4"
-              label={{ value: `kill ${settings.ramThreshold}%`, fill: '#ff6b6b', position: 'insideTopLeft' }}
+              label={{ value: `kill ${settings.ramThreshold}%`, fill: '#ff6b6b', position: 'insideBottomLeft' }}
             />
           )}
         </AreaChart>
       </ChartCard>
-      <ChartCard title="Instances (GB), each against its limit" label="Instance memory over time">
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-          {axes()}
+      <ChartCard
+        title="Instances (GB), each against its limit"
+        label="Instance memory over time"
+        note={
+          scales.limitsAbove.length > 0
+            ? `Above the scale: ${scales.limitsAbove.map((line) => `${line.roles.join(', ')} limit ${formatBytes(line.bytes)}`).join('; ')}`
+            : null
+        }
+      >
+        <LineChart data={data} margin={MARGIN}>
+          {axes(scales.instances, times, roles)}
           {roles.map((role) => (
             <Line key={role} dataKey={`memoryGb.${role}`} name={role} stroke={ROLE_COLOURS[role]} {...LINE} />
           ))}
-          {limitLines(limits).map((line) => (
+          {scales.limitsDrawn.map((line) => (
             <ReferenceLine
               key={line.roles.join()}
               y={line.bytes / GB}
               stroke={ROLE_COLOURS[line.roles[0]]}
               strokeDasharray="4 4"
-              ifOverflow="extendDomain"
               label={{
                 value: `${line.roles.join(', ')} limit`,
                 fill: ROLE_COLOURS[line.roles[0]],
-                position: 'insideTopRight',
+                position: line.place,
               }}
             />
           ))}
@@ -225,8 +284,8 @@ const ChartGrid = memo(function ChartGrid({
           title={unified ? 'GPU: load, and the shared pool it takes from the RAM (%)' : 'GPU memory and load (%)'}
           label="GPU over time"
         >
-          <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-            {axes([0, 100])}
+          <LineChart data={data} margin={MARGIN}>
+            {axes(PERCENT, times, [])}
             <Line dataKey="gpuPercent" name={unified ? 'shared pool %' : 'GPU memory %'} stroke="#4dd0e1" {...LINE} />
             <Line dataKey="gpuLoad" name="GPU load %" stroke="#aed581" {...LINE} />
             {settings && !unified && (
@@ -242,8 +301,8 @@ const ChartGrid = memo(function ChartGrid({
       )}
       {zones.length > 0 && (
         <ChartCard title="Temperatures (C)" label="Temperatures over time">
-          <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-            {axes()}
+          <LineChart data={data} margin={MARGIN}>
+            {axes(scales.temperatures, times, zones)}
             {zones.map((zone, index) => (
               <Line
                 key={zone}
@@ -258,7 +317,6 @@ const ChartGrid = memo(function ChartGrid({
                 y={settings.thermalC}
                 stroke="#ff6b6b"
                 strokeDasharray="6 4"
-                ifOverflow="extendDomain"
                 label={{ value: `pause ${settings.thermalC} C`, fill: '#ff6b6b', position: 'insideTopLeft' }}
               />
             )}
@@ -266,8 +324,8 @@ const ChartGrid = memo(function ChartGrid({
         </ChartCard>
       )}
       <ChartCard title="Tokens per second" label="Tokens per second over time">
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-          {axes()}
+        <LineChart data={data} margin={MARGIN}>
+          {axes(scales.tokens, times, roles)}
           {roles.map((role) => (
             <Line key={role} dataKey={`tokensPerSecond.${role}`} name={role} stroke={ROLE_COLOURS[role]} {...LINE} />
           ))}

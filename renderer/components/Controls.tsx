@@ -3,8 +3,10 @@ import { useState, type FormEvent } from 'react';
 import type { MethodParams } from '../../shared/api.js';
 import type { ApiError } from '../../shared/errors.js';
 import type { Role } from '../../shared/instances.js';
+import { gbApart } from '../../shared/limitFigures.js';
 import { SETTING_LABELS, type Settings } from '../../shared/settings.js';
 import type { Call } from '../client/call.js';
+import { budgetOf, limitOf, limitsOf, typedLimitProblem } from '../state/limits.js';
 import type { PanelState } from '../state/panelState.js';
 import { Applies } from './Applies.js';
 import { formatBytes, GB } from './format.js';
@@ -95,27 +97,32 @@ function WatchdogForm({ settings, call }: { settings: Settings; call: Call }) {
   );
 }
 
-/** RAM limits per instance, with the budget bar: limits plus the system's reserve against the board. */
+/**
+ * RAM limits per instance, with the budget bar (the limits plus the system's reserve against the board) and what is
+ * still free to give. Each limit is checked against the least its instance needs, with the host's own figures, as it
+ * is typed: one below it is refused beside its field before Apply, and the host refuses it the same way.
+ */
 function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
   const { label, help, applies, unit } = SETTING_LABELS.ramLimitsGb;
   const [draft, setDraft] = useState<Partial<Record<Role, string>>>({});
   const [error, setError] = useState<ApiError | null>(null);
-  const plan = state.plan?.ok ? state.plan.plan : null;
-  const total = state.resources?.ramTotalBytes ?? 0;
-  const reserve = plan?.budgets.reserveBytes ?? 0;
+  const budget = budgetOf(state.plan);
+  const total = budget?.ramTotalBytes ?? state.resources?.ramTotalBytes ?? 0;
+  const reserve = budget?.reserveBytes ?? 0;
   const roles = state.instances.map((view) => view.instance);
-  const current = (role: Role) => plan?.instances.find((entry) => entry.instance === role)?.ramLimitBytes ?? 0;
+  const current = (role: Role) => limitOf(state.plan, role) ?? 0;
   const preview = roles.reduce((sum, role) => {
     const text = draft[role];
     const value = text === undefined ? current(role) / GB : Number(text);
     return sum + (Number.isFinite(value) ? value * GB : 0);
   }, 0);
   const over = preview + reserve > total;
+  const tooLow = (role: Role) => (draft[role] === undefined ? null : typedLimitProblem(state.plan, role, draft[role]));
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const ramLimitsGb: Record<string, unknown> = {};
     for (const [role, text] of Object.entries(draft)) if (text !== undefined) ramLimitsGb[role] = typed(text);
-    if (Object.keys(ramLimitsGb).length === 0) return;
+    if (Object.keys(ramLimitsGb).length === 0 || roles.some((role) => tooLow(role) !== null)) return;
     const failure = await call('settings.set', { ramLimitsGb } as Patch);
     setError(failure);
     if (!failure) setDraft({});
@@ -127,7 +134,10 @@ function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
       </h3>
       {roles.map((role) => {
         const id = `limit-${role}`;
-        const refused = error !== null && (error.field === `ramLimitsGb.${role}` || error.field === 'ramLimits');
+        const low = tooLow(role);
+        const refused =
+          low !== null || (error !== null && (error.field === `ramLimitsGb.${role}` || error.field === 'ramLimits'));
+        const least = limitsOf(state.plan).find((entry) => entry.instance === role)?.leastBytes ?? null;
         return (
           <div key={role} className="field">
             <label htmlFor={id}>{role}</label>
@@ -136,9 +146,25 @@ function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
               inputMode="decimal"
               value={draft[role] ?? (current(role) / GB).toFixed(1)}
               aria-invalid={refused}
+              aria-describedby={low !== null ? `${id}-error` : `${id}-least`}
               onChange={(event) => setDraft({ ...draft, [role]: event.target.value })}
             />
             <span className="unit">{unit}</span>
+            {least !== null && (
+              <span id={`${id}-least`} className="least" data-testid={`least-${role}`}>
+                needs at least {gbApart(0, least).higher}
+              </span>
+            )}
+            {low !== null && (
+              <span
+                id={`${id}-error`}
+                className="field-error limit-error"
+                role="alert"
+                data-testid={`limit-error-${role}`}
+              >
+                {low}
+              </span>
+            )}
           </div>
         );
       })}
@@ -161,6 +187,11 @@ function LimitsForm({ state, call }: { state: PanelState; call: Call }) {
           {formatBytes(preview)} + {formatBytes(reserve)} of {formatBytes(total)}
         </span>
       </div>
+      <p className="free-to-give" data-testid="free-to-give">
+        {over
+          ? `${formatBytes(preview + reserve - total)} over what the board can give`
+          : `Still free to give to instances: ${formatBytes(total - reserve - preview)}`}
+      </p>
       {over && <p className="field-error">Over the board: the host will refuse these limits.</p>}
       {error && (
         <p className="field-error" role="alert" data-testid="limits-error">

@@ -2,6 +2,8 @@ import { memo, useState } from 'react';
 
 import type { HostEvent } from '../../shared/events.js';
 import type { Role } from '../../shared/instances.js';
+import { EVENT_KINDS, KIND_LABELS, logLines, repeatText, type LogFilter } from '../state/eventLines.js';
+import { describeSettingsChange } from '../state/settingsChange.js';
 import { formatBytes, formatTime } from './format.js';
 
 /** One line per event, in words; null for events the log leaves out. */
@@ -59,7 +61,7 @@ export function describeEvent(event: HostEvent): string | null {
             .join('; ')}`
         : `Plan refused: ${event.outcome.error.message}`;
     case 'settings.changed':
-      return `Settings changed: ${event.changed.join(', ')}`;
+      return describeSettingsChange(event);
     case 'log':
       return event.level === 'info' ? null : `[${event.source}] ${event.message}`;
     default:
@@ -67,40 +69,68 @@ export function describeEvent(event: HostEvent): string | null {
   }
 }
 
-/** The instance an event is about, for the filter. */
-function subjectOf(event: HostEvent): Role | null {
-  return 'instance' in event && typeof event.instance === 'string' ? (event.instance as Role) : null;
+/** One of the log's filters: "every ..." or one of its choices. */
+function Filter<T extends string>(props: {
+  prefix: string;
+  label: string;
+  every: string;
+  value: T | 'all';
+  choices: ReadonlyArray<readonly [T, string]>;
+  onChange: (value: T | 'all') => void;
+}) {
+  return (
+    <label className="filter">
+      {props.prefix}{' '}
+      <select
+        value={props.value}
+        onChange={(event) => props.onChange(event.target.value as T | 'all')}
+        aria-label={props.label}
+      >
+        <option value="all">{props.every}</option>
+        {props.choices.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 export const EventLog = memo(function EventLog({ events, roles }: { events: HostEvent[]; roles: Role[] }) {
-  const [filter, setFilter] = useState<'all' | Role>('all');
-  const lines = events
-    .map((event, index) => ({ event, index, text: describeEvent(event) }))
-    .filter((line) => line.text !== null && (filter === 'all' || subjectOf(line.event) === filter))
-    .slice(-300)
-    .reverse();
+  const [filter, setFilter] = useState<LogFilter>({ kind: 'all', instance: 'all' });
+  const lines = logLines(events, describeEvent, filter);
   return (
     <section className="events" aria-label="Event log">
-      <label className="filter">
-        Show{' '}
-        <select
-          value={filter}
-          onChange={(event) => setFilter(event.target.value as 'all' | Role)}
-          aria-label="Filter the events by instance"
-        >
-          <option value="all">every instance</option>
-          {roles.map((role) => (
-            <option key={role} value={role}>
-              {role}
-            </option>
-          ))}
-        </select>
-      </label>
+      <div className="filters">
+        <Filter
+          prefix="Show"
+          label="Filter the events by kind"
+          every="every kind"
+          value={filter.kind}
+          choices={EVENT_KINDS.map((kind) => [kind, KIND_LABELS[kind]] as const)}
+          onChange={(kind) => setFilter({ ...filter, kind })}
+        />
+        <Filter
+          prefix="of"
+          label="Filter the events by instance"
+          every="every instance"
+          value={filter.instance}
+          choices={roles.map((role) => [role, role] as const)}
+          onChange={(instance) => setFilter({ ...filter, instance })}
+        />
+      </div>
       <ol className="event-list" data-testid="event-log">
-        {lines.map(({ event, index, text }) => (
-          <li key={index} className={`event event-${event.type.replace('.', '-')}`}>
-            {'at' in event && typeof event.at === 'number' && <time>{formatTime(event.at)} </time>}
-            {text}
+        {lines.map((line) => (
+          <li key={line.key} className={`event event-${line.type.replace('.', '-')} kind-${line.kind}`}>
+            <time>{formatTime(line.lastAt)} </time>
+            {line.text}
+            {line.count > 1 && (
+              <span className="repeats" data-testid="repeats" title={`first at ${formatTime(line.firstAt)}`}>
+                {' '}
+                {repeatText(line)}
+              </span>
+            )}
           </li>
         ))}
       </ol>

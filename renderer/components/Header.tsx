@@ -1,22 +1,37 @@
 import type { Call } from '../client/call.js';
 import type { ConnectionStatus } from '../client/webSocketClient.js';
 import type { PanelState } from '../state/panelState.js';
+import { boardHeadroom } from '../state/headroom.js';
 import { formatBytes } from './format.js';
+import { HeadroomBar } from './HeadroomBar.js';
 import { ModeSwitch } from './ModeSwitch.js';
 
 export function Header({ state, status, call }: { state: PanelState; status: ConnectionStatus; call: Call }) {
   const latest = state.metrics.at(-1);
   const thermal = state.watchdog?.thermal;
   const gpu = latest?.gpu;
+  const settings = state.settings?.settings;
+  const headroom = settings ? boardHeadroom(state.metrics, settings) : null;
   return (
     <header className="header">
       <h1>Brain in a Jar</h1>
       {state.ready && <ModeSwitch mode={state.mode} call={call} />}
       {latest && (
-        <span className="ram-now" aria-label="System RAM in use" data-testid="ram-now">
-          RAM {latest.ramPercent.toFixed(1)}% · {formatBytes(latest.ramUsedBytes)} of{' '}
-          {formatBytes(latest.ramTotalBytes)}
+        <span
+          className="ram-now"
+          aria-label="System RAM in use"
+          data-testid="ram-now"
+          title={`${formatBytes(latest.ramUsedBytes)} of ${formatBytes(latest.ramTotalBytes)}`}
+        >
+          RAM {latest.ramPercent.toFixed(1)}%
         </span>
+      )}
+      {headroom && settings && (
+        <HeadroomBar
+          headroom={headroom}
+          label="System RAM against the warn and kill lines"
+          lineTitles={{ warn: `warn ${settings.warnThreshold}%`, kill: `kill ${settings.ramThreshold}%` }}
+        />
       )}
       {gpu && !gpu.unified && gpu.tool && gpu.tool.state !== 'live' && (
         <span className="ram-now" aria-label="GPU memory in use" title="The GPU tool gives no live figures">
@@ -45,6 +60,11 @@ export function Header({ state, status, call }: { state: PanelState; status: Con
       {state.watchdog && (
         <span className="enforcement" title={state.watchdog.enforcement.reason} data-testid="enforcement">
           Limits: {state.watchdog.enforcement.label}
+        </span>
+      )}
+      {state.watchdog && state.watchdog.lines.length > 0 && (
+        <span data-testid="line-mechanism">
+          Lines: {state.watchdog.lines.map((hold) => `${hold.line} ${hold.label}`).join(' · ')}
         </span>
       )}
       <span className={`connection connection-${status.kind}`} role="status">

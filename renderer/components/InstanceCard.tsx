@@ -1,9 +1,13 @@
-import { memo, useEffect, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 
 import type { Role } from '../../shared/instances.js';
+import { LIMIT_ACTION_FRACTION } from '../../shared/watchdog.js';
+import type { Headroom } from '../state/headroom.js';
 import type { Call } from '../client/call.js';
 import type { InstanceView } from '../state/panelState.js';
 import { formatBytes, plural } from './format.js';
+import { CardHeadroom, sameHeadroom } from './HeadroomBar.js';
+import { useKeepFocus } from './keepFocus.js';
 import { Transcript } from './Transcript.js';
 
 const STATE_LABELS: Record<InstanceView['state'], string> = {
@@ -39,6 +43,8 @@ interface CardProps {
   held: string | null;
   layerCap: number | null;
   limitBytes: number | null;
+  /** Its memory against the watchdog's line, from the latest frame; null while it does not run. */
+  headroom: Headroom | null;
   watched: Watched[];
 }
 
@@ -50,6 +56,7 @@ function sameCard(before: CardProps, after: CardProps): boolean {
     before.held === after.held &&
     before.layerCap === after.layerCap &&
     before.limitBytes === after.limitBytes &&
+    sameHeadroom(before.headroom, after.headroom) &&
     before.watched.length === after.watched.length &&
     before.watched.every(
       (other, index) =>
@@ -58,13 +65,29 @@ function sameCard(before: CardProps, after: CardProps): boolean {
   );
 }
 
-export const InstanceCard = memo(function InstanceCard({ view, call, held, layerCap, limitBytes, watched }: CardProps) {
+export const InstanceCard = memo(function InstanceCard({
+  view,
+  call,
+  held,
+  layerCap,
+  limitBytes,
+  headroom,
+  watched,
+}: CardProps) {
   const running = view.state === 'loading' || view.state === 'thinking' || view.state === 'dying';
   const now = useNow(view.resurrectAt !== null);
   const role = view.instance;
   const share = limitBytes && view.memoryBytes ? view.memoryBytes / limitBytes : 0;
+  const card = useRef<HTMLElement>(null);
+  const actions = useKeepFocus(card);
   return (
-    <article className={`card instance role-${role.toLowerCase()}`} data-testid={`instance-${role}`} aria-label={role}>
+    <article
+      className={`card instance role-${role.toLowerCase()}`}
+      data-testid={`instance-${role}`}
+      aria-label={role}
+      ref={card}
+      tabIndex={-1}
+    >
       <header className="card-header">
         <h2>{role}</h2>
         <span className={`state state-${view.state}`} data-testid="state">
@@ -116,8 +139,10 @@ export const InstanceCard = memo(function InstanceCard({ view, call, held, layer
                 className={`bar-fill${share >= 0.95 ? ' over' : share >= 0.8 ? ' warn' : ''}`}
                 style={{ width: `${Math.min(100, share * 100)}%` }}
               />
+              <span className="headroom-line line-kill" style={{ left: `${LIMIT_ACTION_FRACTION * 100}%` }} />
             </div>
             <span className="limit">of {formatBytes(limitBytes)}</span>
+            {headroom && <CardHeadroom headroom={headroom} />}
           </>
         )}
       </div>
@@ -171,7 +196,7 @@ export const InstanceCard = memo(function InstanceCard({ view, call, held, layer
         </p>
       )}
       <Transcript reflections={view.reflections} partial={view.partial} role={role} />
-      <div className="actions">
+      <div className="actions" {...actions}>
         <button type="button" onClick={() => void call('instances.start', { instance: role })} disabled={running}>
           Start
         </button>

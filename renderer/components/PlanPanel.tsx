@@ -1,11 +1,13 @@
 import { memo, useState } from 'react';
 
 import { formatGb, llamaSummary, type BoardResources } from '../../shared/board.js';
+import { gbApart } from '../../shared/limitFigures.js';
 import type { Role } from '../../shared/instances.js';
 import { STRATEGIES, type InstancePlan, type PlanOutcome, type Strategy } from '../../shared/plan.js';
 import { SETTING_LABELS, type Settings } from '../../shared/settings.js';
 import type { Call } from '../client/call.js';
 import { useCall } from '../client/useCall.js';
+import { limitsOf } from '../state/limits.js';
 import { Applies } from './Applies.js';
 import { formatBytes } from './format.js';
 
@@ -190,9 +192,19 @@ export const PlanPanel = memo(function PlanPanel({
       {!plan ? (
         <p>Planning…</p>
       ) : !plan.ok ? (
-        <p className="error" role="alert" data-testid="plan-error">
-          No plan: {plan.error.message}
-        </p>
+        <>
+          <p className="error" role="alert" data-testid="plan-error">
+            No plan: {plan.error.message}
+          </p>
+          <ul className="plan-limits" data-testid="plan-limits">
+            {limitsOf(plan).map((limit) => (
+              <li key={limit.instance}>
+                {limit.instance}: RAM limit {formatGb(limit.ramLimitBytes)}
+                {limit.leastBytes !== null && `, needs at least ${gbApart(0, limit.leastBytes).higher}`}
+              </li>
+            ))}
+          </ul>
+        </>
       ) : (
         plan.plan.instances.map((instance) => (
           <InstancePlanRow

@@ -12,6 +12,14 @@ import { PlanPanel } from './PlanPanel.js';
 const TABS = ['Charts', 'Events', 'Controls', 'Plan'] as const;
 type Tab = (typeof TABS)[number];
 
+function tabAfterKey(key: string, index: number): Tab | null {
+  if (key === 'Home') return TABS[0];
+  if (key === 'End') return TABS[TABS.length - 1]!;
+  if (key === 'ArrowRight') return TABS[(index + 1) % TABS.length]!;
+  if (key === 'ArrowLeft') return TABS[(index + TABS.length - 1) % TABS.length]!;
+  return null;
+}
+
 /** The right-hand column: one of charts, event log, controls and plan at a time, switched by tabs. */
 export function SidePanel({ state, call, native }: { state: PanelState; call: Call; native: boolean }) {
   const [tab, setTab] = useState<Tab>('Charts');
@@ -33,9 +41,10 @@ export function SidePanel({ state, call, native }: { state: PanelState; call: Ca
             className={tab === name ? 'selected' : ''}
             onClick={() => setTab(name)}
             onKeyDown={(event) => {
-              // Arrow keys move between tabs, as in any tab list.
-              if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
-              const next = TABS[(index + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]!;
+              // As in any tab list: arrows to the next and previous (round the ends), Home and End to the first and last.
+              const next = tabAfterKey(event.key, index);
+              if (next === null) return;
+              event.preventDefault();
               setTab(next);
               document.getElementById(`tab-${next}`)?.focus();
             }}

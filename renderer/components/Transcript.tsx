@@ -1,4 +1,4 @@
-import { memo, useLayoutEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 
 import type { Observation, PartialReflection, ReflectionRecord, Role } from '../../shared/instances.js';
 import { plural } from './format.js';
@@ -34,10 +34,10 @@ function Shown({ shown }: { shown: Observation[] }) {
   );
 }
 
-/** The finished thoughts: redrawn when one is added, not for every streamed token. */
-const Thoughts = memo(function Thoughts({ reflections }: { reflections: ReflectionRecord[] }) {
-  return reflections.map((record) => (
-    <p key={`${record.n}-${record.endedAt}`} className={record.complete ? 'thought' : 'thought cut'}>
+/** One finished thought: records never change, so a new one added to the list leaves the others' elements alone. */
+const Thought = memo(function Thought({ record }: { record: ReflectionRecord }) {
+  return (
+    <p className={record.complete ? 'thought' : 'thought cut'}>
       <span className="meta">
         #{record.n} · after {record.deaths} {record.deaths === 1 ? 'death' : 'deaths'}
         {record.complete ? '' : ' · cut off'}
@@ -45,12 +45,19 @@ const Thoughts = memo(function Thoughts({ reflections }: { reflections: Reflecti
       {record.shown && record.shown.length > 0 && <Shown shown={record.shown} />}
       {record.text}
     </p>
-  ));
+  );
+});
+
+/** The finished thoughts: redrawn when one is added, not for every streamed token. */
+const Thoughts = memo(function Thoughts({ reflections }: { reflections: ReflectionRecord[] }) {
+  return reflections.map((record) => <Thought key={`${record.n}-${record.endedAt}`} record={record} />);
 });
 
 /**
  * The scrolling transcript of one instance. It follows new text while the reader is at the bottom, and stays put
- * when they have scrolled up to read.
+ * when they have scrolled up to read. It follows from a ResizeObserver, which runs once layout is done: reading the
+ * box's height after every render instead forced a layout of the transcript for each streamed token, half the
+ * panel's script time with three minds streaming.
  */
 export function Transcript({
   reflections,
@@ -62,12 +69,20 @@ export function Transcript({
   role: Role;
 }) {
   const box = useRef<HTMLDivElement>(null);
+  const content = useRef<HTMLDivElement>(null);
   const following = useRef(true);
 
-  useLayoutEffect(() => {
+  useEffect(() => {
     const element = box.current;
-    if (element && following.current) element.scrollTop = element.scrollHeight;
-  });
+    if (!element || !content.current) return;
+    const observer = new ResizeObserver(() => {
+      if (following.current) element.scrollTop = element.scrollHeight;
+    });
+    // The text growing, and the box shrinking when the card above it gains a line.
+    observer.observe(content.current);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
 
   return (
     <div
@@ -83,17 +98,19 @@ export function Transcript({
         following.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
       }}
     >
-      {reflections.length === 0 && !partial && <p className="empty">No thoughts yet.</p>}
-      <Thoughts reflections={reflections} />
-      {partial && (
-        <p className="thought streaming" data-testid="streaming">
-          <span className="meta">#{partial.n}</span>
-          {partial.text}
-          <span className="cursor" aria-hidden="true">
-            ▍
-          </span>
-        </p>
-      )}
+      <div ref={content}>
+        {reflections.length === 0 && !partial && <p className="empty">No thoughts yet.</p>}
+        <Thoughts reflections={reflections} />
+        {partial && (
+          <p className="thought streaming" data-testid="streaming">
+            <span className="meta">#{partial.n}</span>
+            {partial.text}
+            <span className="cursor" aria-hidden="true">
+              ▍
+            </span>
+          </p>
+        )}
+      </div>
     </div>
   );
 }

@@ -68,10 +68,10 @@ describe('the controls in Chromium against the headless host', { timeout: 240_00
     await page.getByRole('tab', { name: 'Controls' }).click();
     const before = host.events.length;
     const cases: Array<[string, RegExp]> = [
-      ['', /ramThreshold/],
-      ['-5', /ramThreshold/],
-      ['150', /ramThreshold/],
-      ['eighty', /ramThreshold/],
+      ['', /^RAM threshold must be/],
+      ['-5', /^RAM threshold must be/],
+      ['150', /^RAM threshold must be/],
+      ['eighty', /^RAM threshold must be/],
     ];
     for (const [entry, message] of cases) {
       await ramThreshold().fill(entry);
@@ -160,7 +160,7 @@ describe('the controls in Chromium against the headless host', { timeout: 240_00
     await form.getByRole('button', { name: 'Apply' }).click();
     await form
       .getByRole('alert')
-      .getByText(/contextSize/)
+      .getByText(/SUBJECT's manual plan context must be/)
       .waitFor();
     assert.match((await numbers.textContent()) ?? '', new RegExp(`context ${context} `), 'the refusal changed nothing');
 

@@ -12,6 +12,7 @@
 //   BIJ_HOG_THINK_FATAL          a message: every think fails with it, as the real worker reports a failed think
 //   BIJ_HOG_ABORT_AT_LOAD        "1": abort (SIGABRT) before reporting loaded, as llama.cpp does on some bad files
 //   BIJ_HOG_ABORT_AFTER_THINK    "1": abort right after the first reflection (a crash that is a death every time)
+//   BIJ_HOG_TITLE                the process's name (/proc/<pid>/comm), by which earlyoom's --prefer finds it
 import fs from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -25,6 +26,7 @@ const send = (message) => {
   if (process.connected) process.send({ seq: ++seq, ...message });
 };
 process.on('disconnect', () => process.exit(0));
+if (process.env.BIJ_HOG_TITLE) process.title = process.env.BIJ_HOG_TITLE;
 if (process.env.BIJ_HOG_IGNORE_SIGTERM === '1') process.on('SIGTERM', () => undefined);
 
 let role = 'SUBJECT';

@@ -69,11 +69,11 @@ export class HostProcess {
 
   /**
    * A host from source, with a fresh data directory unless one is given. Threads 1, no pause between thoughts, 48
-   * tokens a reflection, unless `args` says otherwise (a flag may be given only once).
+   * tokens a reflection, any free port, unless `args` says otherwise (a flag may be given only once).
    */
   static start(args: string[], options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): HostProcess {
     const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bij-data-'));
-    const defaults = Object.entries({ '--threads': '1', '--think-pause': '0', '--max-tokens': '48' })
+    const defaults = Object.entries({ '--threads': '1', '--think-pause': '0', '--max-tokens': '48', '--web-port': '0' })
       .filter(([flag]) => !args.includes(flag))
       .flat();
     return new HostProcess({
@@ -82,8 +82,6 @@ export class HostProcess {
         'tsx',
         path.join(root, 'electron/headless.ts'),
         '--json-events',
-        '--web-port',
-        '0',
         '--data-dir',
         dataDir,
         ...defaults,

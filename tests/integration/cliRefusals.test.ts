@@ -116,11 +116,11 @@ describe('the command line refuses what cannot run, naming the flag, with exit c
   it('refuses flags that contradict each other: --warn-threshold 95 above the default thresholds', async () => {
     assertRefused(
       await run(['--warn-threshold', '95']),
-      /^brain-in-jar: --warn-threshold: warnThreshold must be below the RAM and GPU thresholds \(95% is not below 85%\)$/m,
+      /^brain-in-jar: --warn-threshold: Warn level must be below the RAM threshold and the GPU threshold \(95% is not below 85%\)$/m,
     );
     assertRefused(
       await run(['--warn-threshold', '60', '--ram-threshold', '50']),
-      /^brain-in-jar: --warn-threshold, --ram-threshold: warnThreshold must be below .*\(60% is not below 50%\)$/m,
+      /^brain-in-jar: --warn-threshold, --ram-threshold: Warn level must be below .*\(60% is not below 50%\)$/m,
     );
   });
 });

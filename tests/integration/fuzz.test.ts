@@ -27,8 +27,11 @@ console.log(`fuzz: ${replay}`);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const rendererDir = path.join(root, 'dist/renderer');
 
-/** Valid calls that would change the settings or start instances (slow, and not what this test is about). */
-const SKIP_WHEN_VALID = new Set<MethodName>(['settings.set', 'mode.switch', 'instances.start']);
+/**
+ * Valid calls that would change the settings or start instances (slow, and not what this test is about), or replace
+ * the token (which closes this test's own sockets: restartReconnect.test.ts is about that).
+ */
+const SKIP_WHEN_VALID = new Set<MethodName>(['settings.set', 'mode.switch', 'instances.start', 'token.renew']);
 /** Each board.refresh forks a probe: two valid ones are enough. */
 const MAX_VALID_REFRESHES = 2;
 

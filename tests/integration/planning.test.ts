@@ -167,6 +167,25 @@ describe('planning from the command line, on a recorded Jetson', { timeout: 120_
     if (writableV1) assert.equal(enforcement.label, 'kernel cgroup v1');
   });
 
+  it('doctor says which mechanism holds each line', async () => {
+    const json = await cli(['doctor', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const { lines } = JSON.parse(json.stdout) as { lines: Array<{ line: string; mechanism: string; label: string }> };
+    assert.deepEqual(
+      lines.map((hold) => hold.line),
+      ['instance-limits', 'ram-threshold', 'gpu-threshold'],
+    );
+    // doctor runs no watchdog: the interval is the default one.
+    assert.equal(lines[2]!.label, 'polling every 2000 ms (10 ms near the line)');
+    const writableV1 = fs.existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes') && process.getuid?.() === 0;
+    if (writableV1) assert.equal(lines[0]!.label, 'kernel threshold (cgroup v1 eventfd)');
+    const text = await cli(['doctor']);
+    assert.match(
+      text.stdout,
+      /^ {2}The ram-threshold line is held by: (kernel threshold \(cgroup v1 eventfd\)|polling)/m,
+    );
+  });
+
   it('plan refuses bad input with the field or file named', async () => {
     const letters = await cli(['plan', '--model', model, '--ram-limit-subject', 'six']);
     assert.equal(letters.code, 2);

@@ -38,7 +38,7 @@ describe('a settings change never leaves a file that stops a later start', { tim
       assert.ok(!refused.ok);
       assert.equal(refused.error.code, 'INVALID_PARAMS');
       assert.equal(refused.error.field, 'ramThreshold');
-      assert.match(refused.error.message, /^as saved in settings\.json, warnThreshold must be below/);
+      assert.match(refused.error.message, /^as saved in settings\.json, Warn level must be below/);
       assert.match(refused.error.message, /\(70% is not below 60%\): --warn-threshold holds for this run only/);
       assert.equal(fs.existsSync(path.join(host.dataDir, 'settings.json')), false, 'nothing was saved');
       // Both together are what the operator means, and the file holds them on its own.
@@ -60,7 +60,10 @@ describe('a settings change never leaves a file that stops a later start', { tim
     fs.writeFileSync(path.join(dataDir, 'settings.json'), '{"warnThreshold": 95}');
     await withHost([], dataDir, async (host, client) => {
       const warning = await host.waitFor('log', (event) => /settings\.json was damaged/.test(event.message));
-      assert.match(warning.message, /warnThreshold must be below the RAM and GPU thresholds \(95% is not below 85%\)/);
+      assert.match(
+        warning.message,
+        /Warn level must be below the RAM threshold and the GPU threshold \(95% is not below 85%\)/,
+      );
       assert.match(warning.message, /kept as .*settings\.json\.corrupt-.* and the defaults are in use$/);
       const backups = fs.readdirSync(dataDir).filter((name) => name.startsWith('settings.json.corrupt-'));
       assert.equal(backups.length, 1);

@@ -25,26 +25,27 @@ async function connect(host: HostProcess): Promise<WsClient> {
 
 describe('the watchdog, with real worker processes', { timeout: 180_000 }, () => {
   it('stops an instance whose limit the operator lowers under its use, and brings it back once it fits again', async () => {
-    const host = hogHost([], { BIJ_HOG_BASE_MB: '100' });
+    // The hog holds 200 MB; the plan's model (the demo model) needs about 0.12 GB at the least, so 0.15 GB is a limit
+    // the host takes and the hog is over.
+    const host = hogHost([], { BIJ_HOG_BASE_MB: '200' });
     const client = await connect(host);
     try {
       const { pid } = await host.waitFor('instance.loaded');
       const from = host.events.length;
-      assert.ok((await client.call('settings.set', { ramLimitsGb: { SUBJECT: 0.1 } })).ok);
+      // Under what the model needs at the least, a limit is refused: it would only ever kill (issue 15).
+      const refused = await client.call('settings.set', { ramLimitsGb: { SUBJECT: 0.1 } });
+      assert.ok(!refused.ok && refused.error.code === 'MODEL_TOO_LARGE', JSON.stringify(refused));
+      assert.match(refused.error.message, /^SUBJECT's RAM limit of 0\.10 GB is below the 0\.\d+ GB its model needs/);
+      assert.ok((await client.call('settings.set', { ramLimitsGb: { SUBJECT: 0.15 } })).ok);
       const critical = await host.waitFor('watchdog.critical', () => true, 10_000, from);
       assert.equal(critical.reason, 'ram-limit');
       assert.equal(critical.instance, 'SUBJECT');
       const kill = await host.waitFor('watchdog.kill', () => true, 10_000, from);
       assert.deepEqual([kill.instance, kill.reason, kill.signal, kill.pid], ['SUBJECT', 'ram-limit', 'SIGTERM', pid]);
-      assert.ok(kill.memoryBytes! > 0.1 * 2 ** 30 * 0.95);
+      assert.ok(kill.memoryBytes! > 0.15 * 2 ** 30 * 0.95);
       const death = await host.waitFor('instance.death', () => true, 10_000, from);
       assert.equal(death.cause, 'ram-limit');
       assert.equal(death.signal, 'SIGTERM');
-      // Its plan no longer fits the limit: it waits, and says why.
-      const held = await host.waitFor('instance.held', (event) => event.reason !== null, 10_000, from);
-      assert.match(held.reason!, /RAM limit of 0\.1 GB/);
-      await host.waitFor('instance.state', (event) => event.state === 'waiting', 10_000, from);
-      assert.equal(host.events.slice(from).filter((event) => event.type === 'instance.loaded').length, 0);
 
       const raised = host.events.length;
       assert.ok((await client.call('settings.set', { ramLimitsGb: { SUBJECT: 1 } })).ok);
@@ -57,12 +58,12 @@ describe('the watchdog, with real worker processes', { timeout: 180_000 }, () =>
   });
 
   it('kills a worker that ignores SIGTERM with SIGKILL after the grace', async () => {
-    const host = hogHost(['--grace', '0.5'], { BIJ_HOG_BASE_MB: '100', BIJ_HOG_IGNORE_SIGTERM: '1' });
+    const host = hogHost(['--grace', '0.5'], { BIJ_HOG_BASE_MB: '200', BIJ_HOG_IGNORE_SIGTERM: '1' });
     const client = await connect(host);
     try {
       const { pid } = await host.waitFor('instance.loaded');
       const from = host.events.length;
-      assert.ok((await client.call('settings.set', { ramLimitsGb: { SUBJECT: 0.1 } })).ok);
+      assert.ok((await client.call('settings.set', { ramLimitsGb: { SUBJECT: 0.15 } })).ok);
       const term = await host.waitFor('watchdog.kill', (event) => event.signal === 'SIGTERM', 10_000, from);
       const kill = await host.waitFor('watchdog.kill', (event) => event.signal === 'SIGKILL', 10_000, from);
       const waited = host.arrivalOf(kill) - host.arrivalOf(term);
@@ -109,7 +110,11 @@ describe('the watchdog, with real worker processes', { timeout: 180_000 }, () =>
       assert.equal(recovered.reason, 'ram-limit');
       assert.equal(recovered.instance, 'SUBJECT');
       assert.ok(host.of('watchdog.critical').length >= 1, 'the watchdog saw the spike');
-      assert.equal(host.of('watchdog.kill').length, 0, 'and killed nobody');
+      assert.equal(
+        host.of('watchdog.kill').length,
+        0,
+        `and killed nobody: ${JSON.stringify(host.of('watchdog.kill'))}`,
+      );
       assert.equal(host.of('instance.death').length, 0);
       assert.ok(isAlive(pid));
       const log = fs.readFileSync(path.join(host.dataDir, 'logs', 'watchdog.log'), 'utf8');

@@ -48,6 +48,7 @@ const snapshot: HostSnapshot = {
     thermal: { paused: false, hottest: null, thresholdC: 85 },
     holding: {},
     layerCaps: {},
+    lines: [{ line: 'ram-threshold', mechanism: 'polling', label: 'polling every 1000 ms (10 ms near the line)' }],
   },
 };
 

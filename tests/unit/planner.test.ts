@@ -380,6 +380,6 @@ describe('manual and seed plans are estimated the same way', () => {
     assert.equal(plan!.batchSize, 512);
     assert.equal(plan!.threads, 4);
     assert.equal(plan!.limitedBy, 'seed: Hybrid CPU+GPU (Conservative); model has only 9 layers');
-    assert.match(plan!.warnings[0] ?? '', /^needs about \d+\.\d GB, over its RAM limit of 0\.1 GB$/);
+    assert.match(plan!.warnings[0] ?? '', /^needs about \d+\.\d+ GB, over its RAM limit of 0\.10 GB$/);
   });
 });

@@ -68,9 +68,9 @@ describe('a settings change is checked as it applies now and as it will be saved
     assert.equal(error.field, 'ramThreshold', 'named where the operator typed');
     assert.equal(
       error.message,
-      'as saved in settings.json, warnThreshold must be below the RAM and GPU thresholds (70% is not below 60%): ' +
+      'as saved in settings.json, Warn level must be below the RAM threshold and the GPU threshold (70% is not below 60%): ' +
         "--warn-threshold holds for this run only, and the next start without it would read the file's own values; " +
-        'set Warn level (warnThreshold) as well',
+        'set the Warn level as well',
     );
     assert.equal(fs.existsSync(file), false, 'nothing was saved');
     assert.equal(settings.current.ramThreshold, 90, 'nothing changed');
@@ -104,7 +104,10 @@ describe('a settings change is checked as it applies now and as it will be saved
   it('checks nothing twice where no flag is in force', async () => {
     const { settings } = service([]);
     const error = refusal(() => settings.apply({ warnThreshold: 95 }));
-    assert.equal(error.message, 'warnThreshold must be below the RAM and GPU thresholds (95% is not below 85%)');
+    assert.equal(
+      error.message,
+      'Warn level must be below the RAM threshold and the GPU threshold (95% is not below 85%)',
+    );
     assert.deepEqual(await settings.apply({ ramLimitsGb: { SUBJECT: 5 } }), ['ramLimitsGb']);
   });
 });

@@ -74,7 +74,7 @@ describe('settings.json as it is read', () => {
     assert.deepEqual(store.settings, DEFAULT_SETTINGS);
     assert.match(
       store.notice ?? '',
-      /^settings\.json was damaged \(warnThreshold must be below the RAM and GPU thresholds \(95% is not below 85%\)\); it is kept as .*settings\.json\.corrupt-.* and the defaults are in use$/,
+      /^settings\.json was damaged \(Warn level must be below the RAM threshold and the GPU threshold \(95% is not below 85%\)\); it is kept as .*settings\.json\.corrupt-.* and the defaults are in use$/,
     );
     assert.equal(fs.existsSync(file), false);
     const [backup] = backupsIn(dir);

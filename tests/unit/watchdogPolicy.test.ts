@@ -11,8 +11,11 @@ import {
   findSpike,
   holdReason,
   nextIntervalMs,
+  crossingVerdict,
+  FILL_MARGIN_BYTES,
+  HOLD_MS,
+  pastLine,
   reducedLayers,
-  stillRising,
   type InstanceSample,
   type WatchdogConfig,
   type WatchdogSample,
@@ -183,21 +186,26 @@ describe('victims, holds and layers', () => {
     assert.equal(chooseVictim(onlySpared, findCrossing(onlySpared, config)!, config), null);
   });
 
-  it('tells a fill that is still rising from a spike that stands still', () => {
-    const crossing = { reason: 'ram-limit' as const, instance: 'SUBJECT' as const, value: 0, threshold: 0 };
-    const at = (gb: number) => board([instance('SUBJECT', gb, 6)]);
-    assert.equal(stillRising(crossing, at(5.8), at(5.85)), true);
-    assert.equal(stillRising(crossing, at(5.8), at(5.8)), false);
-    assert.equal(stillRising(crossing, at(5.8), at(5.5)), false);
+  it('acts on a fill at once, on a line still crossed after the hold, and on nothing that falls back', () => {
+    assert.equal(crossingVerdict(-1, 0), 'recovered');
+    assert.equal(crossingVerdict(-1, 500), 'recovered', 'back under the line: a spike, whatever its age');
+    assert.equal(crossingVerdict(3 * MIB, 5), 'wait', 'just over, just now: read again');
+    assert.equal(crossingVerdict(FILL_MARGIN_BYTES, 0), 'act', 'far past the line at once: a fill');
+    assert.equal(crossingVerdict(1, HOLD_MS), 'act', 'still over after the hold');
   });
 
   it("sees a fill over the RAM threshold in a worker's own memory while the board's figure stands still", () => {
     const crossing = { reason: 'ram-threshold' as const, instance: null, value: 91, threshold: 90 };
     const before = board([instance('SUBJECT', 2, 6), instance('GOD', 3, 7)], 91);
+    const line = before.ramTotalBytes * 0.9;
     const workerGrew = board([instance('SUBJECT', 2, 6), instance('GOD', 3.01, 7)], 91);
-    assert.equal(stillRising(crossing, before, workerGrew), true, 'GOD grew by 10 MB');
-    assert.equal(stillRising(crossing, before, board(before.instances, 91.1)), true, 'the board grew by 32 MB');
-    assert.equal(stillRising(crossing, before, board(before.instances, 91)), false, 'nothing grew');
+    const grew = pastLine(crossing, before, workerGrew, config) - pastLine(crossing, before, before, config);
+    assert.ok(Math.abs(grew - 0.01 * GB) < MIB, `GOD grew by 10 MB, seen as ${grew / MIB} MB`);
+    assert.ok(pastLine(crossing, before, board(before.instances, 89), config) < 0, 'under the line again');
+    assert.ok(Math.abs(pastLine(crossing, before, before, config) - (before.ramUsedBytes - line)) < 1);
+    const limit = { reason: 'ram-limit' as const, instance: 'SUBJECT' as const, value: 0, threshold: 0 };
+    const over = board([instance('SUBJECT', 5.8, 6)]);
+    assert.ok(Math.abs(pastLine(limit, over, over, config) - (5.8 - 5.7) * GB) < MIB);
   });
 
   it('samples at the base interval far from every line, and at 100 ms when a fill is about to cross it', () => {
@@ -205,7 +213,9 @@ describe('victims, holds and layers', () => {
     const near = board([instance('SUBJECT', 2, 10)], 89.5);
     assert.equal(nextIntervalMs(near, 0, config), 100, '160 MB from the line at an assumed 1 GB/s');
     assert.equal(nextIntervalMs(board([instance('SUBJECT', 2, 10)], 85), 0, config), 800);
-    assert.equal(nextIntervalMs(board([instance('SUBJECT', 2, 10)], 85), 4 * GB, config), 200, 'a faster fill seen');
+    assert.equal(nextIntervalMs(board([instance('SUBJECT', 2, 10)], 85), 4 * GB, config), 100, 'a second from it');
+    const held = { ...config, kernelHeld: { limits: true, ramThreshold: true } };
+    assert.equal(nextIntervalMs(near, 0, held), 1000, 'lines the kernel watches: polled at most once a second');
   });
 
   it('holds starts above the warn level', () => {

@@ -16,6 +16,7 @@ import { formatSize } from '../../../shared/dataFolder.js';
 import { dataDirOf, defaultDataDir } from '../store/dataDir.js';
 import { measureDataFolder, type DataFolderReport } from '../store/dataFolderWatch.js';
 import { detectEnforcement } from '../enforcement/enforcement.js';
+import { lineHolds, MIN_INTERVAL_MS } from '../watchdog/lineHolds.js';
 import { userUnitMemoryLimits } from './serviceLimits.js';
 import { hostCommand, thisRuntime } from './hostCommand.js';
 import { defaultServiceLimits, installUnit, renderServiceUnit, type ServiceLimits } from './serviceUnit.js';
@@ -135,6 +136,13 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
       : await readJetsonSystem(resources.gpu.kind === 'jetson');
   const enforcement = await detectEnforcement();
   enforcement.dispose?.();
+  const lineHold = lineHolds({
+    enforcement: enforcement.info.kind,
+    kernelLinesFailed: enforcement.kernelLines ? null : 'none',
+    baseIntervalMs: (flagsToSettingsPatch(flags).intervalS ?? DEFAULT_SETTINGS.intervalS) * 1000,
+    minIntervalMs: MIN_INTERVAL_MS,
+    nvmap: resources.gpu.kind === 'jetson',
+  });
   const dataFolder = measureDataFolder(dataDirOf(flags));
   const single = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 1 });
   const matrix = seedConfig(resources, { aggressive: flags.aggressive, concurrentModels: 3 });
@@ -148,6 +156,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
         recommended: { single, matrix },
         budget: { reserveBytes, ramLimitBytes: limits },
         enforcement: enforcement.info,
+        lines: lineHold,
         serviceMemoryLimits: userUnitMemoryLimits(),
         jetsonSystem,
         dataFolder,
@@ -171,6 +180,7 @@ export async function doctor(flags: Flags): Promise<CommandOutput> {
     `  Kept for the system: ${formatGb(reserveBytes)}; the instances' limits may add up to ${formatGb(resources.ramTotalBytes - reserveBytes)}`,
     `  Default RAM limits: ${ROLES.map((role) => `${role} ${formatGb(limits[role]!)}`).join(', ')}`,
     `  Per-instance limits enforced by: ${enforcement.info.label} (${enforcement.info.reason})`,
+    ...lineHold.map((hold) => `  The ${hold.line} line is held by: ${hold.label}`),
     `  The service unit's MemoryMax/MemoryHigh: ${serviceLimitsLine(userUnitMemoryLimits())}`,
     '',
     ...describeDataFolder(dataFolder),

@@ -48,6 +48,11 @@ export const RUN_FLAGS = {
     help: 'where transcripts, events, logs and settings go (self-test: a fresh temporary folder unless given)',
     defaultHelp: '$XDG_CONFIG_HOME/brain-in-jar',
   }),
+  newToken: toggle({
+    name: '--new-token',
+    commands: RUN,
+    help: "replace the panel's kept token (pages open with the old address must be reopened)",
+  }),
   jsonEvents: toggle({
     name: '--json-events',
     commands: RUN,

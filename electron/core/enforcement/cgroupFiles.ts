@@ -28,3 +28,9 @@ export function parseOomKills(text: string): number {
   const match = /^oom_kill (\d+)$/m.exec(text);
   return match ? Number(match[1]) : 0;
 }
+
+/** The `high` counter of a v2 memory.events file: how many times the group was throttled at its memory.high. */
+export function parseHighEvents(text: string): number {
+  const match = /^high (\d+)$/m.exec(text);
+  return match ? Number(match[1]) : 0;
+}

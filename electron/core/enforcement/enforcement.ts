@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import type { Role } from '../../../shared/instances.js';
 import { ENFORCEMENT_LABELS, type EnforcementInfo, type EnforcementKind } from '../../../shared/watchdog.js';
 import { LIMIT_ACTION_FRACTION } from '../watchdog/policy.js';
 import { readIfPresent } from '../readIfPresent.js';
 import { parseOomKills, parseProcCgroup } from './cgroupFiles.js';
+import { V2Lines } from './highWatch.js';
+import { KernelLines, type LineWatcher } from './kernelLines.js';
 import { hostCgroupName, sweepStaleCgroups } from './staleCgroups.js';
 import { probeUserSystemd, SystemdScopeEnforcement, type SystemctlOptions } from './systemdScope.js';
 
@@ -30,7 +33,9 @@ export interface Enforcement {
   /** A command prefix the worker must be started under (systemd-run), or null. */
   wrapper(name: string, limitBytes: number): string[] | null;
   /** Puts a started worker under its limit. */
-  attach(name: string, pid: number, limitBytes: number): WorkerLimit;
+  attach(name: Role, pid: number, limitBytes: number): WorkerLimit;
+  /** The kernel's usage thresholds on the lines (cgroup v1), watched off the main thread; null where none. */
+  readonly kernelLines?: LineWatcher | null;
 }
 
 /**
@@ -58,6 +63,8 @@ function writable(file: string): boolean {
 
 class CgroupEnforcement implements Enforcement {
   private count = 0;
+  /** v1: usage thresholds, read by a thread started at the first watch; v2: memory.high, its events watched. */
+  readonly kernelLines: LineWatcher | null;
 
   constructor(
     readonly info: EnforcementInfo,
@@ -65,13 +72,16 @@ class CgroupEnforcement implements Enforcement {
     private readonly version: 1 | 2,
     /** The stale groups of hosts that are gone, removed when this one was made. */
     readonly swept: string[],
-  ) {}
+  ) {
+    const off = process.env.BRAIN_IN_JAR_KERNEL_LINES === '0';
+    this.kernelLines = off ? null : version === 1 ? new KernelLines(base) : new V2Lines(base);
+  }
 
   wrapper(): null {
     return null;
   }
 
-  attach(name: string, pid: number, limitBytes: number): WorkerLimit {
+  attach(name: Role, pid: number, limitBytes: number): WorkerLimit {
     const dir = path.join(this.base, `${name}-${++this.count}`);
     fs.mkdirSync(dir);
     const files =
@@ -90,10 +100,12 @@ class CgroupEnforcement implements Enforcement {
     };
     setLimit(limitBytes, 0);
     fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+    this.kernelLines?.watch(dir, name, pid, dir, limitBytes);
     return {
       setLimit,
       oomKills: () => parseOomKills(readIfPresent(path.join(dir, files.events)) ?? ''),
       release: () => {
+        this.kernelLines?.unwatch(dir);
         try {
           fs.rmdirSync(dir);
         } catch {
@@ -104,6 +116,7 @@ class CgroupEnforcement implements Enforcement {
   }
 
   dispose(): void {
+    this.kernelLines?.dispose();
     try {
       // A cgroup folder lists its control files too; only the sub-folders are groups to remove.
       for (const entry of fs.readdirSync(this.base, { withFileTypes: true })) {

@@ -1,3 +1,4 @@
+import { gbApart } from '../../../shared/limitFigures.js';
 import { estimateMemory, type MemoryEstimate, type PlanShape } from './estimate.js';
 import type { ModelProfile } from './modelProfile.js';
 
@@ -86,13 +87,14 @@ export function fitMembers(members: readonly FitMember[], budget: FitBudget): Fi
     }
     if (!fitsOwn(index)) {
       const cpuOnly = estimateMemory(member.model, shapeOf(0, contexts[index]!));
+      const figures = gbApart(member.limitBytes, ownUse(cpuOnly, budget.unified));
       return {
         ok: false,
         code: 'MODEL_TOO_LARGE',
         member: index,
         message:
-          `${member.model.name} needs ${gb(ownUse(cpuOnly, budget.unified))} with every layer on the CPU and a context ` +
-          `of ${contexts[index]}, more than its RAM limit of ${gb(member.limitBytes)}`,
+          `${member.model.name} needs ${figures.higher} with every layer on the CPU and a context ` +
+          `of ${contexts[index]}, more than its RAM limit of ${figures.lower}`,
       };
     }
   }

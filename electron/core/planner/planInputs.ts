@@ -153,6 +153,16 @@ export function planForSettings(options: {
         ok: false,
         resources,
         error: { code: 'MODEL_INVALID', message: `${role}: ${loaded.message}`, field: `models.${role}` },
+        // A model that cannot be read has no estimate; every role keeps its limit all the same.
+        limits: {
+          ramTotalBytes: resources.ramTotalBytes,
+          reserveBytes: reserveBytes(settings, resources),
+          instances: roles.map((each) => ({
+            instance: each,
+            ramLimitBytes: ramLimitBytes(each, settings, resources),
+            leastBytes: null,
+          })),
+        },
       };
     profiles.push(loaded.profile);
   }

@@ -1,13 +1,15 @@
 import { MIB, formatGb, type BoardResources } from '../../../shared/board.js';
 import type { Role } from '../../../shared/instances.js';
-import type { InstancePlan, Plan, PlanBudgets, PlanOutcome, Strategy } from '../../../shared/plan.js';
+import type { InstancePlan, LimitBudget, Plan, PlanBudgets, PlanOutcome, Strategy } from '../../../shared/plan.js';
+import { gbApart } from '../../../shared/limitFigures.js';
 import { architectureWarning } from '../gguf/architectures.js';
 import { checkRamBudget } from './budget.js';
 import { contextFloor, modelContextProblem, tooSmallMessage, type ContextFloor } from './contextFloor.js';
-import { estimateMemory, type PlanShape } from './estimate.js';
+import { estimateMemory } from './estimate.js';
 import { estimateNotes } from './estimateNotes.js';
-import { fitMembers, MIN_CONTEXT, ownUse, sharedUse, type FitMember, type FitResult } from './fit.js';
+import { fitMembers, ownUse, sharedUse, type FitMember, type FitResult } from './fit.js';
 import type { ModelProfile } from './modelProfile.js';
+import { desiredContext, fixedShape, instanceLimit, layerCap, leastOwnUse } from './planShapes.js';
 import { cpuBuildFor } from './repack.js';
 import { seedConfig } from './seed.js';
 
@@ -42,7 +44,6 @@ export interface PlanRequest {
   ownUse?: { gpuBytes: number; ramBytes: number };
 }
 
-const DEFAULT_CONTEXT = 4096;
 const MAX_FIT_THREADS = 8;
 
 /** Safety margin under the GPU threshold: the larger of 256 MB and 2% of the memory. */
@@ -89,26 +90,47 @@ export function makePlan(request: PlanRequest): PlanOutcome {
   // Every model is estimated for the llama.cpp CPU build that loads on this board: what it repacks depends on it.
   const cpu = cpuBuildFor(resources.cpu);
   const instances = request.instances.map((instance) => ({ ...instance, model: { ...instance.model, cpu } }));
+  const usable = gpuUsable(resources);
+  const floors = instances.map((instance) => contextFloor(instance.model, instance.role));
+  const seed = seedConfig(resources, { aggressive: request.aggressive ?? false, concurrentModels: instances.length });
+  const fixed = instances.map((instance, index) => fixedShape(instance, seed, usable.ok, floors[index]?.floor ?? 0));
+  const limitBudget: LimitBudget = {
+    ramTotalBytes: resources.ramTotalBytes,
+    reserveBytes: request.reserveBytes,
+    instances: instances.map((instance, index) =>
+      instanceLimit(
+        instance,
+        leastOwnUse(instance, {
+          fixed: fixed[index] ?? null,
+          floorContext: floors[index]?.floor ?? 0,
+          contextSize: request.contextSize,
+          gpuUsable: usable.ok,
+          unified: resources.gpu.unified,
+        }),
+      ),
+    ),
+  };
   const refuse = (code: Extract<PlanOutcome, { ok: false }>['error']['code'], message: string, field?: string) => {
     const error: Extract<PlanOutcome, { ok: false }>['error'] = { code, message };
     if (field !== undefined) error.field = field;
-    return { ok: false as const, resources, error };
+    return { ok: false as const, resources, error, limits: limitBudget };
   };
 
   const limits = instances.map((instance) => instance.ramLimitBytes);
   const budgetCheck = checkRamBudget(limits, resources.ramTotalBytes, request.reserveBytes);
   if (!budgetCheck.ok) return refuse('BUDGET_EXCEEDED', budgetCheck.message, 'ramLimits');
   const budgets = budgetsOf(request, limits);
-  const usable = gpuUsable(resources);
 
   // Every role's context holds its prompts: a model whose own context cannot is refused before anything else.
-  const floors = instances.map((instance) => contextFloor(instance.model, instance.role));
   for (const [index, floor] of floors.entries()) {
     const problem = floor && modelContextProblem(floor);
     if (problem)
       return refuse('CONTEXT_TOO_SMALL', `${instances[index]!.role}: ${problem}`, `models.${instances[index]!.role}`);
   }
-  const raised = instances.map(() => false);
+  // The seed's context was raised to the floor in its fixed shape; a fit's is raised below, as it is set.
+  const raised = instances.map(
+    (instance, index) => instance.strategy === 'seed' && seed.contextSize < (floors[index]?.floor ?? 0),
+  );
   /** A context raised to the floor where it is below it (seed and fit plans: the operator did not set it). */
   const atLeastFloor = (index: number, context: number): number => {
     const floor = floors[index]?.floor ?? 0;
@@ -116,35 +138,6 @@ export function makePlan(request: PlanRequest): PlanOutcome {
     raised[index] = true;
     return floor;
   };
-
-  const seed = seedConfig(resources, { aggressive: request.aggressive ?? false, concurrentModels: instances.length });
-  const cap = (instance: PlanRequestInstance) =>
-    Math.min(instance.model.totalLayers, instance.maxGpuLayers ?? Infinity);
-  const fixedShape = (instance: PlanRequestInstance, index: number): PlanShape | null => {
-    if (instance.strategy === 'seed') {
-      return {
-        gpuLayers: usable.ok ? Math.min(seed.gpuLayers, cap(instance)) : 0,
-        contextSize: atLeastFloor(index, seed.contextSize),
-        batchSize: seed.batchSize,
-      };
-    }
-    if (instance.strategy === 'manual') {
-      const manual = instance.manual ?? { gpuLayers: 0, contextSize: 2048 };
-      return {
-        gpuLayers: Math.min(manual.gpuLayers, cap(instance)),
-        contextSize: manual.contextSize,
-        batchSize: Math.min(512, manual.contextSize),
-      };
-    }
-    return null;
-  };
-
-  const desiredContext = (profile: ModelProfile) =>
-    Math.max(
-      Math.min(MIN_CONTEXT, profile.trainContextSize ?? MIN_CONTEXT),
-      Math.min(request.contextSize ?? DEFAULT_CONTEXT, profile.trainContextSize ?? DEFAULT_CONTEXT),
-    );
-  const fixed = instances.map(fixedShape);
   for (const [index, instance] of instances.entries()) {
     const floor = floors[index];
     const shape = fixed[index];
@@ -179,15 +172,17 @@ export function makePlan(request: PlanRequest): PlanOutcome {
         );
       }
       if (own > instance.ramLimitBytes) {
+        const figures = gbApart(instance.ramLimitBytes, own);
         return refuse(
           'PLAN_DOES_NOT_FIT',
-          `${instance.role}: ${shape.gpuLayers} GPU layers and a context of ${shape.contextSize} need ${formatGb(own)}, ` +
-            `more than its RAM limit of ${formatGb(instance.ramLimitBytes)}`,
+          `${instance.role}: ${shape.gpuLayers} GPU layers and a context of ${shape.contextSize} need ${figures.higher}, ` +
+            `more than its RAM limit of ${figures.lower}`,
           `${instance.role}.contextSize`,
         );
       }
     } else if (own > instance.ramLimitBytes) {
-      warnings[index]!.push(`needs about ${formatGb(own)}, over its RAM limit of ${formatGb(instance.ramLimitBytes)}`);
+      const figures = gbApart(instance.ramLimitBytes, own);
+      warnings[index]!.push(`needs about ${figures.higher}, over its RAM limit of ${figures.lower}`);
     }
   }
   if (budgets.gpuBudgetBytes !== null && fixedShared > budgets.gpuBudgetBytes) {
@@ -213,9 +208,9 @@ export function makePlan(request: PlanRequest): PlanOutcome {
   const members: FitMember[] = free.map((index) => ({
     model: instances[index]!.model,
     limitBytes: instances[index]!.ramLimitBytes,
-    contextSize: atLeastFloor(index, desiredContext(instances[index]!.model)),
+    contextSize: atLeastFloor(index, desiredContext(instances[index]!.model, request.contextSize)),
     minContext: floors[index]?.floor ?? 0,
-    maxLayers: cap(instances[index]!),
+    maxLayers: layerCap(instances[index]!),
   }));
   const fit = fitMembers(members, {
     gpuBytes: budgets.gpuBudgetBytes === null ? null : Math.max(0, budgets.gpuBudgetBytes - fixedShared),
@@ -272,7 +267,7 @@ export function makePlan(request: PlanRequest): PlanOutcome {
     };
   });
   const plan: Plan = { resources, budgets, instances: plans };
-  return { ok: true, plan };
+  return { ok: true, plan, limits: limitBudget };
 }
 
 function withReason(limitedBy: string, reason: string): string {

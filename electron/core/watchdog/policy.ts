@@ -1,6 +1,6 @@
 import { ROLES } from '../../../shared/instances.js';
-import type { Crossing } from '../../../shared/watchdog.js';
-import type { WorkerMemory } from '../../../shared/metrics.js';
+import { LIMIT_ACTION_FRACTION, type Crossing } from '../../../shared/watchdog.js';
+import type { FillRates, WorkerMemory } from '../../../shared/metrics.js';
 
 /**
  * The watchdog's decisions, as functions of data: which line is crossed, who goes, how soon to look again. The
@@ -8,12 +8,7 @@ import type { WorkerMemory } from '../../../shared/metrics.js';
  * sample sequences.
  */
 
-/**
- * The watchdog stops an instance when it reaches this share of its RAM limit: the kernel's hard line is the limit
- * itself (memory.max), and its soft line (memory.high, where it starts to throttle) is here too, so the watchdog gets
- * the time to stop it gracefully before the kernel kills it.
- */
-export const LIMIT_ACTION_FRACTION = 0.95;
+export { LIMIT_ACTION_FRACTION };
 
 export interface WatchdogConfig {
   /** Percent of RAM (MemTotal - MemAvailable) at which an instance is stopped. */
@@ -28,6 +23,11 @@ export interface WatchdogConfig {
   timing: 'adaptive' | 'original';
   /** A rise of more than this many points between two samples is a spike (the original's 10). */
   spikePoints: number;
+  /**
+   * Lines the kernel watches (cgroup v1 thresholds read by the line watcher's thread): polling does not speed up for
+   * them, it is only the backstop.
+   */
+  kernelHeld?: { limits: boolean; ramThreshold: boolean };
 }
 
 /** What the decisions need of each instance: a part of the sampler's WorkerMemory. */
@@ -99,52 +99,43 @@ export function chooseVictim<I extends InstanceSample>(
   return [...candidates].sort((a, b) => size(b) - size(a) || ROLES.indexOf(a.role) - ROLES.indexOf(b.role))[0]!;
 }
 
-/**
- * Whether the crossing's own measure grew between two reads: a fill still under way (kill now), as against a spike
- * that stands still or falls (give it the rest of one sample to recover). For the RAM threshold, the board's use or
- * any worker's own: MemAvailable is folded from per-CPU counters and can stand still for a short re-read while a
- * worker's RSS, counted per process, already shows the fill.
- */
-export function stillRising(crossing: Crossing, before: WatchdogSample, after: WatchdogSample): boolean {
-  const rssOf = (sample: WatchdogSample, role: InstanceSample['role'] | null): number | null =>
-    sample.instances.find((instance) => instance.role === role)?.rssBytes ?? null;
-  const grew = (a: number | null, b: number | null) => a !== null && b !== null && b - a > RISING_NOISE_BYTES;
-  if (crossing.reason === 'ram-limit') return grew(rssOf(before, crossing.instance), rssOf(after, crossing.instance));
-  if (crossing.reason === 'gpu-threshold') return grew(before.gpuUsedBytes, after.gpuUsedBytes);
-  return (
-    grew(before.ramUsedBytes, after.ramUsedBytes) ||
-    after.instances.some((instance) => grew(rssOf(before, instance.role), instance.rssBytes))
-  );
-}
-
-/** Growth smaller than this between two reads is noise, not a fill. */
-const RISING_NOISE_BYTES = 2 ** 20;
-
 /** Bytes left before each line is crossed: the RAM threshold, the GPU threshold, each instance's limit. */
 export function headrooms(sample: WatchdogSample, config: WatchdogConfig): number[] {
-  const room = [sample.ramTotalBytes * (config.ramThreshold / 100) - sample.ramUsedBytes];
+  const held = config.kernelHeld ?? { limits: false, ramThreshold: false };
+  const room = held.ramThreshold ? [] : [sample.ramTotalBytes * (config.ramThreshold / 100) - sample.ramUsedBytes];
   if (sample.gpuUsedBytes !== null && sample.gpuTotalBytes) {
     room.push(sample.gpuTotalBytes * (config.gpuThreshold / 100) - sample.gpuUsedBytes);
   }
   for (const instance of sample.instances) {
-    if (!instance.spare) room.push(instance.limitBytes * LIMIT_ACTION_FRACTION - instance.rssBytes);
+    if (!instance.spare && !held.limits) room.push(instance.limitBytes * LIMIT_ACTION_FRACTION - instance.rssBytes);
   }
   return room;
 }
 
-/** The fastest growth between two samples, in bytes per second: of the board's RAM, its GPU, or any instance. */
-export function fillRate(previous: WatchdogSample, current: WatchdogSample): number {
+/** Growth between two samples, bytes per second, of the board's RAM, its GPU and each instance; null at no time apart. */
+export function fillRates(
+  previous: WatchdogSample,
+  current: WatchdogSample,
+): (FillRates & { gpuBytesPerS: number | null }) | null {
   const seconds = (current.t - previous.t) / 1000;
-  if (seconds <= 0) return 0;
-  const rates = [(current.ramUsedBytes - previous.ramUsedBytes) / seconds];
-  if (current.gpuUsedBytes !== null && previous.gpuUsedBytes !== null) {
-    rates.push((current.gpuUsedBytes - previous.gpuUsedBytes) / seconds);
-  }
+  if (seconds <= 0) return null;
+  const instances: FillRates['instances'] = {};
   for (const instance of current.instances) {
     const before = previous.instances.find((candidate) => candidate.role === instance.role);
-    if (before) rates.push((instance.rssBytes - before.rssBytes) / seconds);
+    if (before) instances[instance.role] = (instance.rssBytes - before.rssBytes) / seconds;
   }
-  return Math.max(0, ...rates);
+  const gpu =
+    current.gpuUsedBytes !== null && previous.gpuUsedBytes !== null
+      ? (current.gpuUsedBytes - previous.gpuUsedBytes) / seconds
+      : null;
+  return { ramBytesPerS: (current.ramUsedBytes - previous.ramUsedBytes) / seconds, gpuBytesPerS: gpu, instances };
+}
+
+/** The fastest growth between two samples, in bytes per second: of the board's RAM, its GPU, or any instance. */
+export function fillRate(previous: WatchdogSample, current: WatchdogSample): number {
+  const rates = fillRates(previous, current);
+  if (!rates) return 0;
+  return Math.max(0, rates.ramBytesPerS, rates.gpuBytesPerS ?? 0, ...Object.values(rates.instances));
 }
 
 /**
@@ -154,10 +145,14 @@ export function fillRate(previous: WatchdogSample, current: WatchdogSample): num
  */
 export const ASSUMED_FILL_RATE = 2 ** 30;
 
+/** Within this many seconds of a line at the fastest fill rate seen, the watchdog samples at its minimum interval. */
+export const NEAR_LINE_S = 1;
+
 /**
  * How long until the next sample. Adaptive: the time the smallest headroom would last at the fastest fill rate seen
  * (never assumed slower than ASSUMED_FILL_RATE; halved, for safety), clamped between the minimum and the base
- * interval, and at most a second above the warn level. Original: the base interval, one second above the warn
+ * interval, and at most a second above the warn level; the minimum itself within NEAR_LINE_S of a line, where one
+ * /proc/meminfo read (about 10 us) is cheap against an overshoot. Original: the base interval, one second above the warn
  * level, as the original's watchdog polled.
  */
 export function nextIntervalMs(sample: WatchdogSample, fastestRate: number, config: WatchdogConfig): number {
@@ -168,6 +163,7 @@ export function nextIntervalMs(sample: WatchdogSample, fastestRate: number, conf
   if (aboveWarn) interval = Math.min(interval, 1000);
   const rate = Math.max(fastestRate, ASSUMED_FILL_RATE);
   const room = Math.max(0, Math.min(...headrooms(sample, config)));
+  if (room / rate <= NEAR_LINE_S) return config.minIntervalMs;
   interval = Math.min(interval, (room / rate) * 1000 * 0.5);
   return Math.round(Math.max(config.minIntervalMs, interval));
 }
@@ -204,4 +200,50 @@ export function holdReason(sample: WatchdogSample, config: WatchdogConfig): stri
 /** Fewer GPU layers after a GPU-threshold kill: a quarter fewer, at least one. */
 export function reducedLayers(layers: number): number {
   return Math.max(0, layers - Math.max(1, Math.ceil(layers * 0.25)));
+}
+
+/** A fill still under way shows this far past the line within a few reads: act at once. */
+export const FILL_MARGIN_BYTES = 8 * 2 ** 20;
+/**
+ * Still over the line this long after it was first seen over: not a spike, act. A fill is acted on sooner, at the
+ * margin; this is for a use that stands just over the line (a spike freed slowly by a busy process).
+ */
+export const HOLD_MS = 100;
+
+/**
+ * The spike guard's verdict on one re-read after a crossing, for the polling watchdog and the kernel line watcher
+ * alike: under the line again, nobody is killed; past it by FILL_MARGIN_BYTES (a fill), or still over after HOLD_MS,
+ * act; else read again.
+ */
+export function crossingVerdict(overBytes: number, elapsedMs: number): 'act' | 'recovered' | 'wait' {
+  if (overBytes < 0) return 'recovered';
+  return overBytes >= FILL_MARGIN_BYTES || elapsedMs >= HOLD_MS ? 'act' : 'wait';
+}
+
+/**
+ * How far past the crossed line a re-read is, in bytes (negative: under it again). For the RAM threshold, the board's
+ * use or the first read's plus what the workers grew since, whichever is more: MemAvailable is folded from per-CPU
+ * counters and can stand still for a short re-read while a worker's RSS already shows the fill.
+ */
+export function pastLine(
+  crossing: Crossing,
+  first: WatchdogSample,
+  sample: WatchdogSample,
+  config: WatchdogConfig,
+): number {
+  if (crossing.reason === 'ram-limit') {
+    const instance = sample.instances.find((one) => one.role === crossing.instance);
+    return instance ? overLimit(instance) : -1;
+  }
+  if (crossing.reason === 'gpu-threshold') {
+    if (sample.gpuUsedBytes === null || !sample.gpuTotalBytes) return -1;
+    return sample.gpuUsedBytes - sample.gpuTotalBytes * (config.gpuThreshold / 100);
+  }
+  const line = sample.ramTotalBytes * (config.ramThreshold / 100);
+  const grown = sample.instances.reduce((sum, one) => {
+    const before = first.instances.find((candidate) => candidate.role === one.role);
+    return sum + (before ? Math.max(0, one.rssBytes - before.rssBytes) : 0);
+  }, 0);
+  if (sample.ramUsedBytes < line) return sample.ramUsedBytes - line;
+  return Math.max(sample.ramUsedBytes, first.ramUsedBytes + grown) - line;
 }

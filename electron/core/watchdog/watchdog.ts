@@ -1,20 +1,23 @@
 import type { UnstampedEvent, WatchdogThresholds } from '../../../shared/events.js';
 import type { Role } from '../../../shared/instances.js';
 import type { MetricsFrame, WorkerMemory } from '../../../shared/metrics.js';
-import type { Crossing, EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
+import type { Crossing, EnforcementInfo, KillReason, LineMechanism, ThermalState } from '../../../shared/watchdog.js';
 import {
   chooseVictim,
-  stillRising,
+  crossingVerdict,
   fillRate,
+  fillRates,
   findCrossing,
   findSpike,
   gpuPercent,
   holdReason,
   nextIntervalMs,
+  pastLine,
   type WatchdogConfig,
   type WatchdogSample,
 } from './policy.js';
 import { statusLine, watchdogLines } from './watchdogLog.js';
+import type { KernelSignal } from '../enforcement/kernelLines.js';
 
 /**
  * The memory watchdog: samples on its own clock (faster as the headroom shrinks), and when a line is crossed,
@@ -46,13 +49,17 @@ type Sample = WatchdogSample<WorkerMemory>;
 /** After the victim is gone, let memory settle this long before another kill. */
 const COOLDOWN_MS = 500;
 /**
- * The re-reads before a kill: the first soon after the sample that saw the crossing (still rising: a fill, kill now),
- * the second one fast sample after it (still over: kill). A spike that recovers within one fast sample kills nobody.
+ * The spike guard re-reads at once after the sample that saw a crossing, then this often until crossingVerdict
+ * says act (a fill, or still over after its hold) or the line is clear again (a spike: nobody is killed).
  */
-const FIRST_REREAD_MS = 20;
-const SECOND_REREAD_MS = 100;
+const REREAD_MS = 2;
 /** The fastest fill rate seen fades by half over this time, so an old burst keeps the watchdog careful for a while. */
 const RATE_HALF_LIFE_MS = 60_000;
+/**
+ * Over a line with nobody the watchdog may stop (all spared, or none running), the crossing is said again at most
+ * this often: every sample said it before, 115 times in 27 s, pushing the deaths out of the panel's log.
+ */
+export const NOBODY_REMINDER_MS = 10_000;
 /** Generation resumes this many degrees under the thermal threshold. */
 const THERMAL_HYSTERESIS_C = 5;
 
@@ -63,6 +70,8 @@ export class Watchdog {
   private crossingSince: number | null = null;
   private victim: { role: Role; pid: number } | null = null;
   private cooldownUntil = 0;
+  /** The crossing last found with nobody to stop, and when it was said: repeats of it wait for the reminder. */
+  private nobody: { reason: Crossing['reason']; instance: Role | null; saidAt: number } | null = null;
   private interval: number;
   private batch: Array<{ t: number; ramPercent: number; gpuPercent: number | null; intervalMs: number }> = [];
   private lastBatchAt = 0;
@@ -138,7 +147,14 @@ export class Watchdog {
       this.cooldownUntil = Date.now() + COOLDOWN_MS;
     }
     const crossing = findCrossing(sample, config);
-    if (!crossing) this.crossingSince = null;
+    if (!crossing) {
+      this.crossingSince = null;
+      this.nobody = null;
+    }
+    if (crossing && this.stillNobody(crossing, sample, config)) {
+      this.scheduleNext(sample, config);
+      return;
+    }
     if (crossing && !this.victim && Date.now() >= this.cooldownUntil) {
       this.crossingSince ??= sample.t;
       this.hooks.line(watchdogLines.critical(crossing));
@@ -147,11 +163,28 @@ export class Watchdog {
         // The original killed on the sample itself, without a second look.
         this.act(crossing, sample, config);
       } else {
-        this.schedule(FIRST_REREAD_MS, () => this.confirm(crossing, sample, 1, config));
+        this.confirm(crossing, sample, config);
         return;
       }
     }
     this.scheduleNext(sample, config);
+  }
+
+  /**
+   * The same crossing as the last one that found nobody to stop, still with nobody (someone who may be stopped, a
+   * new line crossed or the line cleared ends it), and said within the reminder interval: nothing to say or do.
+   */
+  private stillNobody(crossing: Crossing, sample: Sample, config: RunnerConfig): boolean {
+    const last = this.nobody;
+    if (!last || last.reason !== crossing.reason || last.instance !== crossing.instance) {
+      this.nobody = null;
+      return false;
+    }
+    if (chooseVictim(sample, crossing, config) !== null || Date.now() - last.saidAt >= NOBODY_REMINDER_MS) {
+      this.nobody = null;
+      return false;
+    }
+    return true;
   }
 
   private noteThresholds(config: RunnerConfig): void {
@@ -165,32 +198,81 @@ export class Watchdog {
     this.hooks.emit({ type: 'watchdog.thresholds', ...now, changed });
   }
 
-  /** A re-read: recovered, nobody is killed; still rising, or still over at the second, act on what it shows now. */
-  private confirm(first: Crossing, before: Sample, reread: 1 | 2, config: RunnerConfig): void {
+  /** A re-read: recovered, nobody is killed; a fill, or still over after the hold, act on what it shows now. */
+  private confirm(first: Crossing, before: Sample, config: RunnerConfig): void {
     if (!this.running) return;
     const { frame, sample } = this.read(this.interval);
     this.observe(frame, sample, config);
     const crossing = findCrossing(sample, config);
-    if (!crossing) {
-      this.crossingSince = null;
-      this.hooks.line(watchdogLines.recovered(first));
-      this.hooks.emit({ type: 'watchdog.recovered', ...first });
-    } else if (reread === 2 || stillRising(crossing, before, sample)) {
-      this.act(crossing, sample, config);
-    } else {
-      this.schedule(SECOND_REREAD_MS - FIRST_REREAD_MS, () => this.confirm(first, sample, 2, config));
+    const verdict = crossing
+      ? crossingVerdict(pastLine(first, before, sample, config), sample.t - before.t)
+      : 'recovered';
+    if (verdict === 'wait') {
+      this.schedule(REREAD_MS, () => this.confirm(first, before, config));
       return;
     }
+    if (verdict === 'act') this.act(crossing!, sample, config);
+    else {
+      this.crossingSince = null;
+      this.nobody = null;
+      this.hooks.line(watchdogLines.recovered(first));
+      this.hooks.emit({ type: 'watchdog.recovered', ...first });
+    }
     this.scheduleNext(sample, config);
+  }
+
+  /**
+   * The kernel line watcher's thread has signaled a worker itself (SIGTERM; it sends SIGKILL after the grace): the
+   * same lines and events as a kill of the watchdog's own, and the host records the death with its cause.
+   */
+  kernelSignaled(signal: KernelSignal): void {
+    if (!this.running || (this.victim?.role === signal.role && this.victim.pid === signal.pid)) return;
+    const config = this.hooks.config();
+    const total = this.last?.ramTotalBytes ?? 1;
+    const crossing: Crossing =
+      signal.reason === 'ram-limit'
+        ? { reason: 'ram-limit', instance: signal.role, value: signal.usageBytes, threshold: signal.thresholdBytes }
+        : {
+            reason: 'ram-threshold',
+            instance: null,
+            value: config.ramThreshold + ((signal.usageBytes - signal.thresholdBytes) / total) * 100,
+            threshold: config.ramThreshold,
+          };
+    this.hooks.line(watchdogLines.critical(crossing));
+    this.hooks.emit({ type: 'watchdog.critical', ...crossing });
+    const known = this.last?.instances.find((one) => one.role === signal.role && one.pid === signal.pid);
+    // For its own limit the thread read the worker's RssAnon + RssFile as it signaled: fresher than any sample.
+    const rssBytes = signal.reason === 'ram-limit' ? signal.usageBytes : (known?.rssBytes ?? 0);
+    const victim = { role: signal.role, pid: signal.pid, rssBytes, limitBytes: known?.limitBytes ?? 0 };
+    this.crossingSince = signal.crossedAt;
+    const ram = this.last?.ramPercent ?? 0;
+    this.signal(
+      victim,
+      crossing,
+      { ramPercent: ram, gpu: this.last ? gpuPercent(this.last) : null },
+      config,
+      signal.by,
+    );
   }
 
   private act(crossing: Crossing, sample: Sample, config: RunnerConfig): void {
     const victim = chooseVictim(sample, crossing, config);
     if (!victim) {
       this.hooks.line(watchdogLines.nobody(crossing));
+      this.nobody = { reason: crossing.reason, instance: crossing.instance, saidAt: Date.now() };
       return;
     }
-    const since = this.crossingSince ?? sample.t;
+    this.signal(victim, crossing, { ramPercent: sample.ramPercent, gpu: gpuPercent(sample) }, config, 'polling');
+  }
+
+  private signal(
+    victim: Pick<WorkerMemory, 'role' | 'pid' | 'rssBytes' | 'limitBytes'>,
+    crossing: Crossing,
+    { ramPercent, gpu }: { ramPercent: number; gpu: number | null },
+    config: RunnerConfig,
+    by: LineMechanism,
+  ): void {
+    const since = this.crossingSince ?? Date.now();
     const base = {
       type: 'watchdog.kill' as const,
       instance: victim.role,
@@ -198,8 +280,9 @@ export class Watchdog {
       pid: victim.pid,
       memoryBytes: victim.rssBytes,
       limitBytes: victim.limitBytes,
-      ramPercent: sample.ramPercent,
-      gpuPercent: gpuPercent(sample),
+      ramPercent,
+      gpuPercent: gpu,
+      by,
     };
     const signaled = this.hooks.kill(victim.role, crossing.reason, () => {
       this.hooks.line(watchdogLines.sigkill(victim.role, victim.pid, config.graceMs));
@@ -218,6 +301,9 @@ export class Watchdog {
 
   /** Bookkeeping for every sample: rates, spikes, the thermal guard, the status line, the batch of samples. */
   private observe(frame: MetricsFrame, sample: Sample, config: RunnerConfig): void {
+    const rates = this.last ? fillRates(this.last, sample) : null;
+    // The panel's "kill line in N s" is this very rate, not one of its own.
+    if (rates) frame.fill = { ramBytesPerS: rates.ramBytesPerS, instances: rates.instances };
     this.hooks.onFrame(frame);
     if (this.last) {
       const elapsed = sample.t - this.last.t;

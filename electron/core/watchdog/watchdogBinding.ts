@@ -3,16 +3,19 @@ import type { BoardResources } from '../../../shared/board.js';
 import type { Role } from '../../../shared/instances.js';
 import type { MetricsFrame, WorkerIdentity } from '../../../shared/metrics.js';
 import type { Settings } from '../../../shared/settings.js';
-import type { EnforcementInfo, KillReason, ThermalState } from '../../../shared/watchdog.js';
+import type { EnforcementInfo, KillReason, LineHold, ThermalState } from '../../../shared/watchdog.js';
+import type { LineWatcher } from '../enforcement/kernelLines.js';
 import { nvidiaSmiCommand } from '../board/nvidiaSmi.js';
 import type { Logger } from '../logger.js';
 import { Sampler } from '../sampler/sampler.js';
+import { lineHolds, MIN_INTERVAL_MS } from './lineHolds.js';
 import { Watchdog, type RunnerConfig } from './watchdog.js';
 import { WatchdogLogFile } from './watchdogLog.js';
 
 export interface WatchdogBindingOptions {
   resources: BoardResources;
-  enforcement: EnforcementInfo;
+  /** How limits are enforced, and the kernel's watch on the lines where it has one (cgroup v1, v2). */
+  enforcement: { info: EnforcementInfo; kernelLines?: LineWatcher | null };
   settings: () => Settings;
   /** The running workers, asked once per sample. */
   workers: () => WorkerIdentity[];
@@ -30,7 +33,6 @@ export interface WatchdogBindingOptions {
 }
 
 /** The watchdog's own figures not in the settings. */
-const MIN_INTERVAL_MS = 100;
 const SPIKE_POINTS = 10;
 const NVIDIA_SMI_INTERVAL_MS = 250;
 
@@ -42,8 +44,13 @@ export class WatchdogBinding {
   private readonly sampler: Sampler;
   private readonly watchdog: Watchdog;
   private readonly logFile: WatchdogLogFile;
+  private readonly kernelLines: LineWatcher | null;
+  private gpuKind: BoardResources['gpu']['kind'];
 
-  constructor(options: WatchdogBindingOptions) {
+  constructor(private readonly options: WatchdogBindingOptions) {
+    const kernelLines = options.enforcement.kernelLines ?? null;
+    this.gpuKind = options.resources.gpu.kind;
+    this.kernelLines = kernelLines;
     this.logFile = new WatchdogLogFile(options.logFile);
     this.sampler = new Sampler({
       gpuKind: options.resources.gpu.kind,
@@ -61,16 +68,50 @@ export class WatchdogBinding {
         sample: (intervalMs) => this.sampler.sample(intervalMs),
         kill: options.kill,
         gone: options.gone,
-        onFrame: options.onSample,
+        onFrame: (frame) => {
+          this.placeKernelLines(frame);
+          options.onSample(frame);
+        },
         emit: options.emit,
         line: (text) => {
           this.logFile.write(text);
           options.line(text);
         },
-        config: () => runnerConfig(options.settings()),
+        config: () => runnerConfig(options.settings(), this.kernelHeld()),
       },
-      options.enforcement,
+      options.enforcement.info,
     );
+    kernelLines?.onSignal((signal) => this.watchdog.kernelSignaled(signal));
+  }
+
+  /** Which mechanism holds each line now. */
+  lines(): LineHold[] {
+    return lineHolds({
+      enforcement: this.options.enforcement.info.kind,
+      kernelLinesFailed: this.kernelLines ? this.kernelLines.failed : 'none',
+      baseIntervalMs: this.options.settings().intervalS * 1000,
+      minIntervalMs: MIN_INTERVAL_MS,
+      nvmap: this.gpuKind === 'jetson',
+    });
+  }
+
+  private kernelHeld(): RunnerConfig['kernelHeld'] {
+    const held = this.kernelLines !== null && this.kernelLines.failed === null && this.gpuKind !== 'jetson';
+    // v2's parent memory.high only throttles: polling, fast near the line, names who goes.
+    return { limits: held, ramThreshold: held && this.options.enforcement.info.kind === 'cgroup-v1' };
+  }
+
+  private placeKernelLines(frame: MetricsFrame): void {
+    if (!this.kernelLines) return;
+    const settings = this.options.settings();
+    this.kernelLines.update({
+      ramUsedBytes: frame.ramUsedBytes,
+      ramTotalBytes: frame.ramTotalBytes,
+      ramThreshold: settings.ramThreshold,
+      instances: Object.values(frame.instances),
+      victimPolicy: settings.victimPolicy,
+      graceMs: settings.graceS * 1000,
+    });
   }
 
   start(): void {
@@ -91,6 +132,7 @@ export class WatchdogBinding {
   /** The board as a refresh found it: the sampler follows its GPU (start-up may not have known it yet). */
   boardChanged(resources: BoardResources): void {
     this.sampler.setGpu(resources.gpu.kind, resources.gpu.count);
+    this.gpuKind = resources.gpu.kind;
   }
 
   /** Why nothing may start now (memory above the warn level), or null. */
@@ -103,8 +145,9 @@ export class WatchdogBinding {
   }
 }
 
-function runnerConfig(settings: Settings): RunnerConfig {
+function runnerConfig(settings: Settings, kernelHeld: RunnerConfig['kernelHeld']): RunnerConfig {
   return {
+    kernelHeld,
     ramThreshold: settings.ramThreshold,
     gpuThreshold: settings.gpuThreshold,
     warnThreshold: settings.warnThreshold,

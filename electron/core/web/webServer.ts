@@ -10,10 +10,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES, type HostSnapshot } from '../../../shared/api.js';
 import type { ApiError } from '../../../shared/errors.js';
 import type { HostEvent } from '../../../shared/events.js';
-import type { Api } from '../api.js';
+import type { ExportFile } from '../../../shared/history.js';
+import { ApiFailure, type Api } from '../api.js';
 import { LineBudget } from '../lineBudget.js';
 import type { Logger } from '../logger.js';
+import type { Export } from '../store/sessionExport.js';
 import { ClientChannel } from './clientChannel.js';
+import { RefusalMemory, servePanelRoute, tokensMatch } from './panelRoutes.js';
 import { isOwnHost, isOwnOrigin, ownHosts } from './ownAddress.js';
 import { staticTarget } from './staticPath.js';
 
@@ -33,8 +36,10 @@ export interface WebServerOptions {
   log: Logger;
   /** Folder of the built renderer (index.html and assets/). */
   rendererDir: string | null;
-  /** A fixed token (tests); a random one otherwise. */
+  /** The token (kept in the data folder: panelToken.ts); a random one where none is given (tests). */
   token?: string;
+  /** A session's file for GET /export/<session>/<file>; absent: nothing to export. */
+  exportOf?: (session: string, file: ExportFile) => Export;
   /** An error a handler caught that should not have happened (the last resort counts these). */
   onCaught?: (what: string, error: unknown) => void;
 }
@@ -70,7 +75,7 @@ export function findRendererDir(): string | null {
 }
 
 export class WebServer {
-  readonly token: string;
+  private currentToken: string;
   private readonly server: http.Server;
   // One message per turn of the event loop (allowSynchronousEvents: false): a flood of them waits in the socket,
   // and the watchdog's timers run between any two.
@@ -82,9 +87,11 @@ export class WebServer {
   private port = 0;
   /** Refusals are logged, but a page that sends thousands must not fill the disk with them. */
   private readonly refusalLines = new LineBudget(10);
+  /** A page retrying with a replaced token is told once in the log, not every few seconds. */
+  private readonly refusedTokens = new RefusalMemory();
 
   constructor(private readonly options: WebServerOptions) {
-    this.token = options.token ?? crypto.randomBytes(24).toString('base64url');
+    this.currentToken = options.token ?? crypto.randomBytes(24).toString('base64url');
     this.server = http.createServer((request, response) => {
       this.guard('a request', () => this.serveFile(request, response), response);
     });
@@ -102,14 +109,34 @@ export class WebServer {
         const refusal = this.refuseUpgrade(request);
         if (refusal) {
           socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-          if (this.refusalLines.take()) {
-            this.options.log.warn('web', `refused a WebSocket from ${request.socket.remoteAddress}: ${refusal}`);
-          }
+          this.logRefusal(request, refusal);
           return;
         }
         this.sockets.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws));
       });
     });
+  }
+
+  get token(): string {
+    return this.currentToken;
+  }
+
+  /** The URL to open (it carries the token). */
+  get url(): string {
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `http://${host}:${this.port}/?token=${this.currentToken}`;
+  }
+
+  /**
+   * Serves a new token from now on. Pages connected with the old one are closed (code 4001) a moment later, after
+   * the reply to the page that asked has gone out; on reconnecting they are refused and say what to do.
+   */
+  replaceToken(token: string): void {
+    this.currentToken = token;
+    const clients = [...this.sockets.clients];
+    setTimeout(() => {
+      for (const client of clients) client.close(4001, 'token replaced');
+    }, 250);
   }
 
   /** Listens; resolves with the URL to open (it carries the token). */
@@ -124,14 +151,13 @@ export class WebServer {
     // Once listening, an error of the server itself (out of file descriptors on accept) is said, not thrown.
     this.server.on('error', (error) => this.options.log.error('web', `the web server: ${error.message}`));
     this.port = (this.server.address() as AddressInfo).port;
-    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
     if (!isLoopback(this.options.host)) {
       this.options.log.warn(
         'web',
         `the panel is reachable from the network on ${this.options.host}:${this.port}; anyone with the token controls it`,
       );
     }
-    return `http://${host}:${this.port}/?token=${this.token}`;
+    return this.url;
   }
 
   async close(): Promise<void> {
@@ -158,6 +184,20 @@ export class WebServer {
 
   private isOwnHost(request: http.IncomingMessage): boolean {
     return isOwnHost(request.headers.host, ownHosts(this.options.host, this.port));
+  }
+
+  private logRefusal(request: http.IncomingMessage, refusal: string): void {
+    const address = request.socket.remoteAddress;
+    if (refusal.startsWith('401')) {
+      const given = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token') ?? '';
+      if (!this.refusedTokens.firstTime(address, given) || !this.refusalLines.take()) return;
+      this.options.log.warn(
+        'web',
+        `refused a WebSocket from ${address}: ${refusal} (a wrong or replaced token; its retries are not logged)`,
+      );
+    } else if (this.refusalLines.take()) {
+      this.options.log.warn('web', `refused a WebSocket from ${address}: ${refusal}`);
+    }
   }
 
   private refuseUpgrade(request: http.IncomingMessage): string | null {
@@ -217,6 +257,15 @@ export class WebServer {
     };
     // A page on another name (a DNS-rebinding one) gets nothing of the panel, not even its scripts.
     if (!this.isOwnHost(request)) return refuse(421);
+    const routes = {
+      token: () => this.currentToken,
+      exportOf:
+        this.options.exportOf ??
+        (() => {
+          throw new ApiFailure('INVALID_PARAMS', 'nothing to export', 'session');
+        }),
+    };
+    if (servePanelRoute(request, response, routes, headers)) return;
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(405, { Allow: 'GET, HEAD' });
     const target = staticTarget(request.url ?? '/');
     if (!target.ok) return refuse(target.status);
@@ -278,12 +327,6 @@ function readRequest(data: Buffer, isBinary: boolean): ReadRequest {
     };
   }
   return { ok: true, id: id as number, method, params };
-}
-
-function tokensMatch(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
 export function isLoopback(host: string): boolean {
