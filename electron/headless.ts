@@ -9,6 +9,7 @@ import type { HostEvent } from '../shared/events.js';
 import { parseArgs, usage } from './core/cli/args.js';
 import { doctor, planCommand, serviceCommand } from './core/cli/commands.js';
 import { selfTest } from './core/cli/selfTest.js';
+import { LineWriter } from './core/lineWriter.js';
 import { formatLogLine } from './core/logger.js';
 import { startHost, StartupError, type RunningHost } from './core/startHost.js';
 import { pingIntervalMs, ServiceWatchdog } from './core/serviceWatchdog.js';
@@ -26,6 +27,23 @@ function humanLine(event: HostEvent): string | null {
     default:
       return null;
   }
+}
+
+/** How long the last lines may take to reach a reader at exit: one that has stopped reading must not hold it. */
+const STDOUT_FLUSH_MS = 2000;
+
+/** Stdout for a running host: never blocking the watchdog's loop behind a slow reader (lineWriter.ts). */
+function terminalWriter(jsonEvents: boolean): LineWriter {
+  return new LineWriter({
+    fd: 1,
+    maxQueuedBytes: 1024 * 1024,
+    droppedLine: (count) => {
+      const message = `${count} lines of output dropped: the reader of stdout was too slow`;
+      return jsonEvents
+        ? JSON.stringify({ type: 'log', level: 'warn', source: 'host', message, at: Date.now() })
+        : formatLogLine({ type: 'log', level: 'warn', source: 'host', message });
+    },
+  });
 }
 
 export async function runHeadless(argv: readonly string[]): Promise<number> {
@@ -50,15 +68,16 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     (output.exitCode === 0 || flags.json ? process.stdout : process.stderr).write(`${output.text}\n`);
     return output.exitCode;
   }
+  const out = terminalWriter(flags.jsonEvents);
   let running: RunningHost;
   try {
     running = await startHost(flags, (host) => {
       host.subscribe((event) => {
         const line = flags.jsonEvents ? JSON.stringify(event) : humanLine(event);
-        if (line !== null) process.stdout.write(`${line}\n`);
+        if (line !== null) out.line(line);
       });
       // The watchdog's own lines, as the original printed them; with --json-events its events say the same.
-      if (!flags.jsonEvents) host.onWatchdogLine((line) => process.stdout.write(`${line}\n`));
+      if (!flags.jsonEvents) host.onWatchdogLine((line) => out.line(line));
     });
   } catch (error) {
     const message = error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
@@ -66,6 +85,7 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
     // A command line that cannot run (exit 2) is answered on the terminal and touches nothing; what stands in the
     // way of a start (a port, the folder) is kept in logs/startup.log too, for a service whose stderr nobody reads.
     reportStartupFailure(message, { dataDir: exitCode === 2 ? null : (flags.dataDir ?? defaultDataDir()) });
+    await out.flush(STDOUT_FLUSH_MS);
     return exitCode;
   }
 
@@ -93,7 +113,10 @@ export async function runHeadless(argv: readonly string[]): Promise<number> {
       stopping = true;
       serviceWatchdog?.stop();
       running.host.log.info('host', `${signal}: stopping the instances`);
-      void running.stop().then(() => resolve(0));
+      void running
+        .stop()
+        .then(() => out.flush(STDOUT_FLUSH_MS))
+        .then(() => resolve(0));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

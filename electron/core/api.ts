@@ -15,7 +15,7 @@ import type { InstanceSnapshot, Role } from '../../shared/instances.js';
 import type { PlanOutcome } from '../../shared/plan.js';
 import type { DeathView } from '../../shared/postMortem.js';
 import type { SettingsPatch } from '../../shared/settings.js';
-import { validateModel } from './gguf/validateModel.js';
+import { ModelChecker } from './gguf/checkOffLoop.js';
 
 /** Thrown inside a handler to answer with an error; turned into data at the boundary, never sent as a throw. */
 export class ApiFailure extends Error {
@@ -28,11 +28,13 @@ export class ApiFailure extends Error {
   }
 }
 
-/** models.check: the file's facts, or MODEL_INVALID with the reason. */
-export function checkModelFile(file: string): ModelCheck {
-  const validation = validateModel(file);
-  if (!validation.ok) throw new ApiFailure('MODEL_INVALID', validation.message, 'path');
-  return validation.check;
+/** models.check: the file's facts, or MODEL_INVALID with the reason; the headers are read off the event loop. */
+export function modelFileChecker(checker = new ModelChecker()): (file: string) => Promise<ModelCheck> {
+  return async (file) => {
+    const answer = await checker.check(file);
+    if (!answer.ok) throw new ApiFailure('MODEL_INVALID', answer.message, 'path');
+    return answer.check;
+  };
 }
 
 /** What the api needs from the host. */
@@ -41,7 +43,7 @@ export interface ApiHost {
   startInstances(role: Role | undefined): InstanceSnapshot[];
   stopInstances(role: Role | undefined): Promise<InstanceSnapshot[]>;
   killInstance(role: Role): InstanceSnapshot;
-  checkModel(path: string): ModelCheck;
+  checkModel(path: string): Promise<ModelCheck>;
   settings(): SettingsView;
   setSettings(patch: SettingsPatch): Promise<SettingsView>;
   plan(): PlanOutcome;

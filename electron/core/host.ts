@@ -7,7 +7,7 @@ import { WATCHES, type InstanceSnapshot, type InstanceState, type Role } from '.
 import type { MetricsFrame, WorkerMemory } from '../../shared/metrics.js';
 import type { WatchdogStatus } from '../../shared/watchdog.js';
 import { applySettingsPatch, type Settings, type SettingsPatch } from '../../shared/settings.js';
-import { ApiFailure, checkModelFile, createApi, type ServedApi } from './api.js';
+import { ApiFailure, createApi, modelFileChecker, type ServedApi } from './api.js';
 import { Emitter } from './emitter.js';
 import { probeBackend } from './board/backendProbe.js';
 import { readLiveInputs, resourcesFrom } from './board/resources.js';
@@ -117,7 +117,7 @@ export class Host {
       startInstances: (role) => this.instances.start(role),
       stopInstances: (role) => this.instances.stop(role),
       killInstance: (role) => this.instances.kill(role),
-      checkModel: checkModelFile,
+      checkModel: modelFileChecker(),
       settings: () => this.settingsView(),
       setSettings: (patch) => this.setSettings(patch),
       plan: () => this.plans.plan,

@@ -97,9 +97,15 @@ export class HostProcess {
 
   /**
    * The built host (`npm run build`), without tsx or the tests' defaults, as a benchmark measures it; its stderr goes
-   * to the terminal and its data directory is removed when it stops, unless it is given one (which it keeps).
+   * to the terminal (or is piped and kept, for a benchmark that reads it) and its data directory is removed when it
+   * stops, unless it is given one (which it keeps).
    */
-  static startBuilt(args: string[], env?: NodeJS.ProcessEnv, keptDataDir?: string): HostProcess {
+  static startBuilt(
+    args: string[],
+    env?: NodeJS.ProcessEnv,
+    keptDataDir?: string,
+    stderr: Launch['stderr'] = 'inherit',
+  ): HostProcess {
     const dataDir = keptDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bij-bench-'));
     return new HostProcess({
       argv: [
@@ -113,7 +119,7 @@ export class HostProcess {
       ],
       dataDir,
       env,
-      stderr: 'inherit',
+      stderr,
       waitMs: 60_000,
       removeDataDirOnStop: keptDataDir === undefined,
     });

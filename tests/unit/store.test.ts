@@ -14,7 +14,7 @@ import {
   type AppendIo,
 } from '../../electron/core/store/jsonlFile.js';
 import { RetryingLineFile } from '../../electron/core/store/retryingLineFile.js';
-import { SessionStore } from '../../electron/core/store/sessionStore.js';
+import { CRASH_REPORTS_MAX_BYTES, SessionStore } from '../../electron/core/store/sessionStore.js';
 import type { TranscriptRecord } from '../../shared/transcript.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bij-store-'));
@@ -449,5 +449,85 @@ describe('session store', () => {
       '2026-11-28T16:05:40.000Z - CRASH #3: RAM_LIMIT OBSERVER pid=42 signal=SIGTERM memory=7168.0MB lived=12.0s ' +
         'message="over its limit\\nby a lot"\n',
     );
+  });
+
+  it('keeps the crash reports under their cap for ever: the log and one predecessor, the newest deaths in order', () => {
+    const root = tmp();
+    const store = new SessionStore(root, 's');
+    const death = (deaths: number) =>
+      store.appendCrashReport(
+        {
+          v: 1,
+          kind: 'death',
+          instance: 'SUBJECT',
+          at: Date.UTC(2026, 10, 28, 16, 5, 40),
+          deaths,
+          cause: 'signal',
+          pid: 4242,
+          signal: 'SIGKILL',
+          exitCode: null,
+          message: 'ended by a signal the host did not send',
+          memoryBytes: 94 * 2 ** 20,
+        },
+        { lived: '15.2s' },
+      );
+    // Enough deaths (years of the original's rate) to fill the cap more than twice over.
+    const lineBytes = 160;
+    const deaths = Math.ceil((2.5 * CRASH_REPORTS_MAX_BYTES) / lineBytes);
+    for (let n = 1; n <= deaths; n++) assert.equal(death(n), true);
+    store.close();
+    const log = path.join(root, 'logs', 'crash_reports.log');
+    assert.ok(fs.statSync(log).size <= CRASH_REPORTS_MAX_BYTES);
+    assert.ok(fs.statSync(`${log}.1`).size <= CRASH_REPORTS_MAX_BYTES);
+    assert.deepEqual(
+      fs
+        .readdirSync(path.join(root, 'logs'))
+        .filter((name) => name.startsWith('crash'))
+        .sort(),
+      ['crash_reports.log', 'crash_reports.log.1'],
+    );
+    const numbers = [fs.readFileSync(`${log}.1`, 'utf8'), fs.readFileSync(log, 'utf8')]
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => Number(/CRASH #(\d+):/.exec(line)![1]));
+    assert.equal(numbers.at(-1), deaths);
+    assert.ok(numbers.length > CRASH_REPORTS_MAX_BYTES / 1024, 'the predecessor holds a whole file of deaths');
+    assert.deepEqual(
+      numbers,
+      numbers.map((_, index) => deaths - numbers.length + 1 + index),
+      'consecutive, no line lost at a rotation',
+    );
+  });
+
+  it('rotates the crash reports of an earlier run already at the cap when the next death comes', () => {
+    const root = tmp();
+    fs.mkdirSync(path.join(root, 'logs'), { recursive: true });
+    const log = path.join(root, 'logs', 'crash_reports.log');
+    const earlier = `${'x'.repeat(99)}\n`.repeat(Math.floor(CRASH_REPORTS_MAX_BYTES / 100));
+    fs.writeFileSync(log, earlier);
+    const store = new SessionStore(root, 's');
+    store.appendCrashReport(
+      {
+        v: 1,
+        kind: 'death',
+        instance: 'GOD',
+        at: Date.UTC(2026, 10, 28, 16, 5, 40),
+        deaths: 1,
+        cause: 'killed',
+        pid: 7,
+        signal: 'SIGKILL',
+        exitCode: null,
+        message: null,
+        memoryBytes: null,
+      },
+      {},
+    );
+    store.close();
+    assert.equal(
+      fs.readFileSync(log, 'utf8'),
+      '2026-11-28T16:05:40.000Z - CRASH #1: KILLED GOD pid=7 signal=SIGKILL\n',
+    );
+    assert.equal(fs.readFileSync(`${log}.1`, 'utf8'), earlier);
   });
 });

@@ -1,4 +1,4 @@
-import type { LineFile } from './jsonlFile.js';
+import type { LineSink } from './rotatingLineFile.js';
 
 /** What the session's files hold in memory for a disk that refuses them, and what they had to let go. */
 export interface HeldCounts {
@@ -25,13 +25,13 @@ export const MAX_HELD_BYTES = 2 * 1024 * 1024;
  * number only when the line is whole in the file: at once, on a later retry, or never (lost).
  */
 export class RetryingLineFile {
-  private file: LineFile | null = null;
+  private file: LineSink | null = null;
   private readonly waiting: HeldLine[] = [];
   private waitingBytes = 0;
   private lostLines = 0;
 
   constructor(
-    private readonly open: () => LineFile,
+    private readonly open: () => LineSink,
     private readonly failed: (error: Error) => void,
     private readonly maxHeldBytes = MAX_HELD_BYTES,
   ) {}

@@ -7,8 +7,12 @@ import type { DeathRecord, TranscriptRecord } from '../../../shared/transcript.j
 import { Emitter, type Dispose } from '../emitter.js';
 import { removeStaleTemporaries } from './atomicFile.js';
 import { dataPaths, newSessionId, type DataPaths } from './dataDir.js';
-import { JsonlFile, LineFile, readJsonl, repairTornTail, tailLines } from './jsonlFile.js';
+import { JsonlFile, readJsonl, repairTornTail, tailLines } from './jsonlFile.js';
 import { RetryingLineFile, type HeldCounts } from './retryingLineFile.js';
+import { RotatingLineFile, type LineSink } from './rotatingLineFile.js';
+
+/** logs/crash_reports.log's cap: about 20,000 deaths; the one before it is kept as crash_reports.log.1. */
+export const CRASH_REPORTS_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Where a transcript record landed: announced (transcript.written) only once it is whole in the file. */
 /** Each death's post-mortem (the minute of samples before it), one line per death, beside the transcripts. */
@@ -39,7 +43,9 @@ export class SessionStore {
     fs.mkdirSync(this.sessionDir, { recursive: true });
     fs.mkdirSync(this.paths.logs, { recursive: true });
     this.events = this.retrying(() => JsonlFile.open(path.join(this.sessionDir, 'events.jsonl'), { durable: false }));
-    this.crashReports = this.retrying(() => LineFile.open(this.paths.crashReports, { durable: false }));
+    this.crashReports = this.retrying(() =>
+      RotatingLineFile.open(this.paths.crashReports, { durable: false, maxBytes: CRASH_REPORTS_MAX_BYTES }),
+    );
   }
 
   /** Hears every write the disk refused (the line is held, not lost). */
@@ -191,7 +197,7 @@ export class SessionStore {
     ];
   }
 
-  private retrying(open: () => LineFile): RetryingLineFile {
+  private retrying(open: () => LineSink): RetryingLineFile {
     return new RetryingLineFile(open, (error) => this.failures.fire(error));
   }
 
