@@ -14,10 +14,10 @@ import { RotatingLineFile, type LineSink } from './rotatingLineFile.js';
 /** logs/crash_reports.log's cap: about 20,000 deaths; the one before it is kept as crash_reports.log.1. */
 export const CRASH_REPORTS_MAX_BYTES = 4 * 1024 * 1024;
 
-/** Where a transcript record landed: announced (transcript.written) only once it is whole in the file. */
 /** Each death's post-mortem (the minute of samples before it), one line per death, beside the transcripts. */
 export const POST_MORTEMS_FILE = 'postmortems.jsonl';
 
+/** Where a transcript record landed: announced (transcript.written) only once it is whole in the file. */
 export type OnTranscriptWritten = (file: string, line: number) => void;
 
 /**
