@@ -1,3 +1,4 @@
+import type { LineHold, LineMechanism } from '../../shared/watchdog.js';
 import type { Call } from '../client/call.js';
 import type { ConnectionStatus } from '../client/webSocketClient.js';
 import type { PanelState } from '../state/panelState.js';
@@ -5,6 +6,18 @@ import { boardHeadroom } from '../state/headroom.js';
 import { formatBytes } from './format.js';
 import { HeadroomBar } from './HeadroomBar.js';
 import { ModeSwitch } from './ModeSwitch.js';
+
+/** The header is one row at 1280 px: each line and what holds it in a word; the title has the whole sentence. */
+const LINE_NAMES: Record<LineHold['line'], string> = {
+  'instance-limits': 'limits',
+  'ram-threshold': 'RAM',
+  'gpu-threshold': 'GPU',
+};
+const HELD_BY: Record<LineMechanism, string> = {
+  'cgroup-v1-eventfd': 'kernel',
+  'cgroup-v2-memory-high': 'kernel (memory.high)',
+  polling: 'polled',
+};
 
 export function Header({ state, status, call }: { state: PanelState; status: ConnectionStatus; call: Call }) {
   const latest = state.metrics.at(-1);
@@ -63,8 +76,13 @@ export function Header({ state, status, call }: { state: PanelState; status: Con
         </span>
       )}
       {state.watchdog && state.watchdog.lines.length > 0 && (
-        <span data-testid="line-mechanism">
-          Lines: {state.watchdog.lines.map((hold) => `${hold.line} ${hold.label}`).join(' · ')}
+        <span
+          className="line-mechanism"
+          data-testid="line-mechanism"
+          title={state.watchdog.lines.map((hold) => `${LINE_NAMES[hold.line]}: ${hold.label}`).join('\n')}
+        >
+          Held by:{' '}
+          {state.watchdog.lines.map((hold) => `${LINE_NAMES[hold.line]} ${HELD_BY[hold.mechanism]}`).join(' · ')}
         </span>
       )}
       <span className={`connection connection-${status.kind}`} role="status">
