@@ -8,6 +8,7 @@ import { findRendererDir, WebServer } from '../electron/core/web/webServer.js';
 import type { HostSnapshot, ServerPush } from '../shared/api.js';
 import type { HostEvent } from '../shared/events.js';
 import type { MetricsFrame } from '../shared/metrics.js';
+import type { DeathSummary } from '../shared/postMortem.js';
 import { launchBrowser } from '../tests/helpers/browser.js';
 import { HostProcess } from '../tests/helpers/hostProcess.js';
 import { WsClient } from '../tests/helpers/wsClient.js';
@@ -38,6 +39,8 @@ const HISTORY_DEATH_EVERY_MS = 60_000;
 
 export interface RunFigures {
   frames: number;
+  /** Death markers on the charts when measuring began: the hour's deaths inside the 1 h window, on every chart. */
+  markers: number;
   frameWorkP50Ms: number;
   frameWorkP95Ms: number;
   /**
@@ -144,8 +147,24 @@ function hourOfDeaths(recording: Recording, now: number): HostEvent[] {
   return Array.from({ length: count }, (_, index) => {
     const death = deaths[index % deaths.length]!;
     const at = now - (count - index) * HISTORY_DEATH_EVERY_MS;
-    return { ...death, at, deaths: index + 1, resurrectAt: at + 1000 };
+    // Its post-mortem too, as the host keeps it: that is what puts a marker on every chart.
+    const postMortem = death.postMortem && {
+      ...death.postMortem,
+      id: `${death.postMortem.id}-history-${index}`,
+      at,
+      deaths: index + 1,
+    };
+    return { ...death, at, deaths: index + 1, resurrectAt: at + 1000, postMortem };
   });
+}
+
+/** The snapshot's deaths for the hour: the post-mortems of `hourOfDeaths`, which the charts mark. */
+function markersOf(deaths: HostEvent[]): DeathSummary[] {
+  const summaries = deaths.flatMap((event) =>
+    event.type === 'instance.death' && event.postMortem ? [event.postMortem] : [],
+  );
+  if (summaries.length !== deaths.length) throw new Error('renderer bench: a recorded death has no post-mortem');
+  return summaries;
 }
 
 export function deathsIn(recording: Recording): number {
@@ -178,10 +197,12 @@ class Replay {
       entry.event.type === 'metrics.frame' ? [entry.event.frame] : [],
     );
     const now = Date.now();
+    const deaths = hourOfDeaths(this.recording, now);
     return {
       ...this.recording.snapshot,
       metrics: hourOfHistory(frames, now),
-      events: [...this.recording.snapshot.events, ...hourOfDeaths(this.recording, now)],
+      events: [...this.recording.snapshot.events, ...deaths],
+      deaths: markersOf(deaths),
     };
   }
 
@@ -353,6 +374,8 @@ async function measure(recording: Recording, stream: boolean): Promise<RunFigure
     for (const role of ['SUBJECT', 'OBSERVER', 'GOD']) await page.getByTestId(`instance-${role}`).waitFor();
     await page.getByRole('button', { name: '1 h' }).click();
     await page.waitForTimeout(WARMUP_MS);
+    const markers = await page.getByTestId('death-marker').count();
+    if (markers === 0) throw new Error('renderer bench: no death marker on the charts');
     const cdp = await page.context().newCDPSession(page);
     const heapBeforeMb = await heapMb(cdp);
     await browser.startTracing(page, {
@@ -364,6 +387,7 @@ async function measure(recording: Recording, stream: boolean): Promise<RunFigure
     const { work, cpu } = frameWork(trace.traceEvents);
     return {
       frames: work.length,
+      markers,
       frameWorkP50Ms: percentile(work, 0.5),
       frameWorkP95Ms: percentile(work, 0.95),
       frameCpuP50Ms: percentile(cpu, 0.5),
@@ -384,6 +408,7 @@ function medianFigures(runs: RunFigures[]): RunFigures {
   const of = (key: keyof RunFigures) => median(runs.map((run) => run[key]));
   return {
     frames: of('frames'),
+    markers: of('markers'),
     frameWorkP50Ms: of('frameWorkP50Ms'),
     frameWorkP95Ms: of('frameWorkP95Ms'),
     frameCpuP50Ms: of('frameCpuP50Ms'),
@@ -456,6 +481,7 @@ export function printRenderer(result: RendererResult): string {
   const row = (name: string, figures: RunFigures) => [
     name,
     figures.frames,
+    figures.markers,
     round(figures.frameWorkP50Ms),
     round(figures.frameWorkP95Ms),
     round(figures.frameWorkMaxMs),
@@ -478,6 +504,7 @@ export function printRenderer(result: RendererResult): string {
       [
         '',
         'frames',
+        'markers',
         'work p50 ms',
         'work p95 ms',
         'work max ms',

@@ -168,7 +168,8 @@ export async function benchWatchdog(options: {
           `  ${rateMbps} MB/s, ${policy}: overshoot ${round(result.overshootMb, 0)} MB (hog ${round(result.hogOvershootMb, 1)} MB), ` +
             `SIGTERM ${result.sigtermMs} ms, exit ${result.exitMs} ms after the crossing ` +
             `(fill ${round(result.hogMbps, 0)} MB/s, board ${round(result.achievedMbps, 0)} MB/s)` +
-            (result.backstop ? ': earlyoom did not act, our line above it did' : ''),
+            (result.backstop ? ': earlyoom did not act, our line above it did' : '') +
+            (result.beforeTheLine ? ' (stopped before the board was seen at the line)' : ''),
         );
       }
     }

@@ -22,6 +22,10 @@ describe("the kernel line watcher's decisions", () => {
     assert.deepEqual(confirmCrossing(100 * MB, fill.read, fill.clock), { act: true, usageBytes: 110 * MB });
     assert.equal(fill.elapsed(), 2 * REREAD_MS, 'two re-reads, 2 ms apart');
 
+    // 200 MB/s read every 2 ms: acted on as it keeps rising, about a megabyte past the line.
+    const steady = replay([100.2, 100.6, 101.0, 101.4, 101.8].map((mb) => mb * MB));
+    assert.deepEqual(confirmCrossing(100 * MB, steady.read, steady.clock), { act: true, usageBytes: 101.4 * MB });
+
     const spike = replay([103 * MB, 103 * MB, 103 * MB, 99 * MB]);
     assert.equal(confirmCrossing(100 * MB, spike.read, spike.clock).act, false);
 

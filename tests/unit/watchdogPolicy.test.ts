@@ -12,6 +12,8 @@ import {
   holdReason,
   nextIntervalMs,
   crossingVerdict,
+  nextTrend,
+  RISING_READS,
   FILL_MARGIN_BYTES,
   HOLD_MS,
   pastLine,
@@ -187,11 +189,33 @@ describe('victims, holds and layers', () => {
   });
 
   it('acts on a fill at once, on a line still crossed after the hold, and on nothing that falls back', () => {
-    assert.equal(crossingVerdict(-1, 0), 'recovered');
-    assert.equal(crossingVerdict(-1, 500), 'recovered', 'back under the line: a spike, whatever its age');
-    assert.equal(crossingVerdict(3 * MIB, 5), 'wait', 'just over, just now: read again');
-    assert.equal(crossingVerdict(FILL_MARGIN_BYTES, 0), 'act', 'far past the line at once: a fill');
-    assert.equal(crossingVerdict(1, HOLD_MS), 'act', 'still over after the hold');
+    const once = (overBytes: number) => nextTrend(null, overBytes);
+    assert.equal(crossingVerdict(once(-1), 0), 'recovered');
+    assert.equal(crossingVerdict(once(-1), 500), 'recovered', 'back under the line: a spike, whatever its age');
+    assert.equal(crossingVerdict(once(3 * MIB), 5), 'wait', 'just over, just now: read again');
+    assert.equal(crossingVerdict(once(FILL_MARGIN_BYTES), 0), 'act', 'far past the line at once: a fill');
+    assert.equal(crossingVerdict(once(1), HOLD_MS), 'act', 'still over after the hold');
+  });
+
+  it('acts on a fill as it keeps rising, about a megabyte past the line at 200 MB/s, but waits out a spike that stands', () => {
+    // Re-reads 2 ms apart of a 200 MB/s fill: 0.4 MB higher each time.
+    let trend = null as ReturnType<typeof nextTrend> | null;
+    const verdicts = [0.2, 0.6, 1.0, 1.4].map((mb, read) => {
+      trend = nextTrend(trend, mb * MIB);
+      return crossingVerdict(trend, read * 2);
+    });
+    assert.deepEqual(verdicts, ['wait', 'wait', 'wait', 'act'], `acted at ${RISING_READS} rises in a row`);
+    // A spike: up in a burst, then standing 3 MB past the line until it is freed.
+    trend = null;
+    const spike = [1, 3, 3, 3, 3, 3, 3, -20].map((mb, read) => {
+      trend = nextTrend(trend, mb * MIB);
+      return crossingVerdict(trend, read * 2);
+    });
+    assert.deepEqual(spike, ['wait', 'wait', 'wait', 'wait', 'wait', 'wait', 'wait', 'recovered']);
+    // Noise of a few kilobytes a read is not a rise.
+    trend = null;
+    for (const kb of [100, 110, 120, 130, 140]) trend = nextTrend(trend, kb * 1024);
+    assert.equal(trend!.rises, 0);
   });
 
   it("sees a fill over the RAM threshold in a worker's own memory while the board's figure stands still", () => {

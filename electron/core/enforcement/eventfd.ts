@@ -16,6 +16,11 @@ const POLLFD_BYTES = 8;
 export interface Kernel {
   /** A new eventfd (close-on-exec, so no worker inherits it). */
   eventfd(): number;
+  /**
+   * close(2) of an eventfd. Not fs.closeSync: Node did not open it, and a worker thread warns ("closed but not opened
+   * in unmanaged mode") on every fd it closes that it did not open.
+   */
+  close(fd: number): void;
   /** poll(2) for readability on `fds`; the fds that are readable (empty on the timeout). -1 waits for ever. */
   pollReadable(fds: readonly number[], timeoutMs: number): number[];
 }
@@ -24,12 +29,16 @@ export function loadKernel(): Kernel {
   const libc = koffi.load('libc.so.6');
   const eventfd = libc.func('int eventfd(unsigned int initval, int flags)');
   const poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
+  const close = libc.func('int close(int fd)');
   const errno = () => koffi.errno();
   return {
     eventfd() {
       const fd = eventfd(0, EFD_CLOEXEC) as number;
       if (fd < 0) throw new Error(`eventfd failed (errno ${errno()})`);
       return fd;
+    },
+    close(fd) {
+      close(fd);
     },
     pollReadable(fds, timeoutMs) {
       const buffer = Buffer.alloc(fds.length * POLLFD_BYTES);

@@ -1,6 +1,6 @@
 import { ROLES, type Role } from '../../../shared/instances.js';
 import type { LineMechanism } from '../../../shared/watchdog.js';
-import { crossingVerdict } from '../watchdog/policy.js';
+import { crossingVerdict, nextTrend, type CrossingTrend } from '../watchdog/policy.js';
 
 /**
  * What the host's main thread and the kernel line watcher's thread say to each other, and the watcher's one
@@ -71,9 +71,11 @@ export function confirmCrossing(
   clock: { now(): number; sleep(ms: number): void },
 ): Verdict {
   const started = clock.now();
+  let trend: CrossingTrend | null = null;
   for (;;) {
     const usageBytes = read();
-    const verdict = crossingVerdict(usageBytes - threshold, clock.now() - started);
+    trend = nextTrend(trend, usageBytes - threshold);
+    const verdict = crossingVerdict(trend, clock.now() - started);
     if (verdict !== 'wait') return { act: verdict === 'act', usageBytes };
     clock.sleep(REREAD_MS);
   }

@@ -66,7 +66,7 @@ function readUsage(usageFd: number): number {
 function place(kernel: Kernel, group: Pick<Group, 'dir' | 'usageFd' | 'threshold'>, bytes: number | null): void {
   const old = group.threshold;
   if (bytes !== null && old && Math.abs(old.bytes - bytes) < MOVE_BYTES) return;
-  if (old) fs.closeSync(old.eventFd);
+  if (old) kernel.close(old.eventFd);
   group.threshold = null;
   if (bytes === null) return;
   const eventFd = kernel.eventfd();

@@ -205,19 +205,39 @@ export function reducedLayers(layers: number): number {
 /** A fill still under way shows this far past the line within a few reads: act at once. */
 export const FILL_MARGIN_BYTES = 8 * 2 ** 20;
 /**
- * Still over the line this long after it was first seen over: not a spike, act. A fill is acted on sooner, at the
- * margin; this is for a use that stands just over the line (a spike freed slowly by a busy process).
+ * Still over the line this long after it was first seen over: not a spike, act. A fill is acted on sooner (rising,
+ * or at the margin); this is for a use that stands just over the line (a spike freed slowly by a busy process).
  */
 export const HOLD_MS = 100;
+/**
+ * Over the line and higher on this many re-reads in a row, each by at least RISE_BYTES: a fill, act. A spike is
+ * allocated in a burst and then stands still until it is freed, so it is never higher read after read; a fill at
+ * 200 MB/s is 0.4 MB higher every 2 ms read, and is stopped about 1 MB past the line instead of the margin's 8.
+ */
+export const RISING_READS = 3;
+export const RISE_BYTES = 2 ** 18;
+
+/** The spike guard's memory between re-reads: how far past the line the last one was, and how many rose in a row. */
+export interface CrossingTrend {
+  overBytes: number;
+  rises: number;
+}
+
+/** The trend after one more re-read. */
+export function nextTrend(trend: CrossingTrend | null, overBytes: number): CrossingTrend {
+  const rose = trend !== null && overBytes - trend.overBytes >= RISE_BYTES;
+  return { overBytes, rises: rose ? trend.rises + 1 : 0 };
+}
 
 /**
  * The spike guard's verdict on one re-read after a crossing, for the polling watchdog and the kernel line watcher
- * alike: under the line again, nobody is killed; past it by FILL_MARGIN_BYTES (a fill), or still over after HOLD_MS,
- * act; else read again.
+ * alike: under the line again, nobody is killed; rising read after read, past it by FILL_MARGIN_BYTES (a fill), or
+ * still over after HOLD_MS, act; else read again.
  */
-export function crossingVerdict(overBytes: number, elapsedMs: number): 'act' | 'recovered' | 'wait' {
-  if (overBytes < 0) return 'recovered';
-  return overBytes >= FILL_MARGIN_BYTES || elapsedMs >= HOLD_MS ? 'act' : 'wait';
+export function crossingVerdict(trend: CrossingTrend, elapsedMs: number): 'act' | 'recovered' | 'wait' {
+  if (trend.overBytes < 0) return 'recovered';
+  const filling = trend.rises >= RISING_READS || trend.overBytes >= FILL_MARGIN_BYTES;
+  return filling || elapsedMs >= HOLD_MS ? 'act' : 'wait';
 }
 
 /**

@@ -5,6 +5,8 @@ import type { Crossing, EnforcementInfo, KillReason, LineMechanism, ThermalState
 import {
   chooseVictim,
   crossingVerdict,
+  nextTrend,
+  type CrossingTrend,
   fillRate,
   fillRates,
   findCrossing,
@@ -199,16 +201,15 @@ export class Watchdog {
   }
 
   /** A re-read: recovered, nobody is killed; a fill, or still over after the hold, act on what it shows now. */
-  private confirm(first: Crossing, before: Sample, config: RunnerConfig): void {
+  private confirm(first: Crossing, before: Sample, config: RunnerConfig, last: CrossingTrend | null = null): void {
     if (!this.running) return;
     const { frame, sample } = this.read(this.interval);
     this.observe(frame, sample, config);
     const crossing = findCrossing(sample, config);
-    const verdict = crossing
-      ? crossingVerdict(pastLine(first, before, sample, config), sample.t - before.t)
-      : 'recovered';
+    const trend = crossing ? nextTrend(last, pastLine(first, before, sample, config)) : null;
+    const verdict = trend ? crossingVerdict(trend, sample.t - before.t) : 'recovered';
     if (verdict === 'wait') {
-      this.schedule(REREAD_MS, () => this.confirm(first, before, config));
+      this.schedule(REREAD_MS, () => this.confirm(first, before, config, trend));
       return;
     }
     if (verdict === 'act') this.act(crossing!, sample, config);
