@@ -49,6 +49,10 @@ export interface FillRun {
   backstop: boolean;
   /** Stopped before the outside reader ever saw the board at the line (counted as 0 ms and 0 MB). */
   beforeTheLine: boolean;
+  /** Then: how far under the line the board's use peaked. */
+  underMb: number;
+  /** Which line and which mechanism stopped it (from the host's watchdog.kill). */
+  killedBy: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,6 +67,10 @@ async function settle<T>(probe: () => T | undefined, timeoutMs: number): Promise
 }
 
 /** Sets the host's RAM threshold to `lineBytes` (as the percentage the setting takes), warn level just under it. */
+function describeKill(kill: { reason: string; by?: string } | undefined): string {
+  return kill ? `${kill.reason} by ${kill.by ?? 'polling'}` : 'no kill event';
+}
+
 async function setLine(host: HostProcess, lineBytes: number, totalBytes: number): Promise<void> {
   const threshold = (lineBytes / totalBytes) * 100;
   const client = await WsClient.connect((await host.waitFor('host.ready')).url);
@@ -176,6 +184,8 @@ export async function fillRun(
         hogMbps: (hogPeak - hogAtStart) / MB / ((exitAt - startedAt) / 1000),
         backstop,
         beforeTheLine: true,
+        underMb: (lineBytes - peak) / MB,
+        killedBy: policy === 'earlyoom' ? 'earlyoom' : describeKill(ourKill()),
       };
     }
     return {
@@ -187,6 +197,8 @@ export async function fillRun(
       hogMbps: (hogAtCrossing - hogAtStart) / MB / ((crossingAt - startedAt) / 1000),
       backstop,
       beforeTheLine: false,
+      underMb: 0,
+      killedBy: policy === 'earlyoom' ? 'earlyoom' : describeKill(ourKill()),
     };
   } finally {
     await stopEarlyoom();

@@ -169,7 +169,10 @@ export async function benchWatchdog(options: {
             `SIGTERM ${result.sigtermMs} ms, exit ${result.exitMs} ms after the crossing ` +
             `(fill ${round(result.hogMbps, 0)} MB/s, board ${round(result.achievedMbps, 0)} MB/s)` +
             (result.backstop ? ': earlyoom did not act, our line above it did' : '') +
-            (result.beforeTheLine ? ' (stopped before the board was seen at the line)' : ''),
+            (result.beforeTheLine
+              ? ` (stopped ${round(result.underMb, 1)} MB before the board was seen at the line)`
+              : '') +
+            ` [${result.killedBy}]`,
         );
       }
     }

@@ -18,7 +18,8 @@ export type ToWatcher =
   | {
       kind: 'lines';
       instances: Record<string, InstanceLine | null>;
-      board: { dir: string; thresholdBytes: number } | null;
+      /** lineBytes: the board's line itself (MemTotal - MemAvailable), what a crossing of the share is confirmed on. */
+      board: { dir: string; thresholdBytes: number; lineBytes: number } | null;
       victimPolicy: 'largest' | 'role-order';
       spare: Role[];
       graceMs: number;

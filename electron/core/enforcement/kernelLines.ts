@@ -108,7 +108,9 @@ export class KernelLines implements LineWatcher {
       kind: 'lines',
       instances,
       board:
-        groupUsage === null ? null : { dir: this.boardDir, thresholdBytes: groupUsage + line - sample.ramUsedBytes },
+        groupUsage === null
+          ? null
+          : { dir: this.boardDir, thresholdBytes: groupUsage + line - sample.ramUsedBytes, lineBytes: line },
       victimPolicy: sample.victimPolicy,
       spare: sample.instances.filter((one) => one.spare).map((one) => one.role),
       graceMs: sample.graceMs,

@@ -95,14 +95,19 @@ export class WatchdogBinding {
     });
   }
 
+  /** The kernel holds no line under the original's timing: that mode is the first release's policy, a baseline. */
+  private kernelOn(): boolean {
+    return this.kernelLines !== null && this.options.settings().watchdogTiming !== 'original';
+  }
+
   private kernelHeld(): RunnerConfig['kernelHeld'] {
-    const held = this.kernelLines !== null && this.kernelLines.failed === null && this.gpuKind !== 'jetson';
+    const held = this.kernelOn() && this.kernelLines!.failed === null && this.gpuKind !== 'jetson';
     // v2's parent memory.high only throttles: polling, fast near the line, names who goes.
     return { limits: held, ramThreshold: held && this.options.enforcement.info.kind === 'cgroup-v1' };
   }
 
   private placeKernelLines(frame: MetricsFrame): void {
-    if (!this.kernelLines) return;
+    if (!this.kernelLines || !this.kernelOn()) return;
     const settings = this.options.settings();
     this.kernelLines.update({
       ramUsedBytes: frame.ramUsedBytes,
