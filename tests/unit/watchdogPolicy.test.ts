@@ -239,7 +239,9 @@ describe('victims, holds and layers', () => {
     assert.equal(nextIntervalMs(board([instance('SUBJECT', 2, 10)], 85), 0, config), 800);
     assert.equal(nextIntervalMs(board([instance('SUBJECT', 2, 10)], 85), 4 * GB, config), 100, 'a second from it');
     const held = { ...config, kernelHeld: { limits: true, ramThreshold: true } };
-    assert.equal(nextIntervalMs(near, 0, held), 1000, 'lines the kernel watches: polled at most once a second');
+    const far = board([instance('SUBJECT', 2, 10)], 40);
+    assert.equal(nextIntervalMs(far, 0, held), 2000, 'lines the kernel watches: the base interval away from them');
+    assert.equal(nextIntervalMs(near, 0, held), 100, 'and the backstop at its fastest near one');
   });
 
   it('holds starts above the warn level', () => {

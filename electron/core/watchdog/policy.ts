@@ -24,8 +24,9 @@ export interface WatchdogConfig {
   /** A rise of more than this many points between two samples is a spike (the original's 10). */
   spikePoints: number;
   /**
-   * Lines the kernel watches (cgroup v1 thresholds read by the line watcher's thread): polling does not speed up for
-   * them, it is only the backstop.
+   * Lines the kernel watches (cgroup v1 thresholds read by the line watcher's thread): polling is the backstop for
+   * them, at the base interval far from them, and at the minimum within NEAR_LINE_S of one (a notification the
+   * kernel did not send, 1 in 11 fills in the bench, then costs one short interval instead of seconds).
    */
   kernelHeld?: { limits: boolean; ramThreshold: boolean };
 }
@@ -100,8 +101,11 @@ export function chooseVictim<I extends InstanceSample>(
 }
 
 /** Bytes left before each line is crossed: the RAM threshold, the GPU threshold, each instance's limit. */
-export function headrooms(sample: WatchdogSample, config: WatchdogConfig): number[] {
-  const held = config.kernelHeld ?? { limits: false, ramThreshold: false };
+export function headrooms(
+  sample: WatchdogSample,
+  config: WatchdogConfig,
+  held = config.kernelHeld ?? { limits: false, ramThreshold: false },
+): number[] {
   const room = held.ramThreshold ? [] : [sample.ramTotalBytes * (config.ramThreshold / 100) - sample.ramUsedBytes];
   if (sample.gpuUsedBytes !== null && sample.gpuTotalBytes) {
     room.push(sample.gpuTotalBytes * (config.gpuThreshold / 100) - sample.gpuUsedBytes);
@@ -162,8 +166,9 @@ export function nextIntervalMs(sample: WatchdogSample, fastestRate: number, conf
   let interval = config.baseIntervalMs;
   if (aboveWarn) interval = Math.min(interval, 1000);
   const rate = Math.max(fastestRate, ASSUMED_FILL_RATE);
+  const everyLine = Math.max(0, Math.min(...headrooms(sample, config, { limits: false, ramThreshold: false })));
+  if (everyLine / rate <= NEAR_LINE_S) return config.minIntervalMs;
   const room = Math.max(0, Math.min(...headrooms(sample, config)));
-  if (room / rate <= NEAR_LINE_S) return config.minIntervalMs;
   interval = Math.min(interval, (room / rate) * 1000 * 0.5);
   return Math.round(Math.max(config.minIntervalMs, interval));
 }
