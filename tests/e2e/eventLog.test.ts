@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
+import { readMeminfo } from '../../electron/core/sampler/procfs.js';
 import { openPanel, screenshot, waitForText } from '../helpers/browser.js';
 import { HostProcess } from '../helpers/hostProcess.js';
 import { testModels } from '../helpers/models.js';
@@ -17,14 +18,19 @@ import { testModels } from '../helpers/models.js';
  */
 describe('the event log in Chromium against the headless host', { timeout: 180_000 }, () => {
   const models = testModels();
+  // The board must stay over the line for the whole test: an idle machine uses 2% of its RAM, so this process holds
+  // enough (touched, so it counts) to keep the board's use at 3% or more, over a threshold of 1.5%.
+  const meminfo = readMeminfo();
+  const short = meminfo.totalBytes * 0.03 - (meminfo.totalBytes - meminfo.availableBytes);
+  const held = short > 0 ? Buffer.alloc(Math.ceil(short), 1) : null;
   const host = HostProcess.start([
     '--model',
     models.good,
     '--no-autostart',
     '--ram-threshold',
-    '5',
+    '1.5',
     '--warn-threshold',
-    '4',
+    '1',
   ]);
   let browser: Browser;
   let page: Page;
@@ -41,6 +47,7 @@ describe('the event log in Chromium against the headless host', { timeout: 180_0
   after(async () => {
     await browser?.close();
     await host.stop();
+    held?.fill(0);
   });
 
   it('says a crossing with nobody to stop once per 10 s, and the panel shows the repeats as one line', async () => {
@@ -49,7 +56,10 @@ describe('the event log in Chromium against the headless host', { timeout: 180_0
     const criticals = host.of('watchdog.critical');
     const spanS = (criticals.at(-1)!.at - first.at) / 1000;
     assert.ok(criticals.every((event) => event.reason === 'ram-threshold'));
-    assert.ok(criticals.length <= spanS / 10 + 1, `${criticals.length} criticals in ${spanS.toFixed(1)} s`);
+    assert.ok(
+      criticals.length <= spanS / 10 + 1,
+      `${criticals.length} criticals in ${spanS.toFixed(1)} s: ${criticals.map((event) => event.at - first.at).join(', ')} ms`,
+    );
     const samples = fs
       .readFileSync(path.join(host.dataDir, 'logs', 'watchdog.log'), 'utf8')
       .split('\n')
