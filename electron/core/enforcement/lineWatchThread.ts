@@ -172,7 +172,7 @@ function crossedBoard(kernel: Kernel, group: Group, crossedAt: number): void {
   const line = boardLine;
   const verdict = confirmCrossing(line, boardUsed, clock);
   if (!verdict.act) {
-    const left = line - boardUsed();
+    const left = line - verdict.usageBytes;
     if (left > 0) place(kernel, group, readUsage(group.usageFd) + left, true);
     return;
   }
